@@ -1,0 +1,148 @@
+//! The execution context: the one pointer every compiled function receives first.
+//!
+//! Compiled code reads the `#[repr(C)]` prefix of [`ExecCtx`] directly at fixed offsets (an
+//! error flag, the interrupt flag, the recursion depth); everything after the prefix is only
+//! touched from Rust through the `extern "C"` functions of this crate.
+
+use crate::error::{ErrorKind, RuntimeError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Where printed text goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Receives output while a cell runs (stdout / stderr text as it is produced).
+pub type OutputFn = Box<dyn FnMut(Stream, &str) + Send>;
+
+#[repr(C)]
+pub struct ExecCtx {
+    /// Nonzero when an error is pending. Compiled code checks it after every fallible call.
+    pub err: i64,
+    /// Points at the session's interrupt flag (an `AtomicBool`), read at loop back-edges.
+    pub interrupt: *const AtomicBool,
+    /// Current call depth of compiled user functions.
+    pub depth: i64,
+    /// Depth at which a call raises RecursionError.
+    pub max_depth: i64,
+    // ---- Rust-only fields below ----
+    pub error: Option<RuntimeError>,
+    /// Text printed but not yet handed to `output` (flushed at newlines and at the end).
+    pub line: String,
+    pub line_stream: Stream,
+    pub output: OutputFn,
+    interrupt_owner: Arc<AtomicBool>,
+}
+
+/// Byte offsets of the fields compiled code reads.
+pub const CTX_ERR_OFFSET: i32 = 0;
+pub const CTX_INTERRUPT_OFFSET: i32 = 8;
+pub const CTX_DEPTH_OFFSET: i32 = 16;
+pub const CTX_MAX_DEPTH_OFFSET: i32 = 24;
+
+impl ExecCtx {
+    pub fn new(interrupt: Arc<AtomicBool>, max_depth: i64, output: OutputFn) -> ExecCtx {
+        ExecCtx {
+            err: 0,
+            interrupt: Arc::as_ptr(&interrupt),
+            depth: 0,
+            max_depth,
+            error: None,
+            line: String::new(),
+            line_stream: Stream::Stdout,
+            output,
+            interrupt_owner: interrupt,
+        }
+    }
+
+    /// Records an error unless one is already pending (the first error wins).
+    pub fn raise(&mut self, kind: ErrorKind, message: impl Into<String>) {
+        if self.err == 0 {
+            self.err = 1;
+            self.error = Some(RuntimeError {
+                kind,
+                message: message.into(),
+                sites: Vec::new(),
+            });
+        }
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.interrupt_owner.load(Ordering::Relaxed)
+    }
+
+    /// Appends text to the given stream, handing complete lines to the output callback.
+    pub fn write(&mut self, stream: Stream, text: &str) {
+        if stream != self.line_stream && !self.line.is_empty() {
+            self.flush();
+        }
+        self.line_stream = stream;
+        self.line.push_str(text);
+        if let Some(nl) = self.line.rfind('\n') {
+            let rest = self.line.split_off(nl + 1);
+            let done = std::mem::replace(&mut self.line, rest);
+            (self.output)(stream, &done);
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if !self.line.is_empty() {
+            let done = std::mem::take(&mut self.line);
+            (self.output)(self.line_stream, &done);
+        }
+    }
+
+    pub fn take_error(&mut self) -> Option<RuntimeError> {
+        self.err = 0;
+        self.error.take()
+    }
+}
+
+/// Raise the error of a compiler-known site: the compiler owns the kind and the message.
+/// # Safety
+/// `ctx` must be the live context passed to the compiled code.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_raise(ctx: *mut ExecCtx, kind: i64, site: i64) {
+    let ctx = &mut *ctx;
+    ctx.raise(ErrorKind::from_i64(kind), String::new());
+    if let Some(e) = ctx.error.as_mut() {
+        if e.sites.is_empty() {
+            e.sites.push(site as u32);
+        }
+    }
+}
+
+/// Add a call site to the pending error's chain (called by a caller when a callee failed).
+/// # Safety
+/// `ctx` must be the live context passed to the compiled code.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_trace(ctx: *mut ExecCtx, site: i64) {
+    let ctx = &mut *ctx;
+    if let Some(e) = ctx.error.as_mut() {
+        e.sites.push(site as u32);
+    }
+}
+
+/// Raised at a loop back-edge when the interrupt flag is set.
+/// # Safety
+/// `ctx` must be the live context passed to the compiled code.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_raise_interrupt(ctx: *mut ExecCtx) {
+    let ctx = &mut *ctx;
+    (*ctx.interrupt).store(false, Ordering::Relaxed);
+    ctx.raise(ErrorKind::KeyboardInterrupt, "");
+}
+
+/// Raised on function entry when the depth passes `max_depth`.
+/// # Safety
+/// `ctx` must be the live context passed to the compiled code.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_raise_recursion(ctx: *mut ExecCtx) {
+    (*ctx).raise(
+        ErrorKind::RecursionError,
+        "maximum recursion depth exceeded",
+    );
+}

@@ -1,0 +1,75 @@
+//! Error kinds shared by the compiler and the runtime. The names are Python's (SPEC.md §10).
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i64)]
+pub enum ErrorKind {
+    SyntaxError = 1,
+    IndentationError,
+    TabError,
+    NameError,
+    TypeError,
+    ValueError,
+    IndexError,
+    ZeroDivisionError,
+    MemoryError,
+    RecursionError,
+    KeyboardInterrupt,
+    DeviceError,
+    InternalError,
+    OverflowError,
+}
+
+impl ErrorKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::SyntaxError => "SyntaxError",
+            ErrorKind::IndentationError => "IndentationError",
+            ErrorKind::TabError => "TabError",
+            ErrorKind::NameError => "NameError",
+            ErrorKind::TypeError => "TypeError",
+            ErrorKind::ValueError => "ValueError",
+            ErrorKind::IndexError => "IndexError",
+            ErrorKind::ZeroDivisionError => "ZeroDivisionError",
+            ErrorKind::MemoryError => "MemoryError",
+            ErrorKind::RecursionError => "RecursionError",
+            ErrorKind::KeyboardInterrupt => "KeyboardInterrupt",
+            ErrorKind::DeviceError => "DeviceError",
+            ErrorKind::InternalError => "InternalError",
+            ErrorKind::OverflowError => "OverflowError",
+        }
+    }
+
+    pub fn from_i64(v: i64) -> ErrorKind {
+        use ErrorKind::*;
+        const ALL: [ErrorKind; 14] = [
+            SyntaxError,
+            IndentationError,
+            TabError,
+            NameError,
+            TypeError,
+            ValueError,
+            IndexError,
+            ZeroDivisionError,
+            MemoryError,
+            RecursionError,
+            KeyboardInterrupt,
+            DeviceError,
+            InternalError,
+            OverflowError,
+        ];
+        ALL.iter()
+            .copied()
+            .find(|k| *k as i64 == v)
+            .unwrap_or(InternalError)
+    }
+}
+
+/// An error raised while compiled code runs: what happened, and where (the `site` ids are
+/// indices into the compiled unit's table of source locations, innermost first).
+#[derive(Clone, Debug)]
+pub struct RuntimeError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Call-chain sites, innermost first. The compiler maps them back to spans.
+    pub sites: Vec<u32>,
+}
