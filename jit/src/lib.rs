@@ -1,7 +1,17 @@
 //! Kiln's compiler: source → tokens → AST → types → loop IR → Cranelift machine code.
+//!
+//! The pipeline, one module per pass: [`syntax`] (lexer, parser), [`lower`] (type inference
+//! and lowering, run to a fixpoint), [`ir`] (the typed loop IR, its printer and verifier),
+//! [`codegen`] (Cranelift), and [`session`], which strings them together for a notebook.
 
+pub mod codegen;
 pub mod diag;
+pub mod disasm;
+pub mod ir;
+pub mod lower;
+pub mod report;
 pub mod session;
 pub mod syntax;
+pub mod types;
 
-pub use session::{CellError, Completion, ExecResult, Output, Session};
+pub use session::{CellError, Completion, ExecResult, Output, Session, Stage, Timings};

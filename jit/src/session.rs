@@ -1,8 +1,24 @@
 //! The session: the one API the CLI, the REPL and the Jupyter kernel use.
+//!
+//! A cell goes source → AST → (check + lower) → loop IR → verifier → Cranelift → machine
+//! code, and runs on a worker thread with a large stack (so deep recursion is a
+//! RecursionError from the depth counter, never a stack overflow). Globals live in slots the
+//! session owns; the compiled code reads and writes them in place, so a runtime error keeps
+//! what was assigned before it, as in Python.
 
-use kiln_runtime::Value;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use crate::codegen::{self, Compiled, Options};
+use crate::diag::Diagnostic;
+use crate::ir;
+use crate::lower::{self, FnDef, SessionGlobal, RESULT};
+use crate::report;
+use crate::syntax::{self, ast};
+use crate::types::Ty;
+use kiln_runtime::{ArrayRef, ErrorKind, ExecCtx, Stream, Value};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
 /// Something a running cell sends out before it finishes.
 pub enum Output {
@@ -11,7 +27,9 @@ pub enum Output {
     /// `display(v)`
     Display(Value),
     /// `clear_output(wait=...)`
-    ClearOutput { wait: bool },
+    ClearOutput {
+        wait: bool,
+    },
 }
 
 /// A failed cell: Python's exception name, its message, and the rendered report.
@@ -35,8 +53,78 @@ pub struct Completion {
     pub cursor_end: usize,
 }
 
+/// Where the time of the last cell went, in milliseconds.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub parse_ms: f64,
+    pub check_ms: f64,
+    pub lower_ms: f64,
+    pub codegen_ms: f64,
+    pub run_ms: Vec<f64>,
+}
+
+impl Timings {
+    /// Source to machine code.
+    pub fn compile_ms(&self) -> f64 {
+        self.parse_ms + self.check_ms + self.lower_ms + self.codegen_ms
+    }
+}
+
+/// What to print instead of running (`kiln run --emit`, `%ir`, `%clif`, `%asm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Tokens,
+    Ast,
+    Ir,
+    Clif,
+    Asm,
+}
+
+/// A global: its type and its slot (flattened 8-byte words; heap values hold one reference).
+struct Global {
+    ty: Ty,
+    slot: Box<[u64]>,
+}
+
+impl Global {
+    fn new(ty: Ty) -> Global {
+        let n = ty.slots().max(1);
+        Global {
+            ty,
+            slot: vec![0u64; n].into_boxed_slice(),
+        }
+    }
+    fn addr(&self) -> usize {
+        self.slot.as_ptr() as usize
+    }
+}
+
+impl Drop for Global {
+    fn drop(&mut self) {
+        // SAFETY: the slot holds values of `ty`, heap ones with one reference each.
+        unsafe { release_slot(&self.ty, self.slot.as_ptr()) };
+    }
+}
+
+/// Stack of the thread that runs compiled code, and the call depth that raises
+/// RecursionError well before it is used up.
+const RUN_STACK_BYTES: usize = 1 << 30;
+pub const MAX_DEPTH: i64 = 20_000;
+
 pub struct Session {
     interrupt: Arc<AtomicBool>,
+    funcs: HashMap<String, FnDef>,
+    globals: HashMap<String, Global>,
+    /// Sources of every cell run so far (cell n is `sources[n - 1]`), for error reports.
+    sources: Vec<Rc<str>>,
+    /// Array bounds checks (`%bounds`).
+    pub bounds_checks: bool,
+    /// Run annotated loops on this target (`%%target`).
+    pub target_override: Option<ast::Target>,
+    /// Times of the last `execute`.
+    pub timings: Timings,
+    /// How many times `execute_repeat` runs a cell.
+    repeat: u32,
 }
 
 impl Default for Session {
@@ -45,10 +133,26 @@ impl Default for Session {
     }
 }
 
+fn cell_error(kind: ErrorKind, message: impl Into<String>, traceback: Vec<String>) -> CellError {
+    let evalue = message.into();
+    CellError {
+        ename: kind.name().to_string(),
+        evalue,
+        traceback,
+    }
+}
+
 impl Session {
     pub fn new() -> Session {
         Session {
             interrupt: Arc::new(AtomicBool::new(false)),
+            funcs: HashMap::new(),
+            globals: HashMap::new(),
+            sources: Vec::new(),
+            bounds_checks: true,
+            target_override: None,
+            timings: Timings::default(),
+            repeat: 1,
         }
     }
 
@@ -60,30 +164,668 @@ impl Session {
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
     /// thread). Never panics and never ends the process, whatever the cell does.
     pub fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        let _ = (code, sink);
-        ExecResult::Ok(None)
+        self.execute_repeat(code, 1, sink)
+    }
+
+    /// Like `execute`, but compiles once and runs the cell `repeat` times (benchmarks,
+    /// `%timeit`); the result is the last run's.
+    pub fn execute_repeat(
+        &mut self,
+        code: &str,
+        repeat: u32,
+        sink: &mut dyn FnMut(Output),
+    ) -> ExecResult {
+        self.repeat = repeat.max(1);
+        self.interrupt.store(false, Ordering::Relaxed);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.execute_inner(code, sink)
+        }));
+        match caught {
+            Ok(r) => r,
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                ExecResult::Err(cell_error(
+                    ErrorKind::InternalError,
+                    format!("the compiler failed: {msg}"),
+                    vec![
+                        format!("InternalError: the compiler failed: {msg}"),
+                        "This is a bug in Kiln; the session is intact.".into(),
+                    ],
+                ))
+            }
+        }
+    }
+
+    /// Print a compiler stage of `code` instead of running it.
+    pub fn emit(&mut self, code: &str, stage: Stage) -> Result<String, CellError> {
+        match stage {
+            Stage::Tokens => {
+                return syntax::tokenize(code)
+                    .map(|t| syntax::dump_tokens(&t))
+                    .map_err(|d| self.diag_error(&d, code, self.sources.len() + 1));
+            }
+            Stage::Ast => {
+                let (m, diags) = syntax::parse(code);
+                if let Some(d) = diags.first() {
+                    return Err(self.diag_error(d, code, self.sources.len() + 1));
+                }
+                return Ok(syntax::dump_ast(&m));
+            }
+            _ => {}
+        }
+        let cell = self.sources.len() + 1;
+        let unit = self.compile(code, cell, stage != Stage::Ir, stage)?;
+        Ok(match stage {
+            Stage::Ir => unit.lowered.program.to_string(),
+            Stage::Clif => unit
+                .compiled
+                .as_ref()
+                .map(|c| {
+                    c.clif
+                        .iter()
+                        .map(|(n, t)| format!("; {n}\n{t}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default(),
+            _ => unit
+                .compiled
+                .as_ref()
+                .map(|c| crate::disasm::disassemble(&c.code))
+                .unwrap_or_default(),
+        })
+    }
+
+    fn diag_error(&self, d: &Diagnostic, source: &str, cell: usize) -> CellError {
+        let lines = report::render_diagnostic(d, source, cell);
+        let mut e = cell_error(d.kind, d.message.clone(), lines);
+        if d.kind == ErrorKind::InternalError {
+            e.evalue = format!("{} (a bug in Kiln; the session is intact)", d.message);
+        }
+        e
+    }
+
+    fn compile(
+        &mut self,
+        code: &str,
+        cell: usize,
+        codegen: bool,
+        stage: Stage,
+    ) -> Result<Unit, CellError> {
+        let t0 = Instant::now();
+        let (module, diags) = syntax::parse(code);
+        if let Some(d) = diags.first() {
+            return Err(self.diag_error(d, code, cell));
+        }
+        let t1 = Instant::now();
+        let mut funcs = self.funcs.clone();
+        for s in &module.body {
+            if let ast::StmtKind::FunctionDef(def) = &s.kind {
+                funcs.insert(
+                    def.name.clone(),
+                    FnDef {
+                        def: def.clone(),
+                        cell,
+                    },
+                );
+            }
+        }
+        let globals: HashMap<String, SessionGlobal> = self
+            .globals
+            .iter()
+            .map(|(k, g)| {
+                (
+                    k.clone(),
+                    SessionGlobal {
+                        ty: g.ty.clone(),
+                        addr: g.addr(),
+                    },
+                )
+            })
+            .collect();
+        // The sources this cell's reports may point into (earlier cells and this one).
+        let input = lower::LowerInput {
+            module: &module,
+            cell,
+            funcs: &funcs,
+            globals: &globals,
+            target_override: self.target_override,
+        };
+        let mut lowered = lower::lower_cell(&input).map_err(|d| {
+            let src = if d.span == ast::Span::default() {
+                code.to_string()
+            } else {
+                code.to_string()
+            };
+            self.diag_error_in(&d, &src, cell, &funcs)
+        })?;
+        let t2 = Instant::now();
+        // Slots: reuse a global's slot when its type is unchanged, else a fresh one.
+        let mut fresh: HashMap<String, Global> = HashMap::new();
+        for g in lowered.program.globals.iter_mut() {
+            match self.globals.get(&g.name) {
+                Some(old) if old.ty == g.ty && g.name != RESULT => g.addr = old.addr(),
+                _ => {
+                    let slot = Global::new(g.ty.clone());
+                    g.addr = slot.addr();
+                    fresh.insert(g.name.clone(), slot);
+                }
+            }
+        }
+        if let Err(e) = ir::verify(&lowered.program) {
+            return Err(cell_error(
+                ErrorKind::InternalError,
+                e.clone(),
+                vec![format!("InternalError: {e}")],
+            ));
+        }
+        let t3 = Instant::now();
+        let compiled = if codegen {
+            let opts = Options {
+                keep_clif: stage == Stage::Clif,
+                keep_code: stage == Stage::Asm,
+                no_bounds_checks: !self.bounds_checks,
+            };
+            Some(codegen::compile(&lowered.program, &opts).map_err(|e| {
+                cell_error(
+                    ErrorKind::InternalError,
+                    e.clone(),
+                    vec![format!("InternalError: {e}")],
+                )
+            })?)
+        } else {
+            None
+        };
+        let t4 = Instant::now();
+        let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
+        self.timings = Timings {
+            parse_ms: ms(t0, t1),
+            check_ms: ms(t1, t2) * (lowered.rounds as f64 / (lowered.rounds as f64 + 1.0)),
+            lower_ms: ms(t1, t2) / (lowered.rounds as f64 + 1.0) + ms(t2, t3),
+            codegen_ms: ms(t3, t4),
+            run_ms: Vec::new(),
+        };
+        Ok(Unit {
+            lowered,
+            compiled,
+            fresh,
+            funcs,
+        })
+    }
+
+    /// A compile error whose span may lie in an earlier cell's function.
+    fn diag_error_in(
+        &self,
+        d: &Diagnostic,
+        code: &str,
+        cell: usize,
+        _funcs: &HashMap<String, FnDef>,
+    ) -> CellError {
+        // Lowering reports spans of the cell being compiled or of a function from an earlier
+        // cell; the span alone cannot tell which, so we look for the cell whose source has
+        // the span's text where a function of that cell is defined.
+        for (k, src) in self.sources.iter().enumerate() {
+            let in_def = _funcs.values().any(|f| {
+                f.cell == k + 1
+                    && (f.def.span.lo..f.def.span.hi).contains(&d.span.lo)
+                    && (d.span.hi <= f.def.span.hi)
+            });
+            if in_def && k + 1 != cell {
+                return self.diag_error(d, src, k + 1);
+            }
+        }
+        self.diag_error(d, code, cell)
+    }
+
+    fn execute_inner(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
+        let cell = self.sources.len() + 1;
+        let unit = match self.compile(code, cell, true, Stage::Ir) {
+            Ok(u) => u,
+            Err(e) => {
+                // A cell that fails to compile runs nothing, but still counts (its source is
+                // needed if a later report points into it).
+                self.sources.push(code.into());
+                return ExecResult::Err(e);
+            }
+        };
+        self.sources.push(code.into());
+        let Unit {
+            lowered,
+            compiled,
+            mut fresh,
+            funcs,
+        } = unit;
+        let compiled = compiled.expect("compiled");
+        // The cell's functions exist from now on, even if it fails at run time.
+        self.funcs = funcs;
+        // Globals rebound to a wider type keep their value (an i64 read as f64, ...).
+        for (name, g) in fresh.iter_mut() {
+            if let Some(old) = self.globals.get(name) {
+                // SAFETY: both slots hold values of their types.
+                unsafe { convert_slot(&old.ty, old.slot.as_ptr(), &g.ty, g.slot.as_mut_ptr()) };
+            }
+        }
+        let mut result_slot = fresh.remove(RESULT);
+        // Commit slots before running: the compiled code writes into them.
+        for (name, g) in fresh {
+            self.globals.insert(name, g);
+        }
+        let mut run_ms = Vec::new();
+        let mut error = None;
+        for _ in 0..self.repeat {
+            let t = Instant::now();
+            error = self.run(&compiled, sink);
+            run_ms.push((Instant::now() - t).as_secs_f64() * 1e3);
+            if error.is_some() {
+                break;
+            }
+        }
+        self.timings.run_ms = run_ms;
+        drop(compiled);
+        if let Some(err) = error {
+            return ExecResult::Err(self.runtime_error(err, &lowered.program));
+        }
+        let value = match result_slot.as_mut() {
+            Some(g) if lowered.result_ty != Ty::None => {
+                // SAFETY: the slot holds a value of the result type.
+                Some(unsafe { read_slot(&g.ty, g.slot.as_ptr()) })
+            }
+            _ => None,
+        };
+        ExecResult::Ok(value)
+    }
+
+    /// Run compiled code on the big-stack thread, forwarding output as it comes.
+    fn run(
+        &self,
+        compiled: &Compiled,
+        sink: &mut dyn FnMut(Output),
+    ) -> Option<kiln_runtime::RuntimeError> {
+        let (tx, rx) = mpsc::channel::<(Stream, String)>();
+        let interrupt = self.interrupt.clone();
+        let code = compiled as *const Compiled as usize;
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("kiln-cell".into())
+                .stack_size(RUN_STACK_BYTES)
+                .spawn_scoped(scope, move || {
+                    let out: kiln_runtime::ctx::OutputFn = Box::new(move |s, text: &str| {
+                        let _ = tx.send((s, text.to_string()));
+                    });
+                    let mut ctx = ExecCtx::new(interrupt, MAX_DEPTH, out);
+                    // SAFETY: `compiled` outlives this scope; ctx is live for the call.
+                    unsafe { (*(code as *const Compiled)).run(&mut ctx) };
+                    ctx.flush();
+                    ctx.take_error()
+                });
+            let worker = match worker {
+                Ok(w) => w,
+                Err(e) => {
+                    return Some(kiln_runtime::RuntimeError {
+                        kind: ErrorKind::MemoryError,
+                        message: format!("cannot start the thread that runs cells: {e}"),
+                        sites: Vec::new(),
+                    })
+                }
+            };
+            for (stream, text) in rx.iter() {
+                sink(match stream {
+                    Stream::Stdout => Output::Stdout(text),
+                    Stream::Stderr => Output::Stderr(text),
+                });
+            }
+            match worker.join() {
+                Ok(e) => e,
+                Err(_) => Some(kiln_runtime::RuntimeError {
+                    kind: ErrorKind::InternalError,
+                    message: "the cell's thread panicked".into(),
+                    sites: Vec::new(),
+                }),
+            }
+        })
+    }
+
+    fn runtime_error(&self, err: kiln_runtime::RuntimeError, prog: &ir::Program) -> CellError {
+        // Sites come innermost first; Python prints the outermost first.
+        let mut frames: Vec<report::Frame> = err
+            .sites
+            .iter()
+            .filter_map(|&s| prog.sites.get(s as usize))
+            .map(|site| report::Frame {
+                func: site.func.clone(),
+                span: site.span,
+                source: self
+                    .sources
+                    .get(site.cell.wrapping_sub(1))
+                    .cloned()
+                    .unwrap_or_else(|| "".into()),
+                cell: site.cell,
+            })
+            .collect();
+        frames.reverse();
+        // Keep long recursions readable, as Python does.
+        if frames.len() > 12 {
+            let n = frames.len();
+            frames.drain(6..n - 3);
+        }
+        let hint = match err.kind {
+            ErrorKind::RecursionError => Some(
+                "each call nests deeper; check the base case, or rewrite the recursion as a loop",
+            ),
+            ErrorKind::KeyboardInterrupt => None,
+            _ => None,
+        };
+        let message = err.message.clone();
+        let tb = report::render_traceback(&frames, err.kind.name(), &message, hint);
+        cell_error(err.kind, message, tb)
     }
 
     /// Forget every global and function.
-    pub fn reset(&mut self) {}
+    pub fn reset(&mut self) {
+        self.globals.clear();
+        self.funcs.clear();
+    }
 
     /// Completions at byte offset `cursor` of `code`.
     pub fn complete(&self, code: &str, cursor: usize) -> Completion {
+        let cursor = cursor.min(code.len());
+        let before = &code[..cursor];
+        let start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '.')
+            .last()
+            .map(|(i, _)| i)
+            .unwrap_or(cursor);
+        let word = &code[start..cursor];
+        let (prefix, stem) = match word.rfind('.') {
+            Some(k) => (&word[..=k], &word[k + 1..]),
+            None => ("", word),
+        };
+        let mut names: Vec<String> = Vec::new();
+        if prefix.is_empty() {
+            names.extend(self.globals.keys().filter(|k| *k != RESULT).cloned());
+            names.extend(self.funcs.keys().cloned());
+            names.extend(lower::BUILTINS.iter().map(|s| s.to_string()));
+            names.extend(KEYWORDS.iter().map(|s| s.to_string()));
+        } else if matches!(prefix, "np." | "numpy." | "math.") {
+            names.extend(lower::BUILTINS.iter().map(|s| s.to_string()));
+        } else {
+            names.extend(
+                [
+                    "shape",
+                    "size",
+                    "ndim",
+                    "sum",
+                    "min",
+                    "max",
+                    "mean",
+                    "prod",
+                    "copy",
+                    "real",
+                    "imag",
+                    "conjugate",
+                ]
+                .map(String::from),
+            );
+        }
+        let mut matches: Vec<String> = names
+            .into_iter()
+            .filter(|n| n.starts_with(stem))
+            .map(|n| format!("{prefix}{n}"))
+            .collect();
+        matches.sort();
+        matches.dedup();
         Completion {
-            matches: Vec::new(),
-            cursor_start: cursor.min(code.len()),
-            cursor_end: cursor.min(code.len()),
+            matches,
+            cursor_start: start,
+            cursor_end: cursor,
         }
     }
 
     /// Help text for the name at `cursor` (signature and doc, or type and shape of a global).
     pub fn inspect(&self, code: &str, cursor: usize) -> Option<String> {
-        let _ = (code, cursor);
-        None
+        let cursor = cursor.min(code.len());
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+        let start = code[..cursor]
+            .rfind(|c: char| !is_ident(c))
+            .map(|k| k + 1)
+            .unwrap_or(0);
+        let end = code[cursor..]
+            .find(|c: char| !is_ident(c))
+            .map(|k| k + cursor)
+            .unwrap_or(code.len());
+        let word = code[start..end].trim_matches('.');
+        let name = word.rsplit('.').next().unwrap_or(word);
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(g) = self.globals.get(name) {
+            // SAFETY: the slot holds a value of its type.
+            let v = unsafe { read_slot(&g.ty, g.slot.as_ptr()) };
+            let mut s = format!("Type: {}\n", g.ty);
+            if let Value::Array(a) = &v {
+                s.push_str(&format!("Shape: {:?}\n", a.shape()));
+            }
+            s.push_str(&format!("Value: {}", kiln_runtime::repr_value(&v)));
+            return Some(s);
+        }
+        if let Some(f) = self.funcs.get(name) {
+            let params: Vec<String> = f.def.params.iter().map(|p| p.name.clone()).collect();
+            return Some(format!("Signature: {}({})\nType: function (compiled per argument types)\nDefined in cell {}", name, params.join(", "), f.cell));
+        }
+        builtin_doc(name).map(|(sig, doc)| format!("Signature: {sig}\nDocstring: {doc}"))
     }
 
     /// Globals as (name, type, shape-or-value summary) for `%who`.
     pub fn globals(&self) -> Vec<(String, String, String)> {
-        Vec::new()
+        let mut out: Vec<(String, String, String)> = self
+            .globals
+            .iter()
+            .filter(|(k, _)| *k != RESULT)
+            .map(|(k, g)| {
+                // SAFETY: the slot holds a value of its type.
+                let v = unsafe { read_slot(&g.ty, g.slot.as_ptr()) };
+                let summary = match &v {
+                    Value::Array(a) => format!("shape {:?}, {} bytes", a.shape(), a.nbytes()),
+                    v => kiln_runtime::repr_value(v),
+                };
+                (k.clone(), g.ty.to_string(), summary)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+struct Unit {
+    lowered: lower::Lowered,
+    compiled: Option<Compiled>,
+    fresh: HashMap<String, Global>,
+    funcs: HashMap<String, FnDef>,
+}
+
+const KEYWORDS: &[&str] = &[
+    "and", "break", "continue", "def", "elif", "else", "for", "from", "global", "if", "import",
+    "in", "is", "not", "or", "pass", "return", "while", "True", "False", "None",
+];
+
+fn builtin_doc(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "zeros" => (
+            "zeros(shape, dtype=f64)",
+            "A new array of the given shape filled with zeros.",
+        ),
+        "ones" => (
+            "ones(shape, dtype=f64)",
+            "A new array of the given shape filled with ones.",
+        ),
+        "empty" => (
+            "empty(shape, dtype=f64)",
+            "A new array of the given shape (contents unspecified).",
+        ),
+        "full" => (
+            "full(shape, v, dtype=None)",
+            "A new array filled with v (dtype from v unless given).",
+        ),
+        "arange" => (
+            "arange([start,] stop[, step])",
+            "Evenly spaced values in [start, stop): i64 if all arguments are ints, else f64.",
+        ),
+        "linspace" => (
+            "linspace(a, b, n=50)",
+            "n evenly spaced f64 values from a to b inclusive.",
+        ),
+        "print" => (
+            "print(*args, sep=' ', end='\\n', file=sys.stdout)",
+            "Print the values, as Python does.",
+        ),
+        "range" => ("range([start,] stop[, step])", "Integers for a for loop."),
+        "prange" => (
+            "prange([start,] stop[, step])",
+            "range() whose iterations run in parallel (@par).",
+        ),
+        "ndrange" => (
+            "ndrange(n0, n1[, n2])",
+            "Index tuples over a whole index space, row-major; parallel under @par/@gpu.",
+        ),
+        "len" => (
+            "len(x)",
+            "Length of an array's first axis, a string or a tuple.",
+        ),
+        "sum" => (
+            "sum(a)",
+            "Sum of an array's elements (NumPy's pairwise summation).",
+        ),
+        "abs" => ("abs(x)", "Absolute value (modulus of a complex)."),
+        "sqrt" => (
+            "sqrt(x)",
+            "Square root (NumPy's: nan for negative floats; math.sqrt raises).",
+        ),
+        "round" => (
+            "round(x[, n])",
+            "Python's round: half to even; an i64 without n.",
+        ),
+        "min" | "max" => (
+            "min(a, b, ...) / max(a)",
+            "Smallest/largest of scalars, or of an array's elements.",
+        ),
+        _ => {
+            if lower::BUILTINS.contains(&name) {
+                ("(see SPEC §6)", "A Kiln builtin with NumPy's meaning.")
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
+/// Read a flattened value of type `t` at `p` as a `Value` (taking new references).
+///
+/// # Safety
+/// `p` must point at `t.slots()` words holding a value of `t`.
+pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
+    match t {
+        Ty::None => Value::None,
+        Ty::Bool => Value::Bool(*(p as *const u8) != 0),
+        Ty::I64 => Value::Int(*(p as *const i64)),
+        Ty::F64 => Value::Float(*(p as *const f64)),
+        Ty::F32 => Value::F32(*(p as *const f32)),
+        Ty::C128 => Value::Complex(*(p as *const f64), *(p.add(1) as *const f64)),
+        Ty::Str => {
+            let s = *(p as *const *const kiln_runtime::KStr);
+            if s.is_null() {
+                Value::None
+            } else {
+                Value::Str((*s).s.clone())
+            }
+        }
+        Ty::Array { .. } => {
+            let a = *(p as *const *mut kiln_runtime::Array);
+            if a.is_null() {
+                Value::None
+            } else {
+                Value::Array(Arc::new(ArrayRef::from_borrowed(a)))
+            }
+        }
+        Ty::Tuple(items) => {
+            let mut k = 0;
+            let mut out = Vec::new();
+            for it in items.iter() {
+                out.push(read_slot(it, p.add(k)));
+                k += it.slots();
+            }
+            Value::Tuple(out)
+        }
+    }
+}
+
+/// Release the heap references a slot of type `t` holds.
+///
+/// # Safety
+/// `p` must point at a slot of type `t`.
+unsafe fn release_slot(t: &Ty, p: *const u64) {
+    match t {
+        Ty::Str | Ty::Array { .. } => kiln_runtime::kiln_decref(*(p as *const *mut u8)),
+        Ty::Tuple(items) => {
+            let mut k = 0;
+            for it in items.iter() {
+                release_slot(it, p.add(k));
+                k += it.slots();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Copy a global's old value into its new slot when the new type widens the old one.
+///
+/// # Safety
+/// Both pointers must point at slots of their types.
+unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
+    let num = |t: &Ty, p: *const u64| -> Option<(f64, f64, i64)> {
+        Some(match t {
+            Ty::Bool => {
+                let v = *(p as *const u8) as i64;
+                (v as f64, 0.0, v)
+            }
+            Ty::I64 => {
+                let v = *(p as *const i64);
+                (v as f64, 0.0, v)
+            }
+            Ty::F64 => (*(p as *const f64), 0.0, 0),
+            Ty::F32 => (*(p as *const f32) as f64, 0.0, 0),
+            Ty::C128 => (*(p as *const f64), *(p.add(1) as *const f64), 0),
+            _ => return None,
+        })
+    };
+    if from.is_numeric() && to.is_numeric() && crate::types::converts_to(from, to) {
+        let Some((re, im, i)) = num(from, src) else {
+            return;
+        };
+        match to {
+            Ty::I64 => *(dst as *mut i64) = i,
+            Ty::F64 => *(dst as *mut f64) = re,
+            Ty::F32 => *(dst as *mut f32) = re as f32,
+            Ty::C128 => {
+                *(dst as *mut f64) = re;
+                *(dst.add(1) as *mut f64) = im;
+            }
+            Ty::Bool => *(dst as *mut u8) = (i != 0) as u8,
+            _ => {}
+        }
+    } else if let (Ty::Tuple(a), Ty::Tuple(b)) = (from, to) {
+        if a.len() == b.len() {
+            let (mut i, mut j) = (0, 0);
+            for (x, y) in a.iter().zip(b.iter()) {
+                convert_slot(x, src.add(i), y, dst.add(j));
+                i += x.slots();
+                j += y.slots();
+            }
+        }
     }
 }

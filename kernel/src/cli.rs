@@ -1,16 +1,20 @@
-//! `kiln run` and `kiln repl`.
+//! `kiln run` and `kiln repl`: the session API from a terminal.
 
-use std::path::PathBuf;
+use kiln_jit::session::Stage;
+use kiln_jit::syntax::{is_complete, Completeness};
+use kiln_jit::{CellError, ExecResult, Output, Session};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The file to run.
+    /// The file to run: a .kiln file (cells separated by `# %%` lines) or a .ipynb notebook.
     pub file: PathBuf,
-    /// Print a compiler stage instead of running.
+    /// Print a compiler stage of every cell instead of only running it.
     #[arg(long, value_parser = ["ir", "clif", "asm", "tokens", "ast"])]
     pub emit: Option<String>,
-    /// Print per-cell phase timings to stderr.
+    /// Print per-cell phase timings to stderr, one JSON line per cell.
     #[arg(long)]
     pub timings: bool,
     /// Run each cell this many times (compiled once); for benchmarks.
@@ -18,11 +22,155 @@ pub struct RunArgs {
     pub repeat: u32,
 }
 
+/// The code cells of a file: `# %%` separates cells in a .kiln file; a notebook's code cells.
+pub fn read_cells(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "ipynb") {
+        let nb: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a notebook: {e}", path.display()))?;
+        let cells = nb["cells"].as_array().ok_or_else(|| format!("{} has no cells", path.display()))?;
+        return Ok(cells
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .map(|c| match &c["source"] {
+                serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect::<String>(),
+                serde_json::Value::String(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect());
+    }
+    let mut cells = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("# %%") {
+            cells.push(String::new());
+        } else {
+            cells.last_mut().unwrap().push_str(line);
+        }
+    }
+    Ok(cells.into_iter().filter(|c| !c.trim().is_empty()).collect())
+}
+
+fn print_output(o: Output) {
+    match o {
+        Output::Stdout(s) => {
+            print!("{s}");
+            let _ = std::io::stdout().flush();
+        }
+        Output::Stderr(s) => {
+            eprint!("{s}");
+        }
+        Output::Display(v) => println!("{}", kiln_runtime::repr_value(&v)),
+        Output::ClearOutput { .. } => {}
+    }
+}
+
+fn print_error(e: &CellError) {
+    for line in &e.traceback {
+        eprintln!("{line}");
+    }
+}
+
 pub fn run(args: RunArgs) -> ExitCode {
-    let _ = args;
+    let cells = match read_cells(&args.file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiln: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut session = Session::new();
+    for (k, cell) in cells.iter().enumerate() {
+        if let Some(stage) = &args.emit {
+            let stage = match stage.as_str() {
+                "tokens" => Stage::Tokens,
+                "ast" => Stage::Ast,
+                "ir" => Stage::Ir,
+                "clif" => Stage::Clif,
+                _ => Stage::Asm,
+            };
+            if cells.len() > 1 {
+                println!("# %% cell {}", k + 1);
+            }
+            match session.emit(cell, stage) {
+                Ok(text) => print!("{text}"),
+                Err(e) => {
+                    print_error(&e);
+                    return ExitCode::FAILURE;
+                }
+            }
+            // Run it quietly so later cells see its functions and globals.
+            if let ExecResult::Err(e) = session.execute(cell, &mut |_| {}) {
+                print_error(&e);
+                return ExitCode::FAILURE;
+            }
+            continue;
+        }
+        let result = session.execute_repeat(cell, args.repeat, &mut print_output);
+        if args.timings {
+            let t = &session.timings;
+            let runs: Vec<String> = t.run_ms.iter().map(|v| format!("{v:.4}")).collect();
+            eprintln!(
+                "{{\"cell\":{},\"parse_ms\":{:.4},\"check_ms\":{:.4},\"lower_ms\":{:.4},\"codegen_ms\":{:.4},\"compile_ms\":{:.4},\"run_ms\":[{}]}}",
+                k + 1,
+                t.parse_ms,
+                t.check_ms,
+                t.lower_ms,
+                t.codegen_ms,
+                t.compile_ms(),
+                runs.join(",")
+            );
+        }
+        match result {
+            ExecResult::Ok(Some(v)) => println!("{}", kiln_runtime::repr_value(&v)),
+            ExecResult::Ok(None) => {}
+            ExecResult::Err(e) => {
+                print_error(&e);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     ExitCode::SUCCESS
 }
 
 pub fn repl() -> ExitCode {
-    ExitCode::SUCCESS
+    let mut rl = match rustyline::DefaultEditor::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kiln: cannot start the line editor: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("Kiln {} — a JIT-compiled array language. Ctrl-D to quit.", env!("CARGO_PKG_VERSION"));
+    let mut session = Session::new();
+    let mut n = 1;
+    loop {
+        let mut cell = String::new();
+        let mut prompt = format!("In [{n}]: ");
+        loop {
+            match rl.readline(&prompt) {
+                Ok(line) => {
+                    cell.push_str(&line);
+                    cell.push('\n');
+                }
+                Err(rustyline::error::ReadlineError::Interrupted) => {
+                    cell.clear();
+                    break;
+                }
+                Err(_) => return ExitCode::SUCCESS,
+            }
+            match is_complete(&cell) {
+                Completeness::Incomplete(indent) => prompt = format!("{}: {indent}", " ".repeat(format!("In [{n}]").len() - 3) + "..."),
+                _ => break,
+            }
+        }
+        if cell.trim().is_empty() {
+            continue;
+        }
+        let _ = rl.add_history_entry(cell.trim_end());
+        match session.execute(&cell, &mut print_output) {
+            ExecResult::Ok(Some(v)) => println!("Out[{n}]: {}", kiln_runtime::repr_value(&v)),
+            ExecResult::Ok(None) => {}
+            ExecResult::Err(e) => print_error(&e),
+        }
+        n += 1;
+    }
 }

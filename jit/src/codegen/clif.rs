@@ -1,0 +1,1763 @@
+//! Loop IR → Cranelift IR → machine code, through `cranelift-jit`.
+//!
+//! Conventions the generated code keeps (ARCHITECTURE.md has the full list):
+//! - Every function takes the `ExecCtx*` first. A failed operation records its error in the
+//!   context (`ctx.err != 0`), calls `kiln_trace(ctx, site)` and leaves through the
+//!   function's exit block; callers check `ctx.err` after every call that can fail.
+//! - Values are flattened: a complex is two `f64`, a tuple the concatenation of its items,
+//!   a `bool` one `i8`, arrays and strings one pointer.
+//! - Reference counts: every expression yields an *owned* reference; reading a variable
+//!   increfs, except where the consumer only borrows (indexing, calls, printing), which read
+//!   variables without touching the count. Each function decrefs its heap locals on exit.
+//! - Loops poll the session's interrupt flag at every back-edge.
+
+use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, MathFn, Place, Program, Stmt, UnOp};
+use crate::types::Ty;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    Value,
+};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module};
+use kiln_runtime::array::{
+    ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_SIZE_OFFSET, ARRAY_STRIDES_OFFSET,
+};
+use kiln_runtime::ctx::{
+    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET, CTX_MAX_DEPTH_OFFSET,
+};
+use kiln_runtime::{DType, ErrorKind, ExecCtx};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Keep the CLIF text of every function (`%clif`, `--emit clif`).
+    pub keep_clif: bool,
+    /// Keep the machine code bytes of every function (`%asm`, `--emit asm`).
+    pub keep_code: bool,
+    /// Array bounds checks (`%bounds on/off`).
+    pub no_bounds_checks: bool,
+}
+
+/// Machine code for one cell, alive as long as this value.
+pub struct Compiled {
+    module: Option<JITModule>,
+    entry: *const u8,
+    /// Literal text the code points at.
+    _strings: Vec<Box<[u8]>>,
+    pub clif: Vec<(String, String)>,
+    /// (function name, address, bytes)
+    pub code: Vec<(String, usize, Vec<u8>)>,
+}
+
+impl Compiled {
+    /// Run the cell.
+    ///
+    /// # Safety
+    /// `ctx` must be a live context whose globals match those the program was compiled for.
+    pub unsafe fn run(&self, ctx: *mut ExecCtx) {
+        let f: extern "C" fn(*mut ExecCtx) = std::mem::transmute(self.entry);
+        f(ctx)
+    }
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: nothing refers to this unit's code once the cell has finished.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+fn isa() -> Result<OwnedTargetIsa, String> {
+    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        let set =
+            |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| e.to_string());
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa = cranelift_native::builder().map_err(|e| e.to_string())?;
+        isa.finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+}
+
+/// The Cranelift types a Kiln type flattens to.
+pub fn clif_types(t: &Ty) -> Vec<types::Type> {
+    match t {
+        Ty::None => vec![],
+        Ty::Bool => vec![types::I8],
+        Ty::I64 | Ty::Str | Ty::Array { .. } => vec![types::I64],
+        Ty::F64 => vec![types::F64],
+        Ty::F32 => vec![types::F32],
+        Ty::C128 => vec![types::F64, types::F64],
+        Ty::Tuple(items) => items.iter().flat_map(clif_types).collect(),
+    }
+}
+
+/// Compile a whole program: every function instance and the cell entry.
+pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
+    let isa = isa()?;
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    for (name, ptr) in kiln_runtime::symbols() {
+        builder.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(builder);
+    let ptr = types::I64;
+    let call_conv = module.isa().default_call_conv();
+
+    let mut ids = Vec::new();
+    for (k, f) in prog.funcs.iter().enumerate() {
+        let mut sig = Signature::new(call_conv);
+        sig.params.push(AbiParam::new(ptr));
+        if k as u32 != prog.entry {
+            for &p in &f.params {
+                for t in clif_types(&f.vars[p as usize].ty) {
+                    sig.params.push(AbiParam::new(t));
+                }
+            }
+            for t in clif_types(&f.ret) {
+                sig.returns.push(AbiParam::new(t));
+            }
+        }
+        let linkage = if k as u32 == prog.entry {
+            Linkage::Export
+        } else {
+            Linkage::Local
+        };
+        let name = format!("kiln_fn{k}");
+        let id = module
+            .declare_function(&name, linkage, &sig)
+            .map_err(|e| e.to_string())?;
+        ids.push((id, sig));
+    }
+
+    let mut strings: Vec<Box<[u8]>> = Vec::new();
+    let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ctx = module.make_context();
+    let mut clif = Vec::new();
+    let mut code = Vec::new();
+    for (k, f) in prog.funcs.iter().enumerate() {
+        ctx.func.signature = ids[k].1.clone();
+        {
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut g = Gen {
+                prog,
+                func: f,
+                b,
+                module: &mut module,
+                ids: &ids,
+                imports: &mut imports,
+                strings: &mut strings,
+                vars: Vec::new(),
+                ctx: Value::from_u32(0),
+                interrupt: Value::from_u32(0),
+                exit: cranelift_codegen::ir::Block::from_u32(0),
+                err_block: cranelift_codegen::ir::Block::from_u32(0),
+                loops: Vec::new(),
+                is_entry: k as u32 == prog.entry,
+                bounds: !opts.no_bounds_checks,
+            };
+            g.function()?;
+            let target = g.module.target_config();
+            g.b.finalize(target);
+        }
+        if opts.keep_clif {
+            clif.push((f.name.clone(), ctx.func.display().to_string()));
+        }
+        module
+            .define_function(ids[k].0, &mut ctx)
+            .map_err(|e| format!("Cranelift rejected {}: {e:?}", f.name))?;
+        if opts.keep_code {
+            if let Some(cc) = ctx.compiled_code() {
+                code.push((f.name.clone(), 0usize, cc.code_buffer().to_vec()));
+            }
+        }
+        module.clear_context(&mut ctx);
+    }
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    for (k, c) in code.iter_mut().enumerate() {
+        let fidx = prog.funcs.iter().position(|f| f.name == c.0).unwrap_or(k);
+        c.1 = module.get_finalized_function(ids[fidx].0) as usize;
+    }
+    let entry = module.get_finalized_function(ids[prog.entry as usize].0);
+    Ok(Compiled {
+        module: Some(module),
+        entry,
+        _strings: strings,
+        clif,
+        code,
+    })
+}
+
+/// Signatures of the runtime functions the generated code calls (all take/return i64 for
+/// pointers and integers).
+fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
+    use types::{F32, F64, I64};
+    let p = I64;
+    match name {
+        "kiln_incref" | "kiln_decref" => (vec![p], vec![]),
+        "kiln_trace" => (vec![p, I64], vec![]),
+        "kiln_raise_interrupt" | "kiln_raise_recursion" => (vec![p], vec![]),
+        "kiln_raise_msg" => (vec![p, I64, p, I64], vec![]),
+        "kiln_index_error" => (vec![p, I64, I64, I64], vec![]),
+        "kiln_array_new" => (vec![p, I64, I64, p, I64], vec![p]),
+        "kiln_array_full_i64" => (vec![p, I64, I64, p, I64], vec![p]),
+        "kiln_array_full_f64" => (vec![p, I64, I64, p, F64], vec![p]),
+        "kiln_array_full_c128" => (vec![p, I64, I64, p, F64, F64], vec![p]),
+        "kiln_arange_i64" => (vec![p, I64, I64, I64], vec![p]),
+        "kiln_arange_f64" => (vec![p, F64, F64, F64], vec![p]),
+        "kiln_linspace" => (vec![p, F64, F64, I64, I64], vec![p]),
+        "kiln_array_copy" => (vec![p, p], vec![p]),
+        "kiln_array_reduce" => (vec![p, p, I64, p], vec![I64]),
+        "kiln_str_new" => (vec![p, I64], vec![p]),
+        "kiln_str_concat" => (vec![p, p, p], vec![p]),
+        "kiln_str_len" => (vec![p], vec![I64]),
+        "kiln_str_eq" => (vec![p, p], vec![I64]),
+        "kiln_fmt_i64" | "kiln_fmt_bool" => (vec![p, I64, p, I64], vec![p]),
+        "kiln_fmt_f64" => (vec![p, F64, p, I64], vec![p]),
+        "kiln_fmt_f32" => (vec![p, F32, p, I64], vec![p]),
+        "kiln_fmt_c128" => (vec![p, F64, F64, p, I64], vec![p]),
+        "kiln_fmt_str" | "kiln_fmt_array" => (vec![p, p, p, I64], vec![p]),
+        "kiln_repr_str" | "kiln_repr_array" => (vec![p, p], vec![p]),
+        "kiln_write" => (vec![p, I64, p, I64], vec![]),
+        "kiln_write_str" => (vec![p, I64, p], vec![]),
+        "kiln_pow_i64" => (vec![p, I64, I64], vec![I64]),
+        "kiln_m_arctan2" | "kiln_m_hypot" | "kiln_m_pow" | "kiln_m_py_fmod"
+        | "kiln_m_py_floordiv" => (vec![F64, F64], vec![F64]),
+        "kiln_m_round_n" => (vec![F64, I64], vec![F64]),
+        "kiln_c_div" | "kiln_c_pow" => (vec![F64, F64, F64, F64, p], vec![]),
+        "kiln_c_abs" => (vec![F64, F64], vec![F64]),
+        n if n.starts_with("kiln_c_") => (vec![F64, F64, p], vec![]),
+        n if n.starts_with("kiln_m_") => (vec![F64], vec![F64]),
+        other => panic!("no signature for runtime function {other}"),
+    }
+}
+
+struct Gen<'a, 'b> {
+    prog: &'a Program,
+    func: &'a ir::Func,
+    b: FunctionBuilder<'b>,
+    module: &'a mut JITModule,
+    ids: &'a [(FuncId, Signature)],
+    imports: &'a mut HashMap<&'static str, FuncId>,
+    strings: &'a mut Vec<Box<[u8]>>,
+    vars: Vec<Vec<Variable>>,
+    ctx: Value,
+    interrupt: Value,
+    exit: cranelift_codegen::ir::Block,
+    err_block: cranelift_codegen::ir::Block,
+    /// (continue target, break target) of the enclosing loops.
+    loops: Vec<(cranelift_codegen::ir::Block, cranelift_codegen::ir::Block)>,
+    is_entry: bool,
+    bounds: bool,
+}
+
+type Vals = Vec<Value>;
+
+fn header_flags() -> MemFlagsData {
+    // Array headers never change after creation: loads from them can move and merge.
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+impl Gen<'_, '_> {
+    fn function(&mut self) -> Result<(), String> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.ctx = self.b.block_params(entry)[0];
+        let params: Vec<Value> = self.b.block_params(entry)[1..].to_vec();
+        // Every variable starts as zero (null for arrays and strings, so exit decrefs are safe).
+        for v in &self.func.vars {
+            let mut vs = Vec::new();
+            for t in clif_types(&v.ty) {
+                let var = self.b.declare_var(t);
+                let z = self.zero(t);
+                self.b.def_var(var, z);
+                vs.push(var);
+            }
+            self.vars.push(vs);
+        }
+        let mut k = 0;
+        for &p in &self.func.params {
+            let ty = self.func.vars[p as usize].ty.clone();
+            let n = clif_types(&ty).len();
+            let vals = params[k..k + n].to_vec();
+            k += n;
+            // Parameters are borrowed from the caller; the callee owns its locals.
+            self.incref(&ty, &vals);
+            for (var, v) in self.vars[p as usize].clone().into_iter().zip(vals) {
+                self.b.def_var(var, v);
+            }
+        }
+        self.interrupt = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            CTX_INTERRUPT_OFFSET,
+        );
+        self.exit = self.b.create_block();
+        for t in clif_types(&self.func.ret) {
+            self.b.append_block_param(self.exit, t);
+        }
+        self.err_block = self.b.create_block();
+        self.b.set_cold_block(self.err_block);
+        if !self.is_entry {
+            // Recursion depth: a RecursionError instead of a stack overflow.
+            let d = self.b.ins().load(
+                types::I64,
+                MemFlagsData::trusted(),
+                self.ctx,
+                CTX_DEPTH_OFFSET,
+            );
+            let d1 = self.b.ins().iadd_imm_s(d, 1);
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), d1, self.ctx, CTX_DEPTH_OFFSET);
+            let max = self.b.ins().load(
+                types::I64,
+                MemFlagsData::trusted(),
+                self.ctx,
+                CTX_MAX_DEPTH_OFFSET,
+            );
+            let over = self.b.ins().icmp(IntCC::SignedGreaterThan, d1, max);
+            let site = self.func.entry_site;
+            self.fail_if(over, |g| g.call_rt("kiln_raise_recursion", &[g.ctx]), site);
+        }
+        let body = &self.func.body;
+        self.block(body)?;
+        if !self.terminated() {
+            let zeros = self.zeros_of(&self.func.ret.clone());
+            self.jump(self.exit, &zeros);
+        }
+        // Error exit: zero results (the caller looks at ctx.err, not at them).
+        self.b.switch_to_block(self.err_block);
+        let zeros = self.zeros_of(&self.func.ret.clone());
+        self.jump(self.exit, &zeros);
+        // The one exit: release locals, restore the depth, return.
+        self.b.switch_to_block(self.exit);
+        let rets: Vals = self.b.block_params(self.exit).to_vec();
+        for (k, v) in self.func.vars.iter().enumerate() {
+            if v.ty.has_heap() {
+                let vals: Vals = self.vars[k]
+                    .iter()
+                    .map(|&var| self.b.use_var(var))
+                    .collect();
+                let t = v.ty.clone();
+                self.release(&t, &vals);
+            }
+        }
+        if !self.is_entry {
+            let d = self.b.ins().load(
+                types::I64,
+                MemFlagsData::trusted(),
+                self.ctx,
+                CTX_DEPTH_OFFSET,
+            );
+            let d1 = self.b.ins().iadd_imm_s(d, -1);
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), d1, self.ctx, CTX_DEPTH_OFFSET);
+        }
+        self.b.ins().return_(&rets);
+        self.b.seal_all_blocks();
+        Ok(())
+    }
+
+    // ----- small helpers -------------------------------------------------------------------
+
+    fn terminated(&self) -> bool {
+        let Some(block) = self.b.current_block() else {
+            return true;
+        };
+        match self.b.func.layout.last_inst(block) {
+            Some(inst) => self.b.func.dfg.insts[inst].opcode().is_terminator(),
+            None => false,
+        }
+    }
+
+    /// Make sure there is an open block to emit into (after `break`/`return`, code is dead).
+    fn ensure_open(&mut self) {
+        if self.terminated() {
+            let dead = self.b.create_block();
+            self.b.switch_to_block(dead);
+        }
+    }
+
+    fn jump(&mut self, block: cranelift_codegen::ir::Block, args: &[Value]) {
+        let a: Vec<BlockArg> = args.iter().map(|&v| BlockArg::Value(v)).collect();
+        self.b.ins().jump(block, &a);
+    }
+
+    fn zero(&mut self, t: types::Type) -> Value {
+        match t {
+            types::F64 => self.b.ins().f64const(0.0),
+            types::F32 => self.b.ins().f32const(0.0),
+            t => self.b.ins().iconst(t, 0),
+        }
+    }
+
+    fn zeros_of(&mut self, t: &Ty) -> Vals {
+        clif_types(t).into_iter().map(|c| self.zero(c)).collect()
+    }
+
+    fn import(&mut self, name: &'static str) -> cranelift_codegen::ir::FuncRef {
+        let id = match self.imports.get(name) {
+            Some(&id) => id,
+            None => {
+                let (ps, rs) = runtime_sig(name);
+                let mut sig = self.module.make_signature();
+                sig.params.extend(ps.into_iter().map(AbiParam::new));
+                sig.returns.extend(rs.into_iter().map(AbiParam::new));
+                let id = self
+                    .module
+                    .declare_function(name, Linkage::Import, &sig)
+                    .expect("runtime import");
+                self.imports.insert(name, id);
+                id
+            }
+        };
+        self.module.declare_func_in_func(id, self.b.func)
+    }
+
+    fn call_rt(&mut self, name: &'static str, args: &[Value]) -> Vals {
+        let f = self.import(name);
+        let inst = self.b.ins().call(f, args);
+        self.b.inst_results(inst).to_vec()
+    }
+
+    fn call_rt1(&mut self, name: &'static str, args: &[Value]) -> Value {
+        self.call_rt(name, args)[0]
+    }
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    /// Static bytes the code can point at (kept alive by the `Compiled` unit).
+    fn static_bytes(&mut self, s: &str) -> (Value, Value) {
+        let bytes: Box<[u8]> = s.as_bytes().into();
+        let p = bytes.as_ptr() as i64;
+        let n = bytes.len() as i64;
+        self.strings.push(bytes);
+        (self.iconst(p), self.iconst(n))
+    }
+
+    /// If `cond` is true: run `raise` (which records the error), add `site` to the trace and
+    /// leave through the error exit.
+    fn fail_if(&mut self, cond: Value, raise: impl FnOnce(&mut Self) -> Vals, site: ir::SiteId) {
+        let bad = self.b.create_block();
+        let ok = self.b.create_block();
+        self.b.set_cold_block(bad);
+        self.b.ins().brif(cond, bad, &[], ok, &[]);
+        self.b.switch_to_block(bad);
+        raise(self);
+        let s = self.iconst(site as i64);
+        self.call_rt("kiln_trace", &[self.ctx, s]);
+        self.b.ins().jump(self.err_block, &[]);
+        self.b.switch_to_block(ok);
+    }
+
+    fn raise_msg(&mut self, kind: ErrorKind, msg: &str) -> Vals {
+        let k = self.iconst(kind as i64);
+        let (p, n) = self.static_bytes(msg);
+        self.call_rt("kiln_raise_msg", &[self.ctx, k, p, n])
+    }
+
+    /// After a call that may have failed: leave if `ctx.err` is set.
+    fn check_err(&mut self, site: ir::SiteId) {
+        let e = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            CTX_ERR_OFFSET,
+        );
+        self.fail_if(e, |_| vec![], site);
+    }
+
+    /// After a runtime call returning a new object: null means it failed.
+    fn check_null(&mut self, v: Value, site: ir::SiteId) {
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+        self.fail_if(z, |_| vec![], site);
+    }
+
+    fn heap_leaves(t: &Ty, out: &mut Vec<(usize, bool)>, base: &mut usize) {
+        match t {
+            Ty::Tuple(items) => items.iter().for_each(|i| Self::heap_leaves(i, out, base)),
+            t => {
+                let n = clif_types(t).len();
+                if t.is_heap() {
+                    out.push((*base, true));
+                }
+                *base += n;
+            }
+        }
+    }
+
+    fn refcount(&mut self, t: &Ty, vals: &[Value], name: &'static str) {
+        if !t.has_heap() {
+            return;
+        }
+        let mut leaves = Vec::new();
+        Self::heap_leaves(t, &mut leaves, &mut 0);
+        for (k, _) in leaves {
+            self.call_rt(name, &[vals[k]]);
+        }
+    }
+
+    fn incref(&mut self, t: &Ty, vals: &[Value]) {
+        self.refcount(t, vals, "kiln_incref");
+    }
+
+    fn release(&mut self, t: &Ty, vals: &[Value]) {
+        self.refcount(t, vals, "kiln_decref");
+    }
+
+    // ----- statements ----------------------------------------------------------------------
+
+    fn block(&mut self, body: &[Stmt]) -> Result<(), String> {
+        for s in body {
+            self.ensure_open();
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> Result<(), String> {
+        match s {
+            Stmt::Assign { place, value } => {
+                let v = self.expr(value)?;
+                self.store(place, v)?;
+            }
+            Stmt::Eval(e) => {
+                let v = self.expr(e)?;
+                self.release(&e.ty, &v);
+            }
+            Stmt::If { cond, then, els } => {
+                let c = self.expr(cond)?[0];
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.ins().brif(c, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                self.block(then)?;
+                if !self.terminated() {
+                    self.jump(join, &[]);
+                }
+                self.b.switch_to_block(eb);
+                self.block(els)?;
+                if !self.terminated() {
+                    self.jump(join, &[]);
+                }
+                self.b.switch_to_block(join);
+            }
+            Stmt::While { cond, body } => {
+                let head = self.b.create_block();
+                let bodyb = self.b.create_block();
+                let latch = self.b.create_block();
+                let exit = self.b.create_block();
+                self.jump(head, &[]);
+                self.b.switch_to_block(head);
+                let c = self.expr(cond)?[0];
+                self.b.ins().brif(c, bodyb, &[], exit, &[]);
+                self.b.switch_to_block(bodyb);
+                self.loops.push((latch, exit));
+                self.block(body)?;
+                self.loops.pop();
+                if !self.terminated() {
+                    self.jump(latch, &[]);
+                }
+                self.b.switch_to_block(latch);
+                self.poll_interrupt(0);
+                self.jump(head, &[]);
+                self.b.switch_to_block(exit);
+            }
+            Stmt::For {
+                vars,
+                ranges,
+                body,
+                site,
+                ..
+            } => self.for_loop(vars, ranges, body, *site)?,
+            Stmt::Break => {
+                let (_, brk) = *self.loops.last().ok_or("break outside loop")?;
+                self.jump(brk, &[]);
+            }
+            Stmt::Continue => {
+                let (cont, _) = *self.loops.last().ok_or("continue outside loop")?;
+                self.jump(cont, &[]);
+            }
+            Stmt::Return(e) => {
+                let v = match e {
+                    Some(e) => self.expr(e)?,
+                    None => vec![],
+                };
+                self.jump(self.exit, &v);
+            }
+            Stmt::Print {
+                args,
+                sep,
+                end,
+                stderr,
+            } => {
+                let stream = self.iconst(*stderr as i64);
+                for (k, a) in args.iter().enumerate() {
+                    if k > 0 {
+                        self.write_opt(sep.as_ref(), " ", stream)?;
+                    }
+                    let s = self.to_str(a, "", false, 0)?;
+                    self.call_rt("kiln_write_str", &[self.ctx, stream, s]);
+                    self.call_rt("kiln_decref", &[s]);
+                }
+                self.write_opt(end.as_ref(), "\n", stream)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_opt(&mut self, e: Option<&Expr>, default: &str, stream: Value) -> Result<(), String> {
+        match e {
+            Some(e) => {
+                let (v, owned) = self.expr_borrow(e)?;
+                self.call_rt("kiln_write_str", &[self.ctx, stream, v[0]]);
+                if owned {
+                    self.release(&Ty::Str, &v);
+                }
+            }
+            None => {
+                let (p, n) = self.static_bytes(default);
+                self.call_rt("kiln_write", &[self.ctx, stream, p, n]);
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_interrupt(&mut self, site: ir::SiteId) {
+        let flag = self
+            .b
+            .ins()
+            .load(types::I8, MemFlagsData::trusted(), self.interrupt, 0);
+        self.fail_if(flag, |g| g.call_rt("kiln_raise_interrupt", &[g.ctx]), site);
+    }
+
+    fn for_loop(
+        &mut self,
+        vars: &[Place],
+        ranges: &[ir::Range],
+        body: &[Stmt],
+        site: ir::SiteId,
+    ) -> Result<(), String> {
+        // All bounds are evaluated once, before the nest (as Python evaluates range(...)).
+        let mut bounds = Vec::new();
+        for r in ranges {
+            let start = self.expr(&r.start)?[0];
+            let stop = self.expr(&r.stop)?[0];
+            let step_const = match r.step.kind {
+                ExprKind::Int(k) => Some(k),
+                _ => None,
+            };
+            let step = self.expr(&r.step)?[0];
+            if step_const.is_none() {
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, step, 0);
+                self.fail_if(
+                    z,
+                    |g| g.raise_msg(ErrorKind::ValueError, "range() arg 3 must not be zero"),
+                    site,
+                );
+            }
+            bounds.push((start, stop, step, step_const));
+        }
+        let var_of = |p: &Place| -> Result<u32, String> {
+            match p {
+                Place::Var(v) => Ok(*v),
+                _ => Err("for loop counter must be a variable".into()),
+            }
+        };
+        let exit = self.b.create_block();
+        let n = ranges.len();
+        let mut latches = Vec::new();
+        let mut heads = Vec::new();
+        for k in 0..n {
+            let var = self.vars[var_of(&vars[k])? as usize][0];
+            let (start, stop, step, step_const) = bounds[k];
+            self.b.def_var(var, start);
+            let head = self.b.create_block();
+            let bodyb = self.b.create_block();
+            let latch = self.b.create_block();
+            self.jump(head, &[]);
+            self.b.switch_to_block(head);
+            let i = self.b.use_var(var);
+            let c = match step_const {
+                Some(s) if s > 0 => self.b.ins().icmp(IntCC::SignedLessThan, i, stop),
+                Some(_) => self.b.ins().icmp(IntCC::SignedGreaterThan, i, stop),
+                None => {
+                    let up = self.b.ins().icmp(IntCC::SignedLessThan, i, stop);
+                    let down = self.b.ins().icmp(IntCC::SignedGreaterThan, i, stop);
+                    let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+                    self.b.ins().select(pos, up, down)
+                }
+            };
+            let out = if k == 0 { exit } else { latches[k - 1] };
+            self.b.ins().brif(c, bodyb, &[], out, &[]);
+            self.b.switch_to_block(bodyb);
+            latches.push(latch);
+            heads.push((head, var, step));
+        }
+        self.loops.push((latches[n - 1], exit));
+        self.block(body)?;
+        self.loops.pop();
+        if !self.terminated() {
+            self.jump(latches[n - 1], &[]);
+        }
+        for k in (0..n).rev() {
+            let (head, var, step) = heads[k];
+            self.b.switch_to_block(latches[k]);
+            let i = self.b.use_var(var);
+            let i1 = self.b.ins().iadd(i, step);
+            self.b.def_var(var, i1);
+            if k == n - 1 {
+                self.poll_interrupt(site);
+            }
+            self.jump(head, &[]);
+        }
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    fn global_addr(&mut self, g: ir::GlobalId) -> Value {
+        let addr = self.prog.globals[g as usize].addr as i64;
+        self.iconst(addr)
+    }
+
+    fn load_flat(&mut self, t: &Ty, base: Value) -> Vals {
+        clif_types(t)
+            .into_iter()
+            .enumerate()
+            .map(|(k, ct)| {
+                self.b
+                    .ins()
+                    .load(ct, MemFlagsData::trusted(), base, (8 * k) as i32)
+            })
+            .collect()
+    }
+
+    fn store_flat(&mut self, vals: &[Value], base: Value) {
+        for (k, &v) in vals.iter().enumerate() {
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), v, base, (8 * k) as i32);
+        }
+    }
+
+    /// Store an owned value into a place (the place's old value is released).
+    fn store(&mut self, place: &Place, v: Vals) -> Result<(), String> {
+        match place {
+            Place::Var(id) => {
+                let ty = self.func.vars[*id as usize].ty.clone();
+                let vars = self.vars[*id as usize].clone();
+                let old: Vals = vars.iter().map(|&x| self.b.use_var(x)).collect();
+                for (var, val) in vars.into_iter().zip(v) {
+                    self.b.def_var(var, val);
+                }
+                self.release(&ty, &old);
+            }
+            Place::Global(g) => {
+                let ty = self.prog.globals[*g as usize].ty.clone();
+                let base = self.global_addr(*g);
+                let old = self.load_flat(&ty, base);
+                self.store_flat(&v, base);
+                self.release(&ty, &old);
+            }
+            Place::Elem { array, index, site } => {
+                let (addr, dtype, arr, owned) = self.elem_addr(array, index, *site)?;
+                self.store_elem(dtype, addr, &v);
+                if owned {
+                    self.release(&array.ty, &[arr]);
+                }
+            }
+            Place::Tuple(items) => {
+                let mut k = 0;
+                for p in items {
+                    let n = clif_types(&self.place_ty(p)).len();
+                    self.store(p, v[k..k + n].to_vec())?;
+                    k += n;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn place_ty(&self, p: &Place) -> Ty {
+        match p {
+            Place::Var(v) => self.func.vars[*v as usize].ty.clone(),
+            Place::Global(g) => self.prog.globals[*g as usize].ty.clone(),
+            Place::Elem { array, .. } => match array.ty {
+                Ty::Array { dtype, .. } => Ty::from_dtype(dtype),
+                _ => Ty::None,
+            },
+            Place::Tuple(items) => Ty::tuple(items.iter().map(|p| self.place_ty(p)).collect()),
+        }
+    }
+
+    fn store_elem(&mut self, dtype: DType, addr: Value, v: &[Value]) {
+        let f = MemFlagsData::trusted();
+        self.b.ins().store(f, v[0], addr, 0);
+        if dtype == DType::C128 {
+            self.b.ins().store(f, v[1], addr, 8);
+        }
+    }
+
+    fn load_elem(&mut self, dtype: DType, addr: Value) -> Vals {
+        let f = MemFlagsData::trusted();
+        match dtype {
+            DType::Bool => vec![self.b.ins().load(types::I8, f, addr, 0)],
+            DType::I64 => vec![self.b.ins().load(types::I64, f, addr, 0)],
+            DType::F64 => vec![self.b.ins().load(types::F64, f, addr, 0)],
+            DType::F32 => vec![self.b.ins().load(types::F32, f, addr, 0)],
+            DType::C128 => vec![
+                self.b.ins().load(types::F64, f, addr, 0),
+                self.b.ins().load(types::F64, f, addr, 8),
+            ],
+        }
+    }
+
+    /// Address of `array[index...]`, bounds-checked (negative indices count from the end).
+    /// Returns the address, the dtype, the array pointer and whether it is owned.
+    fn elem_addr(
+        &mut self,
+        array: &Expr,
+        index: &[Expr],
+        site: ir::SiteId,
+    ) -> Result<(Value, DType, Value, bool), String> {
+        let Ty::Array { dtype, .. } = array.ty else {
+            return Err("indexing a non-array".into());
+        };
+        let (av, owned) = self.expr_borrow(array)?;
+        let arr = av[0];
+        let mut idx = Vec::new();
+        for e in index {
+            idx.push(self.expr(e)?[0]);
+        }
+        let mut off: Option<Value> = None;
+        for (k, &i) in idx.iter().enumerate() {
+            let n = self.b.ins().load(
+                types::I64,
+                header_flags(),
+                arr,
+                ARRAY_SHAPE_OFFSET + 8 * k as i32,
+            );
+            let i = if self.bounds {
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, i, 0);
+                let wrapped = self.b.ins().iadd(i, n);
+                let i2 = self.b.ins().select(neg, wrapped, i);
+                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i2, n);
+                let orig = i;
+                self.fail_if(
+                    oob,
+                    |g| {
+                        let axis = g.iconst(k as i64);
+                        g.call_rt("kiln_index_error", &[g.ctx, orig, axis, n])
+                    },
+                    site,
+                );
+                i2
+            } else {
+                i
+            };
+            let stride = self.b.ins().load(
+                types::I64,
+                header_flags(),
+                arr,
+                ARRAY_STRIDES_OFFSET + 8 * k as i32,
+            );
+            let term = self.b.ins().imul(i, stride);
+            off = Some(match off {
+                None => term,
+                Some(o) => self.b.ins().iadd(o, term),
+            });
+        }
+        let data = self
+            .b
+            .ins()
+            .load(types::I64, header_flags(), arr, ARRAY_DATA_OFFSET);
+        let off = off.unwrap_or_else(|| self.iconst(0));
+        let bytes = self.b.ins().imul_imm_s(off, dtype.size() as i64);
+        let addr = self.b.ins().iadd(data, bytes);
+        Ok((addr, dtype, arr, owned))
+    }
+
+    // ----- expressions ---------------------------------------------------------------------
+
+    /// Evaluate, borrowing variables' heap references instead of taking new ones. The bool
+    /// says whether the caller owns (and must release) the result.
+    fn expr_borrow(&mut self, e: &Expr) -> Result<(Vals, bool), String> {
+        if e.ty.has_heap() {
+            match e.kind {
+                ExprKind::Var(v) => return Ok((self.read_var(v), false)),
+                ExprKind::Global(g) => return Ok((self.read_global(g), false)),
+                _ => {}
+            }
+        }
+        Ok((self.expr(e)?, true))
+    }
+
+    fn read_var(&mut self, v: ir::VarId) -> Vals {
+        let vals: Vals = self.vars[v as usize]
+            .iter()
+            .map(|&x| self.b.use_var(x))
+            .collect();
+        let ty = &self.func.vars[v as usize].ty;
+        if ty.is_heap() && !self.func.params.contains(&v) {
+            let name = self.func.vars[v as usize].name.clone();
+            let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
+            let site = self.func.entry_site;
+            self.fail_if(
+                z,
+                |g| {
+                    g.raise_msg(
+                        ErrorKind::NameError,
+                        &format!("local variable '{name}' referenced before assignment"),
+                    )
+                },
+                site,
+            );
+        }
+        vals
+    }
+
+    fn read_global(&mut self, gid: ir::GlobalId) -> Vals {
+        let g = self.prog.globals[gid as usize].clone();
+        let base = self.global_addr(gid);
+        let vals = self.load_flat(&g.ty, base);
+        if g.ty.is_heap() {
+            let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
+            let site = self.func.entry_site;
+            self.fail_if(
+                z,
+                |gg| {
+                    gg.raise_msg(
+                        ErrorKind::NameError,
+                        &format!("name '{}' is not defined", g.name),
+                    )
+                },
+                site,
+            );
+        }
+        vals
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<Vals, String> {
+        Ok(match &e.kind {
+            ExprKind::None => vec![],
+            ExprKind::Bool(b) => vec![self.b.ins().iconst(types::I8, *b as i64)],
+            ExprKind::Int(v) => vec![self.iconst(*v)],
+            ExprKind::Float(v) => vec![if e.ty == Ty::F32 {
+                self.b.ins().f32const(*v as f32)
+            } else {
+                self.b.ins().f64const(*v)
+            }],
+            ExprKind::Complex(re, im) => {
+                vec![self.b.ins().f64const(*re), self.b.ins().f64const(*im)]
+            }
+            ExprKind::Str(s) => {
+                let (p, n) = self.static_bytes(s);
+                vec![self.call_rt1("kiln_str_new", &[p, n])]
+            }
+            ExprKind::Var(v) => {
+                let vals = self.read_var(*v);
+                self.incref(&e.ty, &vals);
+                vals
+            }
+            ExprKind::Global(g) => {
+                let vals = self.read_global(*g);
+                self.incref(&e.ty, &vals);
+                vals
+            }
+            ExprKind::Cast(x) => {
+                let v = self.expr(x)?;
+                self.cast(&x.ty, &e.ty, v)?
+            }
+            ExprKind::Unary(op, x) => {
+                let v = self.expr(x)?;
+                self.unary(*op, &x.ty, v)?
+            }
+            ExprKind::Binary(op, a, b, site) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.binary(*op, &a.ty, x, y, *site)?
+            }
+            ExprKind::Compare(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                vec![self.compare(*op, &a.ty, &x, &y)?]
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let x = self.expr(a)?;
+                let t = self.truth(&a.ty, &x)?;
+                let rhs = self.b.create_block();
+                let join = self.b.create_block();
+                let cts = clif_types(&e.ty);
+                for &c in &cts {
+                    self.b.append_block_param(join, c);
+                }
+                let xa: Vec<BlockArg> = x.iter().map(|&v| BlockArg::Value(v)).collect();
+                if is_and {
+                    self.b.ins().brif(t, rhs, &[], join, &xa);
+                } else {
+                    self.b.ins().brif(t, join, &xa, rhs, &[]);
+                }
+                self.b.switch_to_block(rhs);
+                let y = self.expr(b)?;
+                self.jump(join, &y);
+                self.b.switch_to_block(join);
+                self.b.block_params(join).to_vec()
+            }
+            ExprKind::Select(c, a, b) => {
+                let cv = self.expr(c)?[0];
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                let join = self.b.create_block();
+                for ct in clif_types(&e.ty) {
+                    self.b.append_block_param(join, ct);
+                }
+                self.b.ins().brif(cv, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                let x = self.expr(a)?;
+                self.jump(join, &x);
+                self.b.switch_to_block(eb);
+                let y = self.expr(b)?;
+                self.jump(join, &y);
+                self.b.switch_to_block(join);
+                self.b.block_params(join).to_vec()
+            }
+            ExprKind::Call { func, args, site } => {
+                let mut flat = vec![self.ctx];
+                let mut temps = Vec::new();
+                for a in args {
+                    let (v, owned) = self.expr_borrow(a)?;
+                    flat.extend(&v);
+                    if owned && a.ty.has_heap() {
+                        temps.push((a.ty.clone(), v));
+                    }
+                }
+                let (fid, _) = &self.ids[*func as usize];
+                let fref = self.module.declare_func_in_func(*fid, self.b.func);
+                let inst = self.b.ins().call(fref, &flat);
+                let rets = self.b.inst_results(inst).to_vec();
+                for (t, v) in temps {
+                    self.release(&t, &v);
+                }
+                self.check_err(*site);
+                rets
+            }
+            ExprKind::Builtin { op, args, site } => self.builtin(op, args, &e.ty, *site)?,
+            ExprKind::Index { array, index, site } => {
+                let (addr, dtype, arr, owned) = self.elem_addr(array, index, *site)?;
+                let v = self.load_elem(dtype, addr);
+                if owned {
+                    self.release(&array.ty, &[arr]);
+                }
+                v
+            }
+            ExprKind::Tuple(items) => {
+                let mut out = Vec::new();
+                for i in items {
+                    out.extend(self.expr(i)?);
+                }
+                out
+            }
+            ExprKind::TupleGet(t, k) => {
+                let Ty::Tuple(items) = &t.ty else {
+                    return Err("TupleGet of a non-tuple".into());
+                };
+                let (vals, owned) = self.expr_borrow(t)?;
+                let mut start = 0;
+                for it in &items[..*k as usize] {
+                    start += clif_types(it).len();
+                }
+                let item_ty = &items[*k as usize];
+                let n = clif_types(item_ty).len();
+                let picked = vals[start..start + n].to_vec();
+                if owned {
+                    // Release every other item of the temporary tuple.
+                    let mut pos = 0;
+                    for (j, it) in items.iter().enumerate() {
+                        let m = clif_types(it).len();
+                        if j != *k as usize {
+                            self.release(it, &vals[pos..pos + m]);
+                        }
+                        pos += m;
+                    }
+                } else {
+                    self.incref(item_ty, &picked);
+                }
+                picked
+            }
+        })
+    }
+
+    fn truth(&mut self, t: &Ty, v: &[Value]) -> Result<Value, String> {
+        Ok(match t {
+            Ty::Bool => v[0],
+            Ty::I64 => self.b.ins().icmp_imm_s(IntCC::NotEqual, v[0], 0),
+            Ty::F64 | Ty::F32 => {
+                let z = self.zero(clif_types(t)[0]);
+                self.b.ins().fcmp(FloatCC::NotEqual, v[0], z)
+            }
+            Ty::C128 => {
+                let z = self.b.ins().f64const(0.0);
+                let a = self.b.ins().fcmp(FloatCC::NotEqual, v[0], z);
+                let b = self.b.ins().fcmp(FloatCC::NotEqual, v[1], z);
+                self.b.ins().bor(a, b)
+            }
+            t => return Err(format!("truth value of a {t} in codegen")),
+        })
+    }
+
+    fn cast(&mut self, from: &Ty, to: &Ty, v: Vals) -> Result<Vals, String> {
+        use types::{F32, F64, I64, I8};
+        let x = v.first().copied();
+        Ok(match (from, to) {
+            (a, b) if a == b => v,
+            (Ty::Bool, Ty::I64) => vec![self.b.ins().uextend(I64, x.unwrap())],
+            (Ty::Bool, Ty::F64) => vec![self.b.ins().fcvt_from_uint(F64, x.unwrap())],
+            (Ty::Bool, Ty::F32) => vec![self.b.ins().fcvt_from_uint(F32, x.unwrap())],
+            (Ty::I64, Ty::F64) => vec![self.b.ins().fcvt_from_sint(F64, x.unwrap())],
+            (Ty::I64, Ty::F32) => vec![self.b.ins().fcvt_from_sint(F32, x.unwrap())],
+            (Ty::F64, Ty::I64) | (Ty::F32, Ty::I64) => {
+                vec![self.b.ins().fcvt_to_sint_sat(I64, x.unwrap())]
+            }
+            (Ty::F32, Ty::F64) => vec![self.b.ins().fpromote(F64, x.unwrap())],
+            (Ty::F64, Ty::F32) => vec![self.b.ins().fdemote(F32, x.unwrap())],
+            (Ty::I64 | Ty::F64 | Ty::F32, Ty::Bool) => vec![self.truth(from, &v)?],
+            (Ty::Bool | Ty::I64 | Ty::F32 | Ty::F64, Ty::C128) => {
+                let re = self.cast(from, &Ty::F64, v)?[0];
+                let im = self.b.ins().f64const(0.0);
+                vec![re, im]
+            }
+            (Ty::C128, Ty::Bool) => vec![self.truth(from, &v)?],
+            (f, t) => {
+                let _ = I8;
+                return Err(format!("no conversion from {f} to {t}"));
+            }
+        })
+    }
+
+    fn unary(&mut self, op: UnOp, t: &Ty, v: Vals) -> Result<Vals, String> {
+        Ok(match (op, t) {
+            (UnOp::Neg, Ty::I64) => vec![self.b.ins().ineg(v[0])],
+            (UnOp::Neg, Ty::F64 | Ty::F32) => vec![self.b.ins().fneg(v[0])],
+            (UnOp::Neg, Ty::C128) => vec![self.b.ins().fneg(v[0]), self.b.ins().fneg(v[1])],
+            (UnOp::Not, Ty::Bool) | (UnOp::Invert, Ty::Bool) => {
+                vec![self.b.ins().bxor_imm_s(v[0], 1)]
+            }
+            (UnOp::Invert, Ty::I64) => vec![self.b.ins().bnot(v[0])],
+            (op, t) => return Err(format!("unary {op:?} on {t}")),
+        })
+    }
+
+    fn f64_call(&mut self, name: &'static str, t: &Ty, args: &[Value]) -> Value {
+        if *t == Ty::F32 {
+            let wide: Vec<Value> = args
+                .iter()
+                .map(|&a| self.b.ins().fpromote(types::F64, a))
+                .collect();
+            let r = self.call_rt1(name, &wide);
+            self.b.ins().fdemote(types::F32, r)
+        } else {
+            self.call_rt1(name, args)
+        }
+    }
+
+    /// A complex runtime function writing its result through a pointer.
+    fn complex_call(&mut self, name: &'static str, args: &[Value]) -> Vals {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+        let p = self.b.ins().stack_addr(types::I64, slot, 0);
+        let mut a = args.to_vec();
+        a.push(p);
+        self.call_rt(name, &a);
+        let re = self.b.ins().stack_load(types::I64, types::F64, slot, 0);
+        let im = self.b.ins().stack_load(types::I64, types::F64, slot, 8);
+        vec![re, im]
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        t: &Ty,
+        x: Vals,
+        y: Vals,
+        site: ir::SiteId,
+    ) -> Result<Vals, String> {
+        let (a, b) = (x[0], y[0]);
+        Ok(match t {
+            Ty::I64 => vec![match op {
+                BinOp::Add => self.b.ins().iadd(a, b),
+                BinOp::Sub => self.b.ins().isub(a, b),
+                BinOp::Mul => self.b.ins().imul(a, b),
+                BinOp::FloorDiv | BinOp::Mod => self.int_divmod(op, a, b, site),
+                BinOp::Pow => {
+                    let r = self.call_rt1("kiln_pow_i64", &[self.ctx, a, b]);
+                    self.check_err(site);
+                    r
+                }
+                BinOp::BitAnd => self.b.ins().band(a, b),
+                BinOp::BitOr => self.b.ins().bor(a, b),
+                BinOp::BitXor => self.b.ins().bxor(a, b),
+                BinOp::Shl => self.b.ins().ishl(a, b),
+                BinOp::Shr => self.b.ins().sshr(a, b),
+                BinOp::Div => return Err("integer true division reached codegen".into()),
+            }],
+            Ty::Bool => vec![match op {
+                BinOp::BitAnd => self.b.ins().band(a, b),
+                BinOp::BitOr => self.b.ins().bor(a, b),
+                BinOp::BitXor => self.b.ins().bxor(a, b),
+                _ => return Err(format!("bool {op:?} reached codegen")),
+            }],
+            Ty::F64 | Ty::F32 => vec![match op {
+                BinOp::Add => self.b.ins().fadd(a, b),
+                BinOp::Sub => self.b.ins().fsub(a, b),
+                BinOp::Mul => self.b.ins().fmul(a, b),
+                BinOp::Div => self.b.ins().fdiv(a, b),
+                BinOp::FloorDiv => self.f64_call("kiln_m_py_floordiv", t, &[a, b]),
+                BinOp::Mod => self.f64_call("kiln_m_py_fmod", t, &[a, b]),
+                BinOp::Pow => self.f64_call("kiln_m_pow", t, &[a, b]),
+                _ => return Err(format!("float {op:?} reached codegen")),
+            }],
+            Ty::C128 => {
+                let (ar, ai, br, bi) = (x[0], x[1], y[0], y[1]);
+                match op {
+                    BinOp::Add => vec![self.b.ins().fadd(ar, br), self.b.ins().fadd(ai, bi)],
+                    BinOp::Sub => vec![self.b.ins().fsub(ar, br), self.b.ins().fsub(ai, bi)],
+                    BinOp::Mul => {
+                        let rr = self.b.ins().fmul(ar, br);
+                        let ii = self.b.ins().fmul(ai, bi);
+                        let ri = self.b.ins().fmul(ar, bi);
+                        let ir = self.b.ins().fmul(ai, br);
+                        vec![self.b.ins().fsub(rr, ii), self.b.ins().fadd(ri, ir)]
+                    }
+                    BinOp::Div => self.complex_call("kiln_c_div", &[ar, ai, br, bi]),
+                    BinOp::Pow => self.complex_call("kiln_c_pow", &[ar, ai, br, bi]),
+                    _ => return Err(format!("complex {op:?} reached codegen")),
+                }
+            }
+            t => return Err(format!("{op:?} on {t} reached codegen")),
+        })
+    }
+
+    /// Python's `//` and `%` on i64: floor semantics, ZeroDivisionError, and no trap on
+    /// `i64::MIN // -1` (it wraps, as NumPy does).
+    fn int_divmod(&mut self, op: BinOp, a: Value, b: Value, site: ir::SiteId) -> Value {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let msg = if op == BinOp::Mod {
+            "integer modulo by zero"
+        } else {
+            "integer division or modulo by zero"
+        };
+        self.fail_if(
+            zero,
+            |g| g.raise_msg(ErrorKind::ZeroDivisionError, msg),
+            site,
+        );
+        let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+        let one = self.iconst(1);
+        let b1 = self.b.ins().select(m1, one, b);
+        let q = self.b.ins().sdiv(a, b1);
+        let r = self.b.ins().srem(a, b1);
+        let na = self.b.ins().ineg(a);
+        let z = self.iconst(0);
+        let q = self.b.ins().select(m1, na, q);
+        let r = self.b.ins().select(m1, z, r);
+        let rnz = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+        let x = self.b.ins().bxor(r, b);
+        let sneg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+        let adj = self.b.ins().band(rnz, sneg);
+        if op == BinOp::FloorDiv {
+            let adj64 = self.b.ins().uextend(types::I64, adj);
+            self.b.ins().isub(q, adj64)
+        } else {
+            let rb = self.b.ins().iadd(r, b);
+            self.b.ins().select(adj, rb, r)
+        }
+    }
+
+    fn compare(&mut self, op: CmpOp, t: &Ty, x: &[Value], y: &[Value]) -> Result<Value, String> {
+        Ok(match t {
+            Ty::I64 | Ty::Bool => {
+                let signed = *t == Ty::I64;
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt if signed => IntCC::SignedLessThan,
+                    CmpOp::Le if signed => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt if signed => IntCC::SignedGreaterThan,
+                    CmpOp::Ge if signed => IntCC::SignedGreaterThanOrEqual,
+                    CmpOp::Lt => IntCC::UnsignedLessThan,
+                    CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::UnsignedGreaterThan,
+                    CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                self.b.ins().icmp(cc, x[0], y[0])
+            }
+            Ty::F64 | Ty::F32 => {
+                let cc = match op {
+                    CmpOp::Eq => FloatCC::Equal,
+                    CmpOp::Ne => FloatCC::NotEqual,
+                    CmpOp::Lt => FloatCC::LessThan,
+                    CmpOp::Le => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt => FloatCC::GreaterThan,
+                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                };
+                self.b.ins().fcmp(cc, x[0], y[0])
+            }
+            Ty::C128 => {
+                let cc = if op == CmpOp::Eq {
+                    FloatCC::Equal
+                } else {
+                    FloatCC::NotEqual
+                };
+                let a = self.b.ins().fcmp(cc, x[0], y[0]);
+                let b = self.b.ins().fcmp(cc, x[1], y[1]);
+                if op == CmpOp::Eq {
+                    self.b.ins().band(a, b)
+                } else {
+                    self.b.ins().bor(a, b)
+                }
+            }
+            t => return Err(format!("comparison of {t} reached codegen")),
+        })
+    }
+
+    /// The text of a value: `str(v)`, `format(v, spec)` or `repr(v)` as a new string.
+    fn to_str(
+        &mut self,
+        e: &Expr,
+        spec: &str,
+        repr: bool,
+        site: ir::SiteId,
+    ) -> Result<Value, String> {
+        let (v, owned) = self.expr_borrow(e)?;
+        let s = self.format_vals(&e.ty, &v, spec, repr, site)?;
+        if owned {
+            self.release(&e.ty, &v);
+        }
+        Ok(s)
+    }
+
+    fn format_vals(
+        &mut self,
+        t: &Ty,
+        v: &[Value],
+        spec: &str,
+        repr: bool,
+        site: ir::SiteId,
+    ) -> Result<Value, String> {
+        let (sp, sn) = self.static_bytes(spec);
+        let ctx = self.ctx;
+        let s = match t {
+            Ty::None => {
+                let (p, n) = self.static_bytes("None");
+                return Ok(self.call_rt1("kiln_str_new", &[p, n]));
+            }
+            Ty::I64 => self.call_rt1("kiln_fmt_i64", &[ctx, v[0], sp, sn]),
+            Ty::Bool => {
+                let w = self.b.ins().uextend(types::I64, v[0]);
+                self.call_rt1("kiln_fmt_bool", &[ctx, w, sp, sn])
+            }
+            Ty::F64 => self.call_rt1("kiln_fmt_f64", &[ctx, v[0], sp, sn]),
+            Ty::F32 => self.call_rt1("kiln_fmt_f32", &[ctx, v[0], sp, sn]),
+            Ty::C128 => self.call_rt1("kiln_fmt_c128", &[ctx, v[0], v[1], sp, sn]),
+            Ty::Str if repr => self.call_rt1("kiln_repr_str", &[ctx, v[0]]),
+            Ty::Str => self.call_rt1("kiln_fmt_str", &[ctx, v[0], sp, sn]),
+            Ty::Array { .. } if repr => self.call_rt1("kiln_repr_array", &[ctx, v[0]]),
+            Ty::Array { .. } => self.call_rt1("kiln_fmt_array", &[ctx, v[0], sp, sn]),
+            Ty::Tuple(items) => {
+                // Python: items by repr, "(a, b)", and "(a,)" for one item.
+                let (p, n) = self.static_bytes("(");
+                let mut acc = self.call_rt1("kiln_str_new", &[p, n]);
+                let mut pos = 0;
+                for (k, it) in items.iter().enumerate() {
+                    let m = clif_types(it).len();
+                    let piece = self.format_vals(it, &v[pos..pos + m], "", true, site)?;
+                    pos += m;
+                    acc = self.concat_owned(acc, piece, site);
+                    let sep = if k + 1 < items.len() {
+                        ", "
+                    } else if items.len() == 1 {
+                        ",)"
+                    } else {
+                        ")"
+                    };
+                    let (p, n) = self.static_bytes(sep);
+                    let s = self.call_rt1("kiln_str_new", &[p, n]);
+                    acc = self.concat_owned(acc, s, site);
+                }
+                if items.is_empty() {
+                    let (p, n) = self.static_bytes(")");
+                    let s = self.call_rt1("kiln_str_new", &[p, n]);
+                    acc = self.concat_owned(acc, s, site);
+                }
+                return Ok(acc);
+            }
+        };
+        self.check_null(s, site);
+        Ok(s)
+    }
+
+    fn concat_owned(&mut self, a: Value, b: Value, site: ir::SiteId) -> Value {
+        let r = self.call_rt1("kiln_str_concat", &[self.ctx, a, b]);
+        self.call_rt("kiln_decref", &[a]);
+        self.call_rt("kiln_decref", &[b]);
+        self.check_null(r, site);
+        r
+    }
+
+    /// A shape tuple (i64 values) written to a stack slot for the runtime.
+    fn shape_slot(&mut self, dims: &[Value]) -> Value {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * dims.len().max(1) as u32,
+            3,
+        ));
+        for (k, &d) in dims.iter().enumerate() {
+            self.b.ins().stack_store(types::I64, d, slot, 8 * k as i32);
+        }
+        self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    fn builtin(
+        &mut self,
+        op: &Builtin,
+        args: &[Expr],
+        ty: &Ty,
+        site: ir::SiteId,
+    ) -> Result<Vals, String> {
+        // Borrowed arguments; owned temporaries are released after the operation.
+        let mut vals = Vec::new();
+        let mut temps = Vec::new();
+        for a in args {
+            let (v, owned) = self.expr_borrow(a)?;
+            if owned && a.ty.has_heap() {
+                temps.push((a.ty.clone(), v.clone()));
+            }
+            vals.push(v);
+        }
+        let arg_ty = args.first().map(|a| a.ty.clone()).unwrap_or(Ty::None);
+        let ctx = self.ctx;
+        let out: Vals = match op {
+            Builtin::Math(m) | Builtin::MathChecked(m) => {
+                let checked = matches!(op, Builtin::MathChecked(_));
+                let x = vals[0].clone();
+                if arg_ty == Ty::C128 {
+                    let name = match m {
+                        MathFn::Sqrt => "kiln_c_sqrt",
+                        MathFn::Exp => "kiln_c_exp",
+                        MathFn::Log => "kiln_c_log",
+                        MathFn::Sin => "kiln_c_sin",
+                        MathFn::Cos => "kiln_c_cos",
+                        MathFn::Tanh => "kiln_c_tanh",
+                        other => {
+                            return Err(format!(
+                                "{} of a complex number is not supported",
+                                other.name()
+                            ))
+                        }
+                    };
+                    self.complex_call(name, &x)
+                } else {
+                    let r = match m {
+                        MathFn::Sqrt => self.b.ins().sqrt(x[0]),
+                        MathFn::Floor => self.b.ins().floor(x[0]),
+                        MathFn::Ceil => self.b.ins().ceil(x[0]),
+                        MathFn::Trunc => self.b.ins().trunc(x[0]),
+                        MathFn::Rint => self.b.ins().nearest(x[0]),
+                        MathFn::Exp => self.f64_call("kiln_m_exp", &arg_ty, &x),
+                        MathFn::Log => self.f64_call("kiln_m_log", &arg_ty, &x),
+                        MathFn::Log2 => self.f64_call("kiln_m_log2", &arg_ty, &x),
+                        MathFn::Log10 => self.f64_call("kiln_m_log10", &arg_ty, &x),
+                        MathFn::Sin => self.f64_call("kiln_m_sin", &arg_ty, &x),
+                        MathFn::Cos => self.f64_call("kiln_m_cos", &arg_ty, &x),
+                        MathFn::Tan => self.f64_call("kiln_m_tan", &arg_ty, &x),
+                        MathFn::Arcsin => self.f64_call("kiln_m_arcsin", &arg_ty, &x),
+                        MathFn::Arccos => self.f64_call("kiln_m_arccos", &arg_ty, &x),
+                        MathFn::Arctan => self.f64_call("kiln_m_arctan", &arg_ty, &x),
+                        MathFn::Sinh => self.f64_call("kiln_m_sinh", &arg_ty, &x),
+                        MathFn::Cosh => self.f64_call("kiln_m_cosh", &arg_ty, &x),
+                        MathFn::Tanh => self.f64_call("kiln_m_tanh", &arg_ty, &x),
+                    };
+                    if checked {
+                        // Python's math raises where NumPy returns nan (or -inf for log(0)).
+                        let rnan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+                        let xok = self.b.ins().fcmp(FloatCC::Ordered, x[0], x[0]);
+                        let mut bad = self.b.ins().band(rnan, xok);
+                        if matches!(m, MathFn::Log | MathFn::Log2 | MathFn::Log10) {
+                            let z = self.zero(clif_types(&arg_ty)[0]);
+                            let is0 = self.b.ins().fcmp(FloatCC::Equal, x[0], z);
+                            bad = self.b.ins().bor(bad, is0);
+                        }
+                        self.fail_if(
+                            bad,
+                            |g| g.raise_msg(ErrorKind::ValueError, "math domain error"),
+                            site,
+                        );
+                    }
+                    vec![r]
+                }
+            }
+            Builtin::Abs => match arg_ty {
+                Ty::I64 => {
+                    let x = vals[0][0];
+                    let n = self.b.ins().ineg(x);
+                    let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                    vec![self.b.ins().select(neg, n, x)]
+                }
+                Ty::F64 | Ty::F32 => vec![self.b.ins().fabs(vals[0][0])],
+                Ty::C128 => vec![self.call_rt1("kiln_c_abs", &vals[0])],
+                ref t => return Err(format!("abs of {t}")),
+            },
+            Builtin::Min | Builtin::Max => {
+                let (a, b) = (vals[0][0], vals[1][0]);
+                let is_min = *op == Builtin::Min;
+                // Python: min(a, b) is b only if b < a (the first of equals wins).
+                let c = match arg_ty {
+                    Ty::F64 | Ty::F32 => self.b.ins().fcmp(
+                        if is_min {
+                            FloatCC::LessThan
+                        } else {
+                            FloatCC::GreaterThan
+                        },
+                        b,
+                        a,
+                    ),
+                    Ty::I64 => self.b.ins().icmp(
+                        if is_min {
+                            IntCC::SignedLessThan
+                        } else {
+                            IntCC::SignedGreaterThan
+                        },
+                        b,
+                        a,
+                    ),
+                    _ => self.b.ins().icmp(
+                        if is_min {
+                            IntCC::UnsignedLessThan
+                        } else {
+                            IntCC::UnsignedGreaterThan
+                        },
+                        b,
+                        a,
+                    ),
+                };
+                vec![self.b.ins().select(c, b, a)]
+            }
+            Builtin::RoundInt => {
+                let r = self.b.ins().nearest(vals[0][0]);
+                vec![self.b.ins().fcvt_to_sint_sat(types::I64, r)]
+            }
+            Builtin::FloorInt | Builtin::CeilInt => {
+                let r = if *op == Builtin::FloorInt {
+                    self.b.ins().floor(vals[0][0])
+                } else {
+                    self.b.ins().ceil(vals[0][0])
+                };
+                vec![self.b.ins().fcvt_to_sint_sat(types::I64, r)]
+            }
+            Builtin::RoundN => vec![self.call_rt1("kiln_m_round_n", &[vals[0][0], vals[1][0]])],
+            Builtin::Atan2 => {
+                vec![self.f64_call("kiln_m_arctan2", &arg_ty, &[vals[0][0], vals[1][0]])]
+            }
+            Builtin::Hypot => {
+                vec![self.f64_call("kiln_m_hypot", &arg_ty, &[vals[0][0], vals[1][0]])]
+            }
+            Builtin::Real => vec![vals[0][0]],
+            Builtin::Imag => vec![vals[0][1]],
+            Builtin::Conj => vec![vals[0][0], self.b.ins().fneg(vals[0][1])],
+            Builtin::Angle => vec![self.call_rt1("kiln_m_arctan2", &[vals[0][1], vals[0][0]])],
+            Builtin::IsNan => {
+                let x = vals[0][0];
+                vec![self.b.ins().fcmp(FloatCC::Unordered, x, x)]
+            }
+            Builtin::IsInf => {
+                let x = vals[0][0];
+                let a = self.b.ins().fabs(x);
+                let inf = if arg_ty == Ty::F32 {
+                    self.b.ins().f32const(f32::INFINITY)
+                } else {
+                    self.b.ins().f64const(f64::INFINITY)
+                };
+                vec![self.b.ins().fcmp(FloatCC::Equal, a, inf)]
+            }
+            Builtin::Sign => {
+                let x = vals[0][0];
+                match arg_ty {
+                    Ty::I64 => {
+                        let p = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
+                        let n = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                        let p = self.b.ins().uextend(types::I64, p);
+                        let n = self.b.ins().uextend(types::I64, n);
+                        vec![self.b.ins().isub(p, n)]
+                    }
+                    _ => {
+                        let ct = clif_types(&arg_ty)[0];
+                        let z = self.zero(ct);
+                        let (one, mone) = if ct == types::F32 {
+                            (self.b.ins().f32const(1.0), self.b.ins().f32const(-1.0))
+                        } else {
+                            (self.b.ins().f64const(1.0), self.b.ins().f64const(-1.0))
+                        };
+                        let p = self.b.ins().fcmp(FloatCC::GreaterThan, x, z);
+                        let n = self.b.ins().fcmp(FloatCC::LessThan, x, z);
+                        let r = self.b.ins().select(n, mone, x);
+                        vec![self.b.ins().select(p, one, r)]
+                    }
+                }
+            }
+            Builtin::MakeComplex => vec![vals[0][0], vals[1][0]],
+            Builtin::Zeros(d) | Builtin::Ones(d) | Builtin::Empty(d) => {
+                let fill = match op {
+                    Builtin::Zeros(_) => 0,
+                    Builtin::Ones(_) => 1,
+                    _ => 2,
+                };
+                let dims = vals[0].clone();
+                let shape = self.shape_slot(&dims);
+                let dt = self.iconst(*d as i64);
+                let nd = self.iconst(dims.len() as i64);
+                let f = self.iconst(fill);
+                let a = self.call_rt1("kiln_array_new", &[ctx, dt, nd, shape, f]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Full(d) => {
+                let dims = vals[0].clone();
+                let shape = self.shape_slot(&dims);
+                let dt = self.iconst(*d as i64);
+                let nd = self.iconst(dims.len() as i64);
+                let v = &vals[1];
+                let a = match args[1].ty {
+                    Ty::C128 => {
+                        self.call_rt1("kiln_array_full_c128", &[ctx, dt, nd, shape, v[0], v[1]])
+                    }
+                    Ty::F64 => self.call_rt1("kiln_array_full_f64", &[ctx, dt, nd, shape, v[0]]),
+                    Ty::F32 => {
+                        let w = self.b.ins().fpromote(types::F64, v[0]);
+                        self.call_rt1("kiln_array_full_f64", &[ctx, dt, nd, shape, w])
+                    }
+                    Ty::Bool => {
+                        let w = self.b.ins().uextend(types::I64, v[0]);
+                        self.call_rt1("kiln_array_full_i64", &[ctx, dt, nd, shape, w])
+                    }
+                    _ => self.call_rt1("kiln_array_full_i64", &[ctx, dt, nd, shape, v[0]]),
+                };
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::ArangeInt | Builtin::ArangeFloat => {
+                let name = if *op == Builtin::ArangeInt {
+                    "kiln_arange_i64"
+                } else {
+                    "kiln_arange_f64"
+                };
+                let a = self.call_rt1(name, &[ctx, vals[0][0], vals[1][0], vals[2][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Linspace(d) => {
+                let dt = self.iconst(*d as i64);
+                let a = self.call_rt1(
+                    "kiln_linspace",
+                    &[ctx, vals[0][0], vals[1][0], vals[2][0], dt],
+                );
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Copy => {
+                let a = self.call_rt1("kiln_array_copy", &[ctx, vals[0][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Reduce(r) => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    16,
+                    3,
+                ));
+                let p = self.b.ins().stack_addr(types::I64, slot, 0);
+                let code = self.iconst(*r as i64);
+                let rc = self.call_rt1("kiln_array_reduce", &[ctx, vals[0][0], code, p]);
+                self.fail_if(rc, |_| vec![], site);
+                clif_types(ty)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, ct)| self.b.ins().stack_load(types::I64, ct, slot, 8 * k as i32))
+                    .collect()
+            }
+            Builtin::Dim(k) => vec![self.b.ins().load(
+                types::I64,
+                header_flags(),
+                vals[0][0],
+                ARRAY_SHAPE_OFFSET + 8 * *k as i32,
+            )],
+            Builtin::Size => {
+                vec![self
+                    .b
+                    .ins()
+                    .load(types::I64, header_flags(), vals[0][0], ARRAY_SIZE_OFFSET)]
+            }
+            Builtin::Shape => {
+                let Ty::Tuple(items) = ty else {
+                    return Err("shape of wrong type".into());
+                };
+                (0..items.len())
+                    .map(|k| {
+                        self.b.ins().load(
+                            types::I64,
+                            header_flags(),
+                            vals[0][0],
+                            ARRAY_SHAPE_OFFSET + 8 * k as i32,
+                        )
+                    })
+                    .collect()
+            }
+            Builtin::Format { spec, repr } => {
+                vec![self.format_vals(&arg_ty, &vals[0], spec, *repr, site)?]
+            }
+            Builtin::Concat => {
+                let r = self.call_rt1("kiln_str_concat", &[ctx, vals[0][0], vals[1][0]]);
+                self.check_null(r, site);
+                vec![r]
+            }
+            Builtin::StrLen => vec![self.call_rt1("kiln_str_len", &[vals[0][0]])],
+            Builtin::StrEq => {
+                let r = self.call_rt1("kiln_str_eq", &[vals[0][0], vals[1][0]]);
+                vec![self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)]
+            }
+        };
+        for (t, v) in temps {
+            self.release(&t, &v);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,6 @@
+//! Backends: the typed loop IR to machine code (Cranelift). The OpenCL C backend will sit
+//! beside it and read the same IR.
+
+pub mod clif;
+
+pub use clif::{compile, Compiled, Options};

@@ -1,0 +1,190 @@
+//! Kiln's static types (SPEC.md §2) and the Numba-style unification that gives every variable
+//! one type from all of its assignments.
+
+use kiln_runtime::DType;
+use std::fmt;
+use std::rc::Rc;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    /// `None`: only the "no value" of a call or a function without `return e`.
+    None,
+    Bool,
+    I64,
+    F64,
+    F32,
+    C128,
+    Str,
+    Array {
+        dtype: DType,
+        ndim: u8,
+    },
+    Tuple(Rc<[Ty]>),
+}
+
+impl Ty {
+    pub fn tuple(items: Vec<Ty>) -> Ty {
+        Ty::Tuple(items.into())
+    }
+    pub fn array(dtype: DType, ndim: usize) -> Ty {
+        Ty::Array {
+            dtype,
+            ndim: ndim as u8,
+        }
+    }
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Bool | Ty::I64 | Ty::F64 | Ty::F32 | Ty::C128)
+    }
+    pub fn is_int_like(&self) -> bool {
+        matches!(self, Ty::Bool | Ty::I64)
+    }
+    pub fn is_float(&self) -> bool {
+        matches!(self, Ty::F64 | Ty::F32)
+    }
+    /// Arrays and strings are reference-counted heap objects.
+    pub fn is_heap(&self) -> bool {
+        matches!(self, Ty::Str | Ty::Array { .. })
+    }
+    /// Does a value of this type hold a heap reference anywhere (tuples included)?
+    pub fn has_heap(&self) -> bool {
+        match self {
+            Ty::Tuple(items) => items.iter().any(Ty::has_heap),
+            t => t.is_heap(),
+        }
+    }
+    /// The scalar type of an array element.
+    pub fn from_dtype(d: DType) -> Ty {
+        match d {
+            DType::Bool => Ty::Bool,
+            DType::I64 => Ty::I64,
+            DType::F64 => Ty::F64,
+            DType::F32 => Ty::F32,
+            DType::C128 => Ty::C128,
+        }
+    }
+    pub fn dtype(&self) -> Option<DType> {
+        Some(match self {
+            Ty::Bool => DType::Bool,
+            Ty::I64 => DType::I64,
+            Ty::F64 => DType::F64,
+            Ty::F32 => DType::F32,
+            Ty::C128 => DType::C128,
+            _ => return None,
+        })
+    }
+    /// Number of machine words a value occupies once flattened (complex = 2, tuples summed).
+    pub fn slots(&self) -> usize {
+        match self {
+            Ty::None => 0,
+            Ty::C128 => 2,
+            Ty::Tuple(items) => items.iter().map(Ty::slots).sum(),
+            _ => 1,
+        }
+    }
+}
+
+/// The rank of a numeric scalar type in NumPy's promotion order.
+fn rank(t: &Ty) -> Option<u8> {
+    Some(match t {
+        Ty::Bool => 0,
+        Ty::I64 => 1,
+        Ty::F32 => 2,
+        Ty::F64 => 3,
+        Ty::C128 => 4,
+        _ => return None,
+    })
+}
+
+/// The type of `a op b` for arithmetic on two numeric scalars (NumPy promotion, SPEC §2):
+/// `f32 op i64` widens to `f64`; otherwise the higher rank wins.
+pub fn promote(a: &Ty, b: &Ty) -> Option<Ty> {
+    let (ra, rb) = (rank(a)?, rank(b)?);
+    if (a == &Ty::F32 && b == &Ty::I64) || (a == &Ty::I64 && b == &Ty::F32) {
+        return Some(Ty::F64);
+    }
+    Some(if ra >= rb { a.clone() } else { b.clone() })
+}
+
+/// The one type a variable takes from two assignments, or None if they cannot unify
+/// (a scalar and an array, arrays of different rank or dtype, a string and a number).
+pub fn unify(a: &Ty, b: &Ty) -> Option<Ty> {
+    if a == b {
+        return Some(a.clone());
+    }
+    match (a, b) {
+        (Ty::Tuple(x), Ty::Tuple(y)) if x.len() == y.len() => {
+            let items: Option<Vec<Ty>> = x.iter().zip(y.iter()).map(|(p, q)| unify(p, q)).collect();
+            Some(Ty::tuple(items?))
+        }
+        _ if a.is_numeric() && b.is_numeric() => promote(a, b),
+        _ => None,
+    }
+}
+
+/// Can a value of type `from` be converted to `to` implicitly (numeric widening, per element
+/// in tuples)?
+pub fn converts_to(from: &Ty, to: &Ty) -> bool {
+    unify(from, to).as_ref() == Some(to)
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::None => write!(f, "None"),
+            Ty::Bool => write!(f, "bool"),
+            Ty::I64 => write!(f, "i64"),
+            Ty::F64 => write!(f, "f64"),
+            Ty::F32 => write!(f, "f32"),
+            Ty::C128 => write!(f, "c128"),
+            Ty::Str => write!(f, "str"),
+            Ty::Array { dtype, ndim } => {
+                write!(f, "{}[", Ty::from_dtype(*dtype))?;
+                for k in 0..*ndim {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, ":")?;
+                }
+                write!(f, "]")
+            }
+            Ty::Tuple(items) => {
+                write!(f, "(")?;
+                for (k, t) in items.iter().enumerate() {
+                    if k > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                if items.len() == 1 {
+                    write!(f, ",")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_widening_follows_numpy() {
+        assert_eq!(unify(&Ty::I64, &Ty::F64), Some(Ty::F64));
+        assert_eq!(unify(&Ty::I64, &Ty::C128), Some(Ty::C128));
+        assert_eq!(promote(&Ty::F32, &Ty::I64), Some(Ty::F64));
+        assert_eq!(promote(&Ty::F32, &Ty::F32), Some(Ty::F32));
+        assert_eq!(promote(&Ty::Bool, &Ty::Bool), Some(Ty::Bool));
+        assert_eq!(unify(&Ty::I64, &Ty::array(DType::F64, 1)), None);
+        assert_eq!(
+            unify(&Ty::array(DType::F64, 1), &Ty::array(DType::F64, 2)),
+            None
+        );
+    }
+
+    #[test]
+    fn display_matches_annotations() {
+        assert_eq!(Ty::array(DType::F64, 2).to_string(), "f64[:, :]");
+        assert_eq!(Ty::tuple(vec![Ty::I64, Ty::F64]).to_string(), "(i64, f64)");
+    }
+}
