@@ -56,12 +56,12 @@ pub const KIND_STR: i64 = 2;
 
 #[repr(C)]
 pub struct Array {
-    pub refcount: AtomicI64, // 0
-    pub kind: i64,           // 8  (KIND_ARRAY)
-    pub data: *mut u8,       // 16
-    pub ndim: i64,           // 24
-    pub dtype: i64,          // 32
-    pub size: i64,           // 40  number of elements
+    pub refcount: AtomicI64,      // 0
+    pub kind: i64,                // 8  (KIND_ARRAY)
+    pub data: *mut u8,            // 16
+    pub ndim: i64,                // 24
+    pub dtype: i64,               // 32
+    pub size: i64,                // 40  number of elements
     pub shape: [i64; MAX_NDIM],   // 48
     pub strides: [i64; MAX_NDIM], // 80  in elements
     /// The array that owns `data` when this one is a view (holds one reference), else null.

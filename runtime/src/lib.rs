@@ -2,12 +2,121 @@
 //! math that Cranelift has no instruction for, and the execution context. It knows nothing
 //! of the compiler or of Jupyter.
 
+pub mod alloc;
 pub mod array;
+pub mod array_ops;
 pub mod ctx;
 pub mod error;
+pub mod format;
+pub mod guard;
+pub mod math;
+pub mod npprint;
+pub mod obj;
+pub mod pyfmt;
+pub mod strings;
 pub mod value;
 
+pub use alloc::*;
 pub use array::{Array, DType};
+pub use array_ops::*;
 pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
-pub use value::Value;
+pub use format::*;
+pub use math::*;
+pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
+pub use strings::*;
+pub use value::{repr_value, str_value, ArrayRef, Value};
+
+use ctx::{kiln_raise, kiln_raise_interrupt, kiln_raise_recursion, kiln_trace};
+
+/// Every `extern "C"` entry point with its address, for `JITBuilder::symbol`. The test
+/// `symbols_complete` checks this list against the sources, so a new entry point that is
+/// not registered fails the build's tests rather than a JIT link at run time.
+pub fn symbols() -> Vec<(&'static str, *const u8)> {
+    macro_rules! syms {
+        ($($f:ident),* $(,)?) => { vec![$((stringify!($f), $f as *const u8)),*] };
+    }
+    syms![
+        // ctx.rs
+        kiln_raise,
+        kiln_trace,
+        kiln_raise_interrupt,
+        kiln_raise_recursion,
+        // obj.rs
+        kiln_incref,
+        kiln_decref,
+        // alloc.rs
+        kiln_array_new,
+        kiln_array_view,
+        // array_ops.rs
+        kiln_array_full_i64,
+        kiln_array_full_f64,
+        kiln_array_full_c128,
+        kiln_arange_i64,
+        kiln_arange_f64,
+        kiln_linspace,
+        kiln_array_copy,
+        kiln_array_reduce,
+        kiln_index_error,
+        kiln_raise_msg,
+        // strings.rs
+        kiln_str_new,
+        kiln_str_concat,
+        kiln_str_len,
+        kiln_str_eq,
+        kiln_write,
+        kiln_write_str,
+        // format.rs
+        kiln_fmt_i64,
+        kiln_fmt_bool,
+        kiln_fmt_f64,
+        kiln_fmt_f32,
+        kiln_fmt_c128,
+        kiln_fmt_str,
+        kiln_fmt_array,
+        kiln_repr_str,
+        kiln_repr_array,
+        // math.rs
+        kiln_m_exp,
+        kiln_m_log,
+        kiln_m_log2,
+        kiln_m_log10,
+        kiln_m_sin,
+        kiln_m_cos,
+        kiln_m_tan,
+        kiln_m_arcsin,
+        kiln_m_arccos,
+        kiln_m_arctan,
+        kiln_m_sinh,
+        kiln_m_cosh,
+        kiln_m_tanh,
+        kiln_m_arctan2,
+        kiln_m_hypot,
+        kiln_m_pow,
+        kiln_m_round_n,
+        kiln_m_np_round_n,
+        kiln_m_py_fmod,
+        kiln_m_py_floordiv,
+        kiln_pow_i64,
+        kiln_c_exp,
+        kiln_c_log,
+        kiln_c_log2,
+        kiln_c_log10,
+        kiln_c_sqrt,
+        kiln_c_sin,
+        kiln_c_cos,
+        kiln_c_tan,
+        kiln_c_sinh,
+        kiln_c_cosh,
+        kiln_c_tanh,
+        kiln_c_arcsin,
+        kiln_c_arccos,
+        kiln_c_arctan,
+        kiln_c_div,
+        kiln_c_pow,
+        kiln_c_abs,
+    ]
+}
+
+#[cfg(test)]
+mod tests;
