@@ -2752,12 +2752,32 @@ fn conflict(name: &str, old: &Ty, first: Span, new: &Ty, span: Span) -> LErr {
             ErrorKind::TypeError,
             span,
             format!(
-                "`{name}` is assigned a {new} here but a {old} elsewhere; a variable has one type"
+                "`{name}` is assigned {} here but {} elsewhere; a variable has one type",
+                a(new),
+                a(old)
             ),
         )
-        .with_note(first, format!("`{name}` first assigned a {old} here"))
+        .with_note(first, format!("`{name}` first assigned {} here", a(old)))
         .with_hint("use a new name for the new value"),
     )
+}
+
+/// "an i64", "a f64[:]": the type with its article, for messages.
+fn a(t: &Ty) -> String {
+    let s = t.to_string();
+    let vowel = matches!(t, Ty::I64 | Ty::F64 | Ty::F32 | Ty::Array { .. })
+        && !matches!(
+            t,
+            Ty::Array {
+                dtype: DType::Bool | DType::C128,
+                ..
+            }
+        );
+    if vowel {
+        format!("an {s}")
+    } else {
+        format!("a {s}")
+    }
 }
 
 fn with_hint(e: LErr, hint: impl Into<String>) -> LErr {
@@ -2777,7 +2797,11 @@ fn similar_name(name: &str, env: &Env, cx: &FnCx) -> Option<String> {
         .into_iter()
         .filter(|c| *c != name)
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= 2 && *d < c.len().max(2))
+        // Close enough to be a typo: one edit in a short name, two in a long one.
+        .filter(|(d, c)| {
+            let n = name.chars().count().min(c.len());
+            (*d == 1 && n >= 3) || (*d == 2 && n >= 6)
+        })
         .min()
         .map(|(_, c)| c.to_string())
 }

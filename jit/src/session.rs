@@ -329,6 +329,7 @@ impl Session {
                 keep_clif: stage == Stage::Clif,
                 keep_code: stage == Stage::Asm,
                 no_bounds_checks: !self.bounds_checks,
+                no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
             };
             Some(codegen::compile(&lowered.program, &opts).map_err(|e| {
                 cell_error(
@@ -507,20 +508,30 @@ impl Session {
             })
             .collect();
         frames.reverse();
-        // Keep long recursions readable, as Python does.
-        if frames.len() > 12 {
-            let n = frames.len();
-            frames.drain(6..n - 3);
-        }
         let hint = match err.kind {
             ErrorKind::RecursionError => Some(
                 "each call nests deeper; check the base case, or rewrite the recursion as a loop",
             ),
-            ErrorKind::KeyboardInterrupt => None,
             _ => None,
         };
         let message = err.message.clone();
-        let tb = report::render_traceback(&frames, err.kind.name(), &message, hint);
+        // Like Python, a run of identical frames (deep recursion) shows three and a count.
+        let mut tb = vec!["Traceback (most recent call last):".to_string()];
+        let mut k = 0;
+        while k < frames.len() {
+            let same = |f: &report::Frame| f.cell == frames[k].cell && f.span == frames[k].span;
+            let run = frames[k..].iter().take_while(|f| same(f)).count();
+            for f in &frames[k..k + run.min(3)] {
+                let lines = report::render_traceback(std::slice::from_ref(f), "", "", None);
+                tb.extend(lines[1..lines.len() - 1].iter().cloned());
+            }
+            if run > 3 {
+                tb.push(format!("  [Previous line repeated {} more times]", run - 3));
+            }
+            k += run;
+        }
+        let tail = report::render_traceback(&[], err.kind.name(), &message, hint);
+        tb.extend(tail.into_iter().skip(1));
         cell_error(err.kind, message, tb)
     }
 

@@ -41,6 +41,9 @@ pub struct Options {
     pub keep_code: bool,
     /// Array bounds checks (`%bounds on/off`).
     pub no_bounds_checks: bool,
+    /// Leave out the interrupt poll at loop back-edges. Only for measuring what the poll
+    /// costs (`KILN_BENCH_NO_POLL=1`); such code cannot be interrupted.
+    pub no_interrupt_poll: bool,
 }
 
 /// Machine code for one cell, alive as long as this value.
@@ -176,6 +179,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 loops: Vec::new(),
                 is_entry: k as u32 == prog.entry,
                 bounds: !opts.no_bounds_checks,
+                poll: !opts.no_interrupt_poll,
             };
             g.function()?;
             let target = g.module.target_config();
@@ -270,6 +274,7 @@ struct Gen<'a, 'b> {
     loops: Vec<(cranelift_codegen::ir::Block, cranelift_codegen::ir::Block)>,
     is_entry: bool,
     bounds: bool,
+    poll: bool,
 }
 
 type Vals = Vec<Value>;
@@ -652,6 +657,9 @@ impl Gen<'_, '_> {
     }
 
     fn poll_interrupt(&mut self, site: ir::SiteId) {
+        if !self.poll {
+            return;
+        }
         let flag = self
             .b
             .ins()

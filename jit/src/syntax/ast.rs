@@ -60,7 +60,10 @@ pub enum StmtKind {
     /// An expression statement (a call, or the cell's result when it is the last statement).
     Expr(Expr),
     /// `a = b = value`: one or more targets (Name, Tuple of targets, Subscript, Attribute).
-    Assign { targets: Vec<Expr>, value: Expr },
+    Assign {
+        targets: Vec<Expr>,
+        value: Expr,
+    },
     /// `target op= value`.
     AugAssign {
         target: Expr,
@@ -99,7 +102,10 @@ pub enum StmtKind {
     /// `import numpy as np`, `from math import sqrt`, ...: the module path (dotted) and the
     /// names imported (empty for a plain `import`). Accepted and ignored by the checker for
     /// the modules SPEC §3 lists; anything else is an error there.
-    Import { module: String, names: Vec<String> },
+    Import {
+        module: String,
+        names: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -173,7 +179,10 @@ pub enum ExprKind {
         right: Box<Expr>,
     },
     /// `a and b and c` / `a or b`.
-    BoolOp { op: BoolOp, values: Vec<Expr> },
+    BoolOp {
+        op: BoolOp,
+        values: Vec<Expr>,
+    },
     /// `a < b <= c`: the left operand and each (operator, right operand).
     Compare {
         left: Box<Expr>,
