@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "Kiln: a JIT-compiled array language and its Jupyter kernel")]
+#[command(
+    name = "kiln",
+    version,
+    about = "Kiln: a JIT-compiled array language and its Jupyter kernel"
+)]
 struct Args {
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# THE test command: Rust tests, then the Python suite (protocol tests, jupyter_kernel_test
+# conformance, every notebook executed through the kernel). Runs every part, then fails if
+# any part failed. Needs ./install.sh first (for .venv).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+failed=()
+echo "==> cargo test --release --workspace"
+cargo test --release --workspace || failed+=("cargo test")
+
+echo "==> Python tests (tests/python) against this build"
+if cargo build --release -p kiln-kernel && target/release/kiln install --prefix .venv >/dev/null; then
+    .venv/bin/pytest tests/python -q || failed+=("pytest tests/python")
+else
+    failed+=("building/registering the kernel")
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "All tests passed."
