@@ -44,7 +44,17 @@ unsafe fn read_elem(a: &Array, idx: &[usize]) -> Elem {
 /// Decimal digits and point position of `|x|` (finite) as NumPy's Dragon4 gives them in
 /// `unique` mode with a cutoff: the shortest round-trip digits (at float32 precision for
 /// float32 data), or, when those run past the cutoff, the exact value rounded there.
-fn np_digits(x: f64, f32: bool, positional: bool, precision: usize) -> (Vec<u8>, i32) {
+///
+/// `min_digits` (scientific only) asks for at least that many digits after the point;
+/// Dragon4 fills them with further exact digits of the value (visible for float32:
+/// `5.3423578e+02`, not `5.3423580e+02`).
+fn np_digits(
+    x: f64,
+    f32: bool,
+    positional: bool,
+    precision: usize,
+    min_digits: usize,
+) -> (Vec<u8>, i32) {
     let (d, decpt) = gen_digits(x.abs(), Digits::Shortest { f32 });
     if positional {
         let frac = d.len() as i64 - decpt as i64;
@@ -53,13 +63,15 @@ fn np_digits(x: f64, f32: bool, positional: bool, precision: usize) -> (Vec<u8>,
         }
     } else if d.len() > precision + 1 {
         return gen_digits(x.abs(), Digits::Sig(precision + 1));
+    } else if d.len() < min_digits + 1 && d != b"0" {
+        return gen_digits(x.abs(), Digits::Sig(min_digits + 1));
     }
     (d, decpt)
 }
 
 /// `dragon4_positional` pieces: (sign + integer part, fractional digits).
 fn positional_parts(x: f64, f32: bool, precision: usize, sign_plus: bool) -> (String, String) {
-    let (d, decpt) = np_digits(x, f32, true, precision);
+    let (d, decpt) = np_digits(x, f32, true, precision, 0);
     let ds = String::from_utf8(d).unwrap_or_default();
     let (ip, fp) = if decpt <= 0 {
         ("0".to_string(), "0".repeat((-decpt) as usize) + &ds)
@@ -87,8 +99,14 @@ fn positional_parts(x: f64, f32: bool, precision: usize, sign_plus: bool) -> (St
 }
 
 /// `dragon4_scientific` pieces: (sign + leading digit, fractional digits, exponent).
-fn scientific_parts(x: f64, f32: bool, precision: usize, sign_plus: bool) -> (String, String, i32) {
-    let (d, decpt) = np_digits(x, f32, false, precision);
+fn scientific_parts(
+    x: f64,
+    f32: bool,
+    precision: usize,
+    min_digits: usize,
+    sign_plus: bool,
+) -> (String, String, i32) {
+    let (d, decpt) = np_digits(x, f32, false, precision, min_digits);
     let ds = String::from_utf8(d).unwrap_or_default();
     let sign = if x.is_sign_negative() {
         "-"
@@ -152,7 +170,9 @@ impl FloatFormat {
             } else {
                 max / min
             };
-            if max >= 1e8 || min < 0.0001 || ratio > 1000.0 {
+            // NumPy 2.3+: the cutoff is 10**min(8, finfo(dtype).precision), 1e6 for float32.
+            let cutoff = if f32 { 1e6 } else { 1e8 };
+            if max >= cutoff || min < 0.0001 || ratio > 1000.0 {
                 f.exp_format = true;
             }
         }
@@ -162,7 +182,7 @@ impl FloatFormat {
         } else if f.exp_format {
             let parts: Vec<(String, String, i32)> = finite
                 .iter()
-                .map(|&x| scientific_parts(x, f32, PRECISION, sign_plus))
+                .map(|&x| scientific_parts(x, f32, PRECISION, 0, sign_plus))
                 .collect();
             f.exp_size = parts
                 .iter()
@@ -206,7 +226,8 @@ impl FloatFormat {
             return format!("{}{ret}", " ".repeat(width.saturating_sub(ret.len())));
         }
         if self.exp_format {
-            let (ip, mut fp, exp) = scientific_parts(x, self.f32, self.precision, self.sign_plus);
+            let (ip, mut fp, exp) =
+                scientific_parts(x, self.f32, self.precision, self.min_digits, self.sign_plus);
             while fp.len() < self.min_digits {
                 fp.push('0');
             }

@@ -53,7 +53,52 @@ pub(crate) fn gen_digits(v: f64, mode: Digits) -> (Vec<u8>, i32) {
     if digits.is_empty() {
         return (vec![b'0'], 1);
     }
+    if let Digits::Shortest { f32 } = mode {
+        break_shortest_tie(v, f32, &mut digits, decpt);
+    }
     (digits, decpt)
+}
+
+/// When the value lies exactly halfway between two shortest candidates (`1577249453099395.25`
+/// has `…395.2` and `…395.3`), CPython's dtoa and NumPy's Dragon4 take the even digit while
+/// Rust takes the larger; make the choice theirs.
+fn break_shortest_tie(v: f64, f32: bool, digits: &mut [u8], decpt: i32) {
+    let n = digits.len();
+    // Ties need both neighbours to round-trip, so only long digit strings qualify.
+    if n < if f32 { 6 } else { 15 } || digits[n - 1].is_multiple_of(2) {
+        return;
+    }
+    // The exact value to n+1 significant digits; a tie means it is exactly P·10 + 5.
+    let e = format!("{:.*e}", n, v);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    if exp.parse::<i32>().map(|x| x + 1) != Ok(decpt) {
+        return;
+    }
+    let md: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
+    if md.len() != n + 1 || md[n] != b'5' {
+        return;
+    }
+    // Exactness: a double's expansion has at most 767 significant digits.
+    let full = format!("{:.800e}", v);
+    let fd: Vec<u8> = full
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(|b| b.is_ascii_digit())
+        .collect();
+    if fd.len() <= n + 1 || fd[..n + 1] != md[..] || fd[n + 1..].iter().any(|&b| b != b'0') {
+        return;
+    }
+    // The candidates are P = md[..n] and P+1; keep the one whose last digit is even.
+    let p = &md[..n];
+    if digits[..] == p[..] {
+        if p[n - 1] != b'9' {
+            digits[n - 1] += 1;
+        }
+    } else if digits[..n - 1] == p[..n - 1] && digits[n - 1] == p[n - 1] + 1 {
+        digits[n - 1] -= 1;
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -127,6 +172,9 @@ fn double_to_string(v: f64, code: char, precision: usize, fl: Flags) -> String {
                 vdigits_end = precision as i64;
             }
         }
+        // NumPy's float32 scalar layout: shortest digits, forced positional / scientific.
+        'P' => {}
+        'S' => use_exp = true,
         _ => {
             if !(-4 < decpt && decpt <= 16) {
                 use_exp = true;
@@ -205,18 +253,23 @@ pub fn float_repr(v: f64) -> String {
     )
 }
 
-/// `str(np.float32(x))`: the same layout as a Python float with float32's shortest digits.
+/// `str(np.float32(x))`: float32's shortest digits, positional for 1e-4 <= |x| < 1e6
+/// (NumPy's cutoffs for float32 scalars), else scientific: `0.1`, `1.0`, `1.6777216e+07`.
 pub fn f32_repr(v: f32) -> String {
-    double_to_string(
-        v as f64,
-        'r',
-        0,
-        Flags {
-            add_dot_0: true,
-            f32: true,
-            ..Flags::default()
-        },
-    )
+    let fl = Flags {
+        add_dot_0: true,
+        f32: true,
+        ..Flags::default()
+    };
+    let a = v.abs() as f64;
+    let code = if !v.is_finite() {
+        'r'
+    } else if a == 0.0 || (1e-4..1e6).contains(&a) {
+        'P'
+    } else {
+        'S'
+    };
+    double_to_string(v as f64, code, 0, fl)
 }
 
 /// Python's `repr(complex)`: `(1+2j)`, `2j`, `(-0-1j)`, `(nan+infj)`.

@@ -130,7 +130,13 @@ fn float_repr_rules() {
     assert_eq!(float_repr(f64::NEG_INFINITY), "-inf");
     assert_eq!(f32_repr(0.1), "0.1");
     assert_eq!(f32_repr(1.0 / 3.0), "0.33333334");
-    assert_eq!(f32_repr(16777216.0), "16777216.0");
+    assert_eq!(f32_repr(16777216.0), "1.6777216e+07");
+    assert_eq!(f32_repr(999999.94), "999999.94");
+    assert_eq!(f32_repr(1e-4), "1e-04");
+    assert_eq!(f32_repr(0.00012345), "0.00012345");
+    // Exactly halfway between two shortest candidates: Python takes the even digit.
+    assert_eq!(float_repr(1577249453099395.0 + 0.25), "1577249453099395.2");
+    assert_eq!(float_repr(1577249453099395.0 + 0.75), "1577249453099395.8");
     assert_eq!(f32_repr(1e20), "1e+20");
     assert_eq!(f32_repr(1e-5), "1e-05");
     assert_eq!(complex_repr(1.0, 2.0), "(1+2j)");

@@ -146,15 +146,39 @@ fn symbols_complete() {
 #[test]
 fn abi_layouts() {
     use std::mem::offset_of;
-    assert_eq!(offset_of!(Array, data), crate::array::ARRAY_DATA_OFFSET as usize);
-    assert_eq!(offset_of!(Array, ndim), crate::array::ARRAY_NDIM_OFFSET as usize);
-    assert_eq!(offset_of!(Array, dtype), crate::array::ARRAY_DTYPE_OFFSET as usize);
-    assert_eq!(offset_of!(Array, size), crate::array::ARRAY_SIZE_OFFSET as usize);
-    assert_eq!(offset_of!(Array, shape), crate::array::ARRAY_SHAPE_OFFSET as usize);
-    assert_eq!(offset_of!(Array, strides), crate::array::ARRAY_STRIDES_OFFSET as usize);
+    assert_eq!(
+        offset_of!(Array, data),
+        crate::array::ARRAY_DATA_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(Array, ndim),
+        crate::array::ARRAY_NDIM_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(Array, dtype),
+        crate::array::ARRAY_DTYPE_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(Array, size),
+        crate::array::ARRAY_SIZE_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(Array, shape),
+        crate::array::ARRAY_SHAPE_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(Array, strides),
+        crate::array::ARRAY_STRIDES_OFFSET as usize
+    );
     assert_eq!(offset_of!(Array, base), 112);
     assert_eq!(offset_of!(Array, alloc_bytes), 120);
     assert_eq!(offset_of!(crate::obj::KStr, kind), 8);
-    assert_eq!(offset_of!(ExecCtx, err), crate::ctx::CTX_ERR_OFFSET as usize);
-    assert_eq!(offset_of!(ExecCtx, depth), crate::ctx::CTX_DEPTH_OFFSET as usize);
+    assert_eq!(
+        offset_of!(ExecCtx, err),
+        crate::ctx::CTX_ERR_OFFSET as usize
+    );
+    assert_eq!(
+        offset_of!(ExecCtx, depth),
+        crate::ctx::CTX_DEPTH_OFFSET as usize
+    );
 }
