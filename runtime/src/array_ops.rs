@@ -290,14 +290,57 @@ pub unsafe fn copy_array(a: *const Array) -> KResult<*mut Array> {
     let dt = DType::from_i64((*a).dtype);
     let nd = (*a).ndim.clamp(0, crate::array::MAX_NDIM as i64) as usize;
     let shape = (*a).shape;
+    let strides = (*a).strides;
     let out = new_array(dt, &shape[..nd])?;
-    let w = dt.size();
-    let src = (*a).data;
-    let dst = (*out).data;
-    for (i, off) in element_offsets(a).into_iter().enumerate() {
-        std::ptr::copy_nonoverlapping(src.offset(off), dst.add(i * w), w);
+    let n = (*out).size as usize;
+    if n == 0 {
+        return Ok(out);
     }
-    Ok(out)
+    let w = dt.size();
+    let (src, dst) = ((*a).data, (*out).data);
+    let out_strides = (*out).strides;
+    if out_strides[..nd] == strides[..nd] {
+        std::ptr::copy_nonoverlapping(src, dst, n * w);
+        return Ok(out);
+    }
+    // Walk the outer dimensions with an odometer and copy each innermost row, so a copy
+    // needs no memory beyond the result.
+    let (inner_n, inner_s) = if nd == 0 {
+        (1, 1)
+    } else {
+        (shape[nd - 1] as usize, strides[nd - 1] as isize)
+    };
+    let outer = nd.saturating_sub(1);
+    let mut idx = [0i64; crate::array::MAX_NDIM];
+    let mut d = dst;
+    loop {
+        let base: i64 = (0..outer).map(|k| idx[k] * strides[k]).sum();
+        let row = src.offset(base as isize * w as isize);
+        if inner_s == 1 {
+            std::ptr::copy_nonoverlapping(row, d, inner_n * w);
+        } else {
+            for j in 0..inner_n {
+                std::ptr::copy_nonoverlapping(
+                    row.offset(j as isize * inner_s * w as isize),
+                    d.add(j * w),
+                    w,
+                );
+            }
+        }
+        d = d.add(inner_n * w);
+        let mut k = outer;
+        loop {
+            if k == 0 {
+                return Ok(out);
+            }
+            k -= 1;
+            idx[k] += 1;
+            if idx[k] < shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
 }
 
 /// # Safety

@@ -490,3 +490,33 @@ fn array_ref_counts() {
     drop(b);
     assert_eq!(live_objects(), before);
 }
+
+#[test]
+fn copy_of_row_slices() {
+    let _g = serial();
+    let mut c = ctx();
+    unsafe {
+        let a = ArrayRef::from_owned(make_array(
+            DType::F32,
+            &[2, 3, 4],
+            &Data::Gen(|i| (i as f64, 0.0)),
+        ));
+        // a[:, 1:, 1:3]: shape (2, 2, 2), strides (12, 4, 1)
+        let (sh, st) = ([2i64, 2, 2], [12i64, 4, 1]);
+        let data = (*a.as_ptr()).data.add(4 * 5);
+        let v = ArrayRef::from_owned(kiln_array_view(
+            &mut *c,
+            a.as_ptr(),
+            data,
+            3,
+            sh.as_ptr(),
+            st.as_ptr(),
+        ));
+        let cp = ArrayRef::from_owned(kiln_array_copy(&mut *c, v.as_ptr()));
+        assert_eq!(
+            cp.to_f64_vec(),
+            vec![5.0, 6.0, 9.0, 10.0, 17.0, 18.0, 21.0, 22.0]
+        );
+        assert_eq!(cp.strides(), &[4, 2, 1]);
+    }
+}
