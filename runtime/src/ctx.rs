@@ -70,6 +70,11 @@ impl ExecCtx {
         }
     }
 
+    /// The session's interrupt flag (shared with worker contexts of parallel loops).
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt_owner.clone()
+    }
+
     pub fn interrupted(&self) -> bool {
         self.interrupt_owner.load(Ordering::Relaxed)
     }
@@ -126,13 +131,14 @@ pub unsafe extern "C" fn kiln_trace(ctx: *mut ExecCtx, site: i64) {
     }
 }
 
-/// Raised at a loop back-edge when the interrupt flag is set.
+/// Raised at a loop back-edge when the interrupt flag is set. The flag stays set (the
+/// session clears it when the next cell starts) so that every worker of a parallel loop
+/// sees it too.
 /// # Safety
 /// `ctx` must be the live context passed to the compiled code.
 #[no_mangle]
 pub unsafe extern "C" fn kiln_raise_interrupt(ctx: *mut ExecCtx) {
     let ctx = &mut *ctx;
-    (*ctx.interrupt).store(false, Ordering::Relaxed);
     ctx.raise(ErrorKind::KeyboardInterrupt, "");
 }
 

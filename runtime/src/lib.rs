@@ -12,6 +12,7 @@ pub mod guard;
 pub mod math;
 pub mod npprint;
 pub mod obj;
+pub mod par;
 pub mod pyfmt;
 pub mod strings;
 pub mod value;
@@ -24,6 +25,7 @@ pub use error::{ErrorKind, RuntimeError};
 pub use format::*;
 pub use math::*;
 pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
+pub use par::{kiln_par_for, set_threads, threads};
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
@@ -59,6 +61,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_array_reduce,
         kiln_index_error,
         kiln_raise_msg,
+        // par.rs
+        kiln_par_for,
         // strings.rs
         kiln_str_new,
         kiln_str_concat,

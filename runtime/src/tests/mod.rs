@@ -5,6 +5,7 @@ mod arrays;
 mod formatting;
 mod math;
 mod np_cases;
+mod par;
 mod py_cases;
 
 use crate::array::{Array, DType};
@@ -115,6 +116,7 @@ fn symbols_complete() {
         include_str!("../format.rs"),
         include_str!("../math.rs"),
         include_str!("../obj.rs"),
+        include_str!("../par.rs"),
         include_str!("../strings.rs"),
     ];
     let syms: std::collections::HashSet<&str> = crate::symbols().iter().map(|(n, _)| *n).collect();
