@@ -91,6 +91,9 @@ pub enum Stmt {
         target: Target,
         /// Site of the loop header (a zero step raises here).
         site: SiteId,
+        /// Set for a loop whose iterations run in parallel (`@par`, `prange`): its body is
+        /// outlined into a function the runtime calls on worker threads.
+        par: Option<ParInfo>,
     },
     Break,
     Continue,
@@ -101,6 +104,37 @@ pub enum Stmt {
         end: Option<Expr>,
         stderr: bool,
     },
+}
+
+/// A parallel loop: variables assigned in its body are private to an iteration; the
+/// reductions are accumulated per worker from the operator's identity and combined, in a fixed
+/// order, with the value the outer variable had before the loop.
+#[derive(Clone, Debug)]
+pub struct ParInfo {
+    /// Unique within the program.
+    pub id: u32,
+    pub reductions: Vec<ParReduction>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ParReduction {
+    pub op: RedOp,
+    /// The body's accumulator.
+    pub acc: VarId,
+    /// Where the combined value goes (and whose value before the loop starts the combine).
+    pub outer: Place,
+    pub ty: Ty,
+}
+
+/// Reduction operators (codes shared with the runtime's `kiln_par_for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RedOp {
+    Add = 0,
+    Mul = 1,
+    Min = 2,
+    Max = 3,
+    BitOr = 4,
+    BitAnd = 5,
 }
 
 #[derive(Clone, Debug)]
@@ -469,6 +503,7 @@ impl Printer<'_> {
                 ranges,
                 body,
                 target,
+                par,
                 ..
             } => {
                 let vs: Vec<String> = vars.iter().map(|p| self.place(p)).collect();
@@ -494,6 +529,17 @@ impl Printer<'_> {
                     vs.join(", "),
                     rs.join(" x ")
                 );
+                if let Some(p) = par {
+                    for r in &p.reductions {
+                        let _ = writeln!(
+                            out,
+                            "{pad}    # reduction {:?}: {} -> {}",
+                            r.op,
+                            self.var(r.acc),
+                            self.place(&r.outer)
+                        );
+                    }
+                }
                 self.block(out, body, depth + 1);
             }
             Stmt::Break => {

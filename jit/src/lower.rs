@@ -97,6 +97,8 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         globals_changed: false,
         probe: true,
         cell_final: false,
+        par_types: HashMap::new(),
+        par_count: 0,
     };
     let mut rounds = 0;
     loop {
@@ -179,6 +181,10 @@ struct Env<'a> {
     probe: bool,
     /// The cell's final round: every instance's own final round is strict.
     cell_final: bool,
+    /// Types of parallel loops' private variables, kept across rounds.
+    par_types: HashMap<(u32, String), Ty>,
+    /// Parallel loops lowered this round (ids for the backends).
+    par_count: u32,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).
@@ -193,12 +199,30 @@ struct FnCx {
     ret_annot: Option<Ty>,
     ret: Option<Ty>,
     loop_depth: usize,
-    /// Set while lowering a parallel loop body (checked by the @par issue's rules).
-    in_parallel: bool,
+    /// Set while lowering a parallel loop's body: its private variables and reductions.
+    par: Option<ParScope>,
     id: Option<ir::FuncId>,
 }
 
+/// Names of a parallel loop's body that do not refer to the enclosing scope.
+struct ParScope {
+    /// Identifies the loop across inference rounds (its span's start).
+    key: u32,
+    /// Private variables (and loop targets): one per iteration.
+    vars: HashMap<String, ir::VarId>,
+    /// Reduction variables: the per-worker accumulator that stands for them in the body.
+    reductions: HashMap<String, (ir::RedOp, ir::VarId)>,
+}
+
 impl FnCx {
+    fn par_var(&self, name: &str) -> Option<ir::VarId> {
+        let p = self.par.as_ref()?;
+        p.vars
+            .get(name)
+            .or_else(|| p.reductions.get(name).map(|(_, v)| v))
+            .copied()
+    }
+
     fn cell(cell: usize) -> FnCx {
         FnCx {
             display: "<cell>".into(),
@@ -210,7 +234,7 @@ impl FnCx {
             ret_annot: None,
             ret: None,
             loop_depth: 0,
-            in_parallel: false,
+            par: None,
             id: None,
         }
     }
@@ -347,6 +371,7 @@ impl<'a> Env<'a> {
         self.sites.clear();
         self.changed = false;
         self.globals_changed = false;
+        self.par_count = 0;
     }
 
     fn site(&mut self, cx: &FnCx, span: Span) -> ir::SiteId {
@@ -471,6 +496,15 @@ impl<'a> Env<'a> {
     }
 
     fn read_name(&mut self, cx: &mut FnCx, name: &str, span: Span) -> LResult<Expr> {
+        if let Some(v) = cx.par_var(name) {
+            return match &cx.vars[v as usize].1 {
+                Some(t) => Ok(Expr::new(ExprKind::Var(v), t.clone())),
+                None => self.unknown(
+                    span,
+                    format!("'{name}' is read before it is assigned in this parallel loop's body"),
+                ),
+            };
+        }
         if self.is_local(cx, name) {
             return match cx.locals.get(name) {
                 Some(&v) => match &cx.vars[v as usize].1 {
@@ -519,6 +553,19 @@ impl<'a> Env<'a> {
         ty: &Ty,
         span: Span,
     ) -> LResult<(Place, Ty)> {
+        if let Some(v) = cx.par_var(name) {
+            let t = self.assign_var(cx, v, name, ty, span)?;
+            // Private types persist across rounds (the scope is rebuilt each round).
+            let key = (
+                cx.par.as_ref().map(|p| p.key).unwrap_or(0),
+                name.to_string(),
+            );
+            if self.par_types.get(&key) != Some(&t) {
+                self.par_types.insert(key, t.clone());
+                self.globals_changed = true;
+            }
+            return Ok((Place::Var(v), t));
+        }
         if self.is_local(cx, name) {
             let v = match cx.locals.get(name) {
                 Some(&v) => v,
@@ -529,33 +576,42 @@ impl<'a> Env<'a> {
                     v
                 }
             };
-            let slot = &mut cx.vars[v as usize];
-            let t = match &slot.1 {
-                None => {
-                    slot.1 = Some(ty.clone());
-                    slot.2 = span;
-                    self.changed = true;
-                    ty.clone()
-                }
-                Some(old) => match unify(old, ty) {
-                    Some(t) => {
-                        if &t != old {
-                            slot.1 = Some(t.clone());
-                            self.changed = true;
-                        }
-                        t
-                    }
-                    None => return Err(conflict(name, old, slot.2, ty, span)),
-                },
-            };
+            let t = self.assign_var(cx, v, name, ty, span)?;
             return Ok((Place::Var(v), t));
-        }
-        if constant(name).is_some() && self.global_ty(name).is_none() && !cx.is_cell {
-            // Assigning `pi` in a function without `global` would be local; handled above.
         }
         let t = self.assign_global(name, ty, span)?;
         let g = self.global_ref(name, t.clone());
         Ok((Place::Global(g), t))
+    }
+
+    /// Record an assignment of `ty` to local variable `v`; returns its (widened) type.
+    fn assign_var(
+        &mut self,
+        cx: &mut FnCx,
+        v: ir::VarId,
+        name: &str,
+        ty: &Ty,
+        span: Span,
+    ) -> LResult<Ty> {
+        let slot = &mut cx.vars[v as usize];
+        Ok(match &slot.1 {
+            None => {
+                slot.1 = Some(ty.clone());
+                slot.2 = span;
+                self.changed = true;
+                ty.clone()
+            }
+            Some(old) => match unify(old, ty) {
+                Some(t) => {
+                    if &t != old {
+                        slot.1 = Some(t.clone());
+                        self.changed = true;
+                    }
+                    t
+                }
+                None => return Err(conflict(name, old, slot.2, ty, span)),
+            },
+        })
     }
 
     // ----- statements ------------------------------------------------------------------------
@@ -893,7 +949,6 @@ impl<'a> Env<'a> {
         };
         let mut out = Vec::new();
         // Per-iteration assignments to the user's variables, from the hidden counters.
-        let mut prologue: Vec<(usize, Option<Expr>)> = Vec::new();
         let mut elem_source: Option<(ir::VarId, Ty)> = None;
         match call {
             Some((name, args, keywords))
@@ -999,13 +1054,104 @@ impl<'a> Env<'a> {
             )
             .map_err(|e| with_hint(e, "use @par to run the loop on every CPU core"));
         }
+        // A parallel loop nested in another one runs serially on the worker that owns it.
+        if cx.par.is_some() {
+            loop_target = Target::Serial;
+        }
+        let mut target_names: Vec<String> = Vec::new();
+        collect_target_names(target, &mut target_names);
+        let plan = if loop_target == Target::Par {
+            let defined = |n: &str| {
+                cx.locals.contains_key(n) || (!self.is_local(cx, n) && self.global_ty(n).is_some())
+            };
+            Some(crate::parallel::analyze(body, &target_names, &defined).map_err(LErr::Diag)?)
+        } else {
+            None
+        };
         // Hidden counters, one per range.
         let counters: Vec<ir::VarId> = (0..ranges.len())
             .map(|k| cx.new_var(&format!("i{k}"), Ty::I64))
             .collect();
         let counter = |k: usize| Expr::new(ExprKind::Var(counters[k]), Ty::I64);
+        if let Some(plan) = &plan {
+            let key = s.span.lo;
+            let mut scope = ParScope {
+                key,
+                vars: HashMap::new(),
+                reductions: HashMap::new(),
+            };
+            for name in &plan.private {
+                let ty = self.par_types.get(&(key, name.clone())).cloned();
+                cx.vars.push((name.clone(), ty, s.span));
+                scope.vars.insert(name.clone(), (cx.vars.len() - 1) as u32);
+            }
+            for (name, op) in &plan.reductions {
+                let outer = self.read_name(cx, name, s.span)?;
+                let acc = cx.new_var(name, outer.ty.clone());
+                scope.reductions.insert(name.clone(), (*op, acc));
+            }
+            cx.par = Some(scope);
+        }
+        let result = self.for_body(cx, target, iter, body, &counters, elem_source, ranges.len());
+        let scope = cx.par.take();
+        let body_pre = result?;
+        let par = match (plan, scope) {
+            (Some(plan), Some(scope)) => {
+                let mut reductions = Vec::new();
+                for (name, op) in &plan.reductions {
+                    let (_, acc) = scope.reductions[name];
+                    let acc_ty = cx.vars[acc as usize].1.clone().unwrap_or(Ty::None);
+                    let (outer, ty) = self.name_place(cx, name, &acc_ty, s.span)?;
+                    if ty != acc_ty {
+                        // The outer variable is wider: the next round starts the
+                        // accumulator at that type.
+                        self.globals_changed = true;
+                        self.changed = true;
+                    }
+                    reductions.push(ir::ParReduction {
+                        op: *op,
+                        acc,
+                        outer,
+                        ty,
+                    });
+                }
+                self.par_count += 1;
+                Some(ir::ParInfo {
+                    id: self.par_count - 1,
+                    reductions,
+                })
+            }
+            _ => None,
+        };
+        let _ = counter;
+        let site = self.site(cx, iter.span);
+        out.push(Stmt::For {
+            vars: counters.into_iter().map(Place::Var).collect(),
+            ranges,
+            body: body_pre,
+            target: loop_target,
+            site,
+            par,
+        });
+        Ok(out)
+    }
+
+    /// The body of a for loop, preceded by the assignments of the user's loop variables
+    /// from the hidden counters.
+    #[allow(clippy::too_many_arguments)]
+    fn for_body(
+        &mut self,
+        cx: &mut FnCx,
+        target: &ast::Expr,
+        iter: &ast::Expr,
+        body: &[ast::Stmt],
+        counters: &[ir::VarId],
+        elem_source: Option<(ir::VarId, Ty)>,
+        nranges: usize,
+    ) -> LResult<Vec<Stmt>> {
+        let counter = |k: usize| Expr::new(ExprKind::Var(counters[k]), Ty::I64);
         let target_items: Vec<&ast::Expr> = match &target.kind {
-            ast::ExprKind::Tuple(items) if ranges.len() > 1 => items.iter().collect(),
+            ast::ExprKind::Tuple(items) if nranges > 1 => items.iter().collect(),
             _ => vec![target],
         };
         let mut body_pre = Vec::new();
@@ -1021,15 +1167,14 @@ impl<'a> Env<'a> {
                 elem_ty,
             );
             body_pre.extend(self.assign(cx, target, e, target.span)?);
-        } else if target_items.len() == ranges.len() {
+        } else if target_items.len() == nranges {
             for (k, t) in target_items.iter().enumerate() {
-                prologue.push((k, None));
                 body_pre.extend(self.assign(cx, t, counter(k), t.span)?);
             }
-        } else if ranges.len() > 1 {
+        } else if nranges > 1 {
             let tup = Expr::new(
-                ExprKind::Tuple((0..ranges.len()).map(counter).collect()),
-                Ty::tuple(vec![Ty::I64; ranges.len()]),
+                ExprKind::Tuple((0..nranges).map(counter).collect()),
+                Ty::tuple(vec![Ty::I64; nranges]),
             );
             body_pre.extend(self.assign(cx, target, tup, target.span)?);
         } else {
@@ -1039,23 +1184,11 @@ impl<'a> Env<'a> {
                 format!("cannot unpack an integer into {} names", target_items.len()),
             );
         }
-        let _ = prologue;
         cx.loop_depth += 1;
-        let was_par = cx.in_parallel;
-        cx.in_parallel |= loop_target != Target::Serial;
         let body = self.block(cx, body);
-        cx.in_parallel = was_par;
         cx.loop_depth -= 1;
         body_pre.extend(body?);
-        let site = self.site(cx, iter.span);
-        out.push(Stmt::For {
-            vars: counters.into_iter().map(Place::Var).collect(),
-            ranges,
-            body: body_pre,
-            target: loop_target,
-            site,
-        });
-        Ok(out)
+        Ok(body_pre)
     }
 
     fn int_arg(&self, v: Expr, span: Span, what: &str) -> LResult<Expr> {
@@ -2044,7 +2177,7 @@ impl<'a> Env<'a> {
             ret_annot: ret_annot.clone(),
             ret: None,
             loop_depth: 0,
-            in_parallel: false,
+            par: None,
             id: Some(id),
         };
         let mut params = Vec::new();
@@ -2696,6 +2829,16 @@ impl<'a> Env<'a> {
                 format!("a shape is an int or a tuple of ints, not a {t}"),
             ),
         }
+    }
+}
+
+fn collect_target_names(e: &ast::Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ast::ExprKind::Name(n) => out.push(n.clone()),
+        ast::ExprKind::Tuple(items) | ast::ExprKind::List(items) => {
+            items.iter().for_each(|i| collect_target_names(i, out))
+        }
+        _ => {}
     }
 }
 

@@ -153,14 +153,52 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         ids.push((id, sig));
     }
 
+    // Parallel loops: each body is outlined into `fn(ctx, env, lo, hi, red)`.
+    let mut par_loops: Vec<(usize, &Stmt)> = Vec::new();
+    for (k, f) in prog.funcs.iter().enumerate() {
+        collect_par_loops(&f.body, k, &mut par_loops);
+    }
+    let mut par_fns: HashMap<u32, FuncId> = HashMap::new();
+    for (_, st) in &par_loops {
+        let Stmt::For { par: Some(p), .. } = st else {
+            continue;
+        };
+        let mut sig = Signature::new(call_conv);
+        for _ in 0..5 {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        let id = module
+            .declare_function(&format!("kiln_par{}", p.id), Linkage::Local, &sig)
+            .map_err(|e| e.to_string())?;
+        par_fns.insert(p.id, id);
+    }
+
     let mut strings: Vec<Box<[u8]>> = Vec::new();
     let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
     let mut clif = Vec::new();
     let mut code = Vec::new();
-    for (k, f) in prog.funcs.iter().enumerate() {
-        ctx.func.signature = ids[k].1.clone();
+    let jobs: Vec<(usize, Option<&Stmt>)> = (0..prog.funcs.len())
+        .map(|k| (k, None))
+        .chain(par_loops.iter().map(|(k, st)| (*k, Some(*st))))
+        .collect();
+    for (k, outlined) in jobs {
+        let f = &prog.funcs[k];
+        let (fid, sig, name) = match outlined {
+            None => (ids[k].0, ids[k].1.clone(), f.name.clone()),
+            Some(Stmt::For { par: Some(p), .. }) => {
+                let fid = par_fns[&p.id];
+                let sig = module
+                    .declarations()
+                    .get_function_decl(fid)
+                    .signature
+                    .clone();
+                (fid, sig, format!("{} (parallel loop {})", f.name, p.id))
+            }
+            Some(_) => return Err("outlined a non-parallel loop".into()),
+        };
+        ctx.func.signature = sig;
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut g = Gen {
@@ -169,6 +207,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 b,
                 module: &mut module,
                 ids: &ids,
+                par_fns: &par_fns,
                 imports: &mut imports,
                 strings: &mut strings,
                 vars: Vec::new(),
@@ -181,28 +220,31 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
             };
-            g.function()?;
+            match outlined {
+                None => g.function()?,
+                Some(st) => g.outlined(st)?,
+            }
             let target = g.module.target_config();
             g.b.finalize(target);
         }
         if opts.keep_clif {
-            clif.push((f.name.clone(), ctx.func.display().to_string()));
+            clif.push((name.clone(), ctx.func.display().to_string()));
         }
         module
-            .define_function(ids[k].0, &mut ctx)
-            .map_err(|e| format!("Cranelift rejected {}: {e:?}", f.name))?;
+            .define_function(fid, &mut ctx)
+            .map_err(|e| format!("Cranelift rejected {name}: {e:?}"))?;
         if opts.keep_code {
             if let Some(cc) = ctx.compiled_code() {
-                code.push((f.name.clone(), 0usize, cc.code_buffer().to_vec()));
+                code.push((name, fid, cc.code_buffer().to_vec()));
             }
         }
         module.clear_context(&mut ctx);
     }
     module.finalize_definitions().map_err(|e| e.to_string())?;
-    for (k, c) in code.iter_mut().enumerate() {
-        let fidx = prog.funcs.iter().position(|f| f.name == c.0).unwrap_or(k);
-        c.1 = module.get_finalized_function(ids[fidx].0) as usize;
-    }
+    let code = code
+        .into_iter()
+        .map(|(name, fid, bytes)| (name, module.get_finalized_function(fid) as usize, bytes))
+        .collect();
     let entry = module.get_finalized_function(ids[prog.entry as usize].0);
     Ok(Compiled {
         module: Some(module),
@@ -210,6 +252,61 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         _strings: strings,
         clif,
         code,
+    })
+}
+
+/// Parallel loops of a body (outermost only: nested ones run serially), in program order.
+fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'a Stmt)>) {
+    for s in body {
+        match s {
+            Stmt::For { par: Some(_), .. } => out.push((func, s)),
+            Stmt::For { body, .. } | Stmt::While { body, .. } => collect_par_loops(body, func, out),
+            Stmt::If { then, els, .. } => {
+                collect_par_loops(then, func, out);
+                collect_par_loops(els, func, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Variables a body assigns (they are private to an iteration of a parallel loop).
+fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) {
+    fn place(p: &Place, out: &mut std::collections::HashSet<ir::VarId>) {
+        match p {
+            Place::Var(v) => {
+                out.insert(*v);
+            }
+            Place::Tuple(items) => items.iter().for_each(|i| place(i, out)),
+            _ => {}
+        }
+    }
+    for s in body {
+        match s {
+            Stmt::Assign { place: p, .. } => place(p, out),
+            Stmt::For { vars, body, .. } => {
+                vars.iter().for_each(|v| place(v, out));
+                assigned_vars(body, out);
+            }
+            Stmt::While { body, .. } => assigned_vars(body, out),
+            Stmt::If { then, els, .. } => {
+                assigned_vars(then, out);
+                assigned_vars(els, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Type codes of reduction values for `kiln_par_for`.
+fn red_type_code(t: &Ty) -> Result<i64, String> {
+    Ok(match t {
+        Ty::Bool => 0,
+        Ty::I64 => 1,
+        Ty::F64 => 2,
+        Ty::F32 => 3,
+        Ty::C128 => 4,
+        t => return Err(format!("a reduction of type {t}")),
     })
 }
 
@@ -245,6 +342,7 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_repr_str" | "kiln_repr_array" => (vec![p, p], vec![p]),
         "kiln_write" => (vec![p, I64, p, I64], vec![]),
         "kiln_write_str" => (vec![p, I64, p], vec![]),
+        "kiln_par_for" => (vec![p, p, p, I64, I64, p, p, p], vec![I64]),
         "kiln_pow_i64" => (vec![p, I64, I64], vec![I64]),
         "kiln_m_arctan2" | "kiln_m_hypot" | "kiln_m_pow" | "kiln_m_py_fmod"
         | "kiln_m_py_floordiv" => (vec![F64, F64], vec![F64]),
@@ -263,6 +361,7 @@ struct Gen<'a, 'b> {
     b: FunctionBuilder<'b>,
     module: &'a mut JITModule,
     ids: &'a [(FuncId, Signature)],
+    par_fns: &'a HashMap<u32, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
     strings: &'a mut Vec<Box<[u8]>>,
     vars: Vec<Vec<Variable>>,
@@ -601,8 +700,12 @@ impl Gen<'_, '_> {
                 ranges,
                 body,
                 site,
+                par,
                 ..
-            } => self.for_loop(vars, ranges, body, *site)?,
+            } => match par {
+                Some(p) => self.par_for(ranges, p, *site)?,
+                None => self.for_loop(vars, ranges, body, *site)?,
+            },
             Stmt::Break => {
                 let (_, brk) = *self.loops.last().ok_or("break outside loop")?;
                 self.jump(brk, &[]);
@@ -665,6 +768,325 @@ impl Gen<'_, '_> {
             .ins()
             .load(types::I8, MemFlagsData::trusted(), self.interrupt, 0);
         self.fail_if(flag, |g| g.call_rt("kiln_raise_interrupt", &[g.ctx]), site);
+    }
+
+    /// Word offsets of every variable of the function in a parallel loop's environment,
+    /// and the total (the loop's start/step/count per dimension follow the variables).
+    fn env_layout(&self) -> (Vec<usize>, usize) {
+        let mut offs = Vec::new();
+        let mut n = 0;
+        for v in &self.func.vars {
+            offs.push(n);
+            n += clif_types(&v.ty).len();
+        }
+        (offs, n)
+    }
+
+    /// Evaluate a loop's bounds (checking zero steps) and its trip count per dimension.
+    fn loop_bounds(
+        &mut self,
+        ranges: &[ir::Range],
+        site: ir::SiteId,
+    ) -> Result<Vec<(Value, Value, Value)>, String> {
+        let mut out = Vec::new();
+        for r in ranges {
+            let start = self.expr(&r.start)?[0];
+            let stop = self.expr(&r.stop)?[0];
+            let step = self.expr(&r.step)?[0];
+            if !matches!(r.step.kind, ExprKind::Int(_)) {
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, step, 0);
+                self.fail_if(
+                    z,
+                    |g| g.raise_msg(ErrorKind::ValueError, "range() arg 3 must not be zero"),
+                    site,
+                );
+            }
+            // count = ceil((stop - start) / step), at least 0, for either sign of step.
+            let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+            let span = self.b.ins().isub(stop, start);
+            let one = self.iconst(1);
+            let m1 = self.iconst(-1);
+            let adj = self.b.ins().select(pos, m1, one);
+            let num = self.b.ins().iadd(span, step);
+            let num = self.b.ins().iadd(num, adj);
+            let q = self.b.ins().sdiv(num, step);
+            let z = self.iconst(0);
+            let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, q, 0);
+            let count = self.b.ins().select(neg, z, q);
+            out.push((start, step, count));
+        }
+        Ok(out)
+    }
+
+    /// A parallel loop in its parent: pack the environment, call the runtime, combine.
+    fn par_for(
+        &mut self,
+        ranges: &[ir::Range],
+        par: &ir::ParInfo,
+        site: ir::SiteId,
+    ) -> Result<(), String> {
+        let dims = self.loop_bounds(ranges, site)?;
+        let mut total = self.iconst(1);
+        for &(_, _, c) in &dims {
+            total = self.b.ins().imul(total, c);
+        }
+        let (offs, nwords) = self.env_layout();
+        let env_words = nwords + 3 * dims.len();
+        let env = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * env_words.max(1) as u32,
+            3,
+        ));
+        for (v, vars) in self.vars.clone().iter().enumerate() {
+            for (j, &var) in vars.iter().enumerate() {
+                let val = self.b.use_var(var);
+                self.b
+                    .ins()
+                    .stack_store(types::I64, val, env, 8 * (offs[v] + j) as i32);
+            }
+        }
+        for (d, &(start, step, count)) in dims.iter().enumerate() {
+            let base = 8 * (nwords + 3 * d) as i32;
+            self.b.ins().stack_store(types::I64, start, env, base);
+            self.b.ins().stack_store(types::I64, step, env, base + 8);
+            self.b.ins().stack_store(types::I64, count, env, base + 16);
+        }
+        let nred = par.reductions.len();
+        let red_words: usize = par.reductions.iter().map(|r| r.ty.slots()).sum();
+        let slot = |g: &mut Self, words: usize| {
+            g.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                8 * words.max(1) as u32,
+                3,
+            ))
+        };
+        let ops = slot(self, nred);
+        let tys = slot(self, nred);
+        let io = slot(self, red_words);
+        let mut w = 0;
+        for (r, red) in par.reductions.iter().enumerate() {
+            let op = self.iconst(red.op as i64);
+            let tc = self.iconst(red_type_code(&red.ty)?);
+            self.b.ins().stack_store(types::I64, op, ops, 8 * r as i32);
+            self.b.ins().stack_store(types::I64, tc, tys, 8 * r as i32);
+            let cur = self.read_place(&red.outer);
+            for v in cur {
+                self.b.ins().stack_store(types::I64, v, io, 8 * w as i32);
+                w += 1;
+            }
+        }
+        let fref = self
+            .module
+            .declare_func_in_func(self.par_fns[&par.id], self.b.func);
+        let faddr = self.b.ins().func_addr(types::I64, fref);
+        let envp = self.b.ins().stack_addr(types::I64, env, 0);
+        let opsp = self.b.ins().stack_addr(types::I64, ops, 0);
+        let tysp = self.b.ins().stack_addr(types::I64, tys, 0);
+        let iop = self.b.ins().stack_addr(types::I64, io, 0);
+        let nr = self.iconst(nred as i64);
+        let rc = self.call_rt1(
+            "kiln_par_for",
+            &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop],
+        );
+        self.fail_if(rc, |_| vec![], site);
+        let mut w = 0;
+        for red in &par.reductions {
+            let vals: Vals = clif_types(&red.ty)
+                .into_iter()
+                .map(|ct| {
+                    let v = self.b.ins().stack_load(types::I64, ct, io, 8 * w as i32);
+                    w += 1;
+                    v
+                })
+                .collect();
+            self.store(&red.outer, vals)?;
+        }
+        Ok(())
+    }
+
+    /// Current value of a variable or global place (numeric; no reference taken).
+    fn read_place(&mut self, p: &Place) -> Vals {
+        match p {
+            Place::Var(v) => self.vars[*v as usize]
+                .iter()
+                .map(|&x| self.b.use_var(x))
+                .collect(),
+            Place::Global(g) => {
+                let ty = self.prog.globals[*g as usize].ty.clone();
+                let base = self.global_addr(*g);
+                self.load_flat(&ty, base)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The outlined body of a parallel loop: `fn(ctx, env, lo, hi, red)` runs the
+    /// iterations `lo..hi` of the flattened index space.
+    fn outlined(&mut self, st: &Stmt) -> Result<(), String> {
+        let Stmt::For {
+            vars,
+            ranges,
+            body,
+            par: Some(par),
+            site,
+            ..
+        } = st
+        else {
+            return Err("outlining a non-parallel loop".into());
+        };
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let p = self.b.block_params(entry).to_vec();
+        let (env, lo, hi, red) = (p[1], p[2], p[3], p[4]);
+        self.ctx = p[0];
+        let mut private = std::collections::HashSet::new();
+        assigned_vars(body, &mut private);
+        for v in vars {
+            if let Place::Var(id) = v {
+                private.insert(*id);
+            }
+        }
+        for r in &par.reductions {
+            private.insert(r.acc);
+        }
+        let (offs, nwords) = self.env_layout();
+        let ro = MemFlagsData::trusted().with_readonly().with_can_move();
+        for (k, v) in self.func.vars.iter().enumerate() {
+            let mut vs = Vec::new();
+            for (j, t) in clif_types(&v.ty).into_iter().enumerate() {
+                let var = self.b.declare_var(t);
+                // Captured variables are read-only copies (heap ones borrowed, not owned);
+                // private ones start from zero in every chunk.
+                let val = if private.contains(&(k as u32)) {
+                    self.zero(t)
+                } else {
+                    self.b.ins().load(t, ro, env, 8 * (offs[k] + j) as i32)
+                };
+                self.b.def_var(var, val);
+                vs.push(var);
+            }
+            self.vars.push(vs);
+        }
+        let mut w = 0;
+        for r in &par.reductions {
+            let vars = self.vars[r.acc as usize].clone();
+            for (var, ct) in vars.into_iter().zip(clif_types(&r.ty)) {
+                let v = self
+                    .b
+                    .ins()
+                    .load(ct, MemFlagsData::trusted(), red, 8 * w as i32);
+                self.b.def_var(var, v);
+                w += 1;
+            }
+        }
+        self.interrupt = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            CTX_INTERRUPT_OFFSET,
+        );
+        self.exit = self.b.create_block();
+        self.err_block = self.b.create_block();
+        self.b.set_cold_block(self.err_block);
+        let n = ranges.len();
+        let mut dims = Vec::new();
+        for d in 0..n {
+            let base = 8 * (nwords + 3 * d) as i32;
+            let start = self.b.ins().load(types::I64, ro, env, base);
+            let step = self.b.ins().load(types::I64, ro, env, base + 8);
+            let count = self.b.ins().load(types::I64, ro, env, base + 16);
+            dims.push((start, step, count));
+        }
+        // Split `lo` into per-dimension indices (row-major, the last fastest).
+        let idx: Vec<Variable> = (0..n).map(|_| self.b.declare_var(types::I64)).collect();
+        let mut rest = lo;
+        for d in (0..n).rev() {
+            if d == 0 {
+                self.b.def_var(idx[d], rest);
+            } else {
+                let c = dims[d].2;
+                let r = self.b.ins().srem(rest, c);
+                self.b.def_var(idx[d], r);
+                rest = self.b.ins().sdiv(rest, c);
+            }
+        }
+        let k = self.b.declare_var(types::I64);
+        self.b.def_var(k, lo);
+        let head = self.b.create_block();
+        let bodyb = self.b.create_block();
+        let latch = self.b.create_block();
+        self.jump(head, &[]);
+        self.b.switch_to_block(head);
+        let kv = self.b.use_var(k);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, kv, hi);
+        self.b.ins().brif(more, bodyb, &[], self.exit, &[]);
+        self.b.switch_to_block(bodyb);
+        for d in 0..n {
+            let Place::Var(cv) = vars[d] else {
+                return Err("parallel loop counter".into());
+            };
+            let i = self.b.use_var(idx[d]);
+            let scaled = self.b.ins().imul(i, dims[d].1);
+            let val = self.b.ins().iadd(dims[d].0, scaled);
+            let var = self.vars[cv as usize][0];
+            self.b.def_var(var, val);
+        }
+        self.loops.push((latch, self.exit));
+        self.block(body)?;
+        self.loops.pop();
+        if !self.terminated() {
+            self.jump(latch, &[]);
+        }
+        // Next iteration: bump the flat counter and carry through the indices.
+        self.b.switch_to_block(latch);
+        let kv = self.b.use_var(k);
+        let k1 = self.b.ins().iadd_imm_s(kv, 1);
+        self.b.def_var(k, k1);
+        self.poll_interrupt(*site);
+        for d in (0..n).rev() {
+            let i = self.b.use_var(idx[d]);
+            let i1 = self.b.ins().iadd_imm_s(i, 1);
+            if d == 0 {
+                self.b.def_var(idx[d], i1);
+                self.jump(head, &[]);
+            } else {
+                let wrap = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::SignedGreaterThanOrEqual, i1, dims[d].2);
+                let z = self.iconst(0);
+                let nv = self.b.ins().select(wrap, z, i1);
+                self.b.def_var(idx[d], nv);
+                let carry = self.b.create_block();
+                self.b.ins().brif(wrap, carry, &[], head, &[]);
+                self.b.switch_to_block(carry);
+            }
+        }
+        self.b.switch_to_block(self.err_block);
+        self.jump(self.exit, &[]);
+        self.b.switch_to_block(self.exit);
+        let mut w = 0;
+        for r in &par.reductions {
+            let vars = self.vars[r.acc as usize].clone();
+            for var in vars {
+                let v = self.b.use_var(var);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, red, 8 * w as i32);
+                w += 1;
+            }
+        }
+        for (k, v) in self.func.vars.iter().enumerate() {
+            if v.ty.has_heap() && private.contains(&(k as u32)) {
+                let vals: Vals = self.vars[k].iter().map(|&x| self.b.use_var(x)).collect();
+                let t = v.ty.clone();
+                self.release(&t, &vals);
+            }
+        }
+        self.b.ins().return_(&[]);
+        self.b.seal_all_blocks();
+        Ok(())
     }
 
     fn for_loop(
