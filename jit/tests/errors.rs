@@ -1,0 +1,444 @@
+//! One test per error name of SPEC §10 that Kiln raises: the error's name, a fragment of its
+//! message, a report that points at the cell's line:column with a caret, and a session that
+//! survives: a global assigned before the error keeps its value (the old one when the cell
+//! fails to compile and so runs nothing, the new one when it fails at run time), and a later
+//! cell runs.
+use std::sync::atomic::Ordering;
+
+use kiln_jit::{CellError, ExecResult, Output, Session};
+use kiln_runtime::{repr_value, Value};
+
+/// Run a cell that must succeed; returns its stdout and its result's repr.
+fn ok(s: &mut Session, code: &str) -> (String, Option<String>) {
+    let mut out = String::new();
+    match s.execute(code, &mut |o| {
+        if let Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    }) {
+        ExecResult::Ok(v) => (out, v.as_ref().map(repr_value)),
+        ExecResult::Err(e) => panic!(
+            "cell should run:\n{code}\n{}: {}\n{}",
+            e.ename,
+            e.evalue,
+            e.traceback.join("\n")
+        ),
+    }
+}
+
+/// Run a cell that must fail; returns what it printed and the error.
+fn err(s: &mut Session, code: &str) -> (String, CellError) {
+    let mut out = String::new();
+    match s.execute(code, &mut |o| {
+        if let Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    }) {
+        ExecResult::Ok(v) => panic!(
+            "cell should fail:\n{code}\nbut gave {:?} and printed {out:?}",
+            v.as_ref().map(repr_value)
+        ),
+        ExecResult::Err(e) => (out, e),
+    }
+}
+
+/// Whether the error is reported at cell `cell`, line `line`, column `col`, with a caret line
+/// right after the quoted source line.
+fn assert_points_at(e: &CellError, cell: usize, line: usize, col: usize) {
+    let tb = &e.traceback;
+    let head = format!("cell {cell}, line {line}:{col}");
+    let k = tb
+        .iter()
+        .position(|l| l.contains(&head))
+        .unwrap_or_else(|| panic!("no `{head}` in the report:\n{}", tb.join("\n")));
+    let caret = tb[k + 1..]
+        .iter()
+        .take(3)
+        .any(|l| !l.trim().is_empty() && l.trim().chars().all(|c| c == '^'));
+    assert!(caret, "no caret under `{head}`:\n{}", tb.join("\n"));
+    assert!(
+        tb.iter()
+            .any(|l| l == &e.ename || l.starts_with(&format!("{}: ", e.ename))),
+        "the report has no `{}: ...` line:\n{}",
+        e.ename,
+        tb.join("\n")
+    );
+}
+
+/// The common shape of these tests: cell 1 sets `before = 1`; cell 2 is `before = 2` then the
+/// failing code; the error must be `ename` with `fragment` in its message, at cell 2
+/// `line:col`; afterwards `before` is `kept` and a new cell runs.
+fn check(failing: &str, ename: &str, fragment: &str, line: usize, col: usize, compile_error: bool) {
+    let mut s = Session::new();
+    ok(&mut s, "before = 1\n");
+    let code = format!("before = 2\n{failing}");
+    let (_, e) = err(&mut s, &code);
+    assert_eq!(
+        e.ename,
+        ename,
+        "wrong error for:\n{code}\n{}",
+        e.traceback.join("\n")
+    );
+    assert!(
+        e.evalue.contains(fragment),
+        "message {:?} lacks {fragment:?}",
+        e.evalue
+    );
+    assert_points_at(&e, 2, line, col);
+    let kept = if compile_error { "1" } else { "2" };
+    assert_eq!(
+        ok(&mut s, "before\n").1.as_deref(),
+        Some(kept),
+        "`before` after {ename}"
+    );
+    assert_eq!(
+        ok(&mut s, "after = before * 10 + 1\nprint('alive')\nafter\n"),
+        ("alive\n".to_string(), Some(format!("{kept}1")))
+    );
+}
+
+#[test]
+fn syntax_error() {
+    check("x = 1 +* 2\n", "SyntaxError", "invalid syntax", 2, 8, true);
+}
+
+#[test]
+fn syntax_error_unclosed_paren() {
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "x = (1 +\ny = 2\n");
+    assert_eq!(e.ename, "SyntaxError", "{}", e.traceback.join("\n"));
+    ok(&mut s, "x = 3\n");
+}
+
+#[test]
+fn indentation_error() {
+    check(
+        "if True:\n    a = 1\n  b = 2\n",
+        "IndentationError",
+        "unindent does not match",
+        4,
+        3,
+        true,
+    );
+}
+
+#[test]
+fn indentation_error_expected_block() {
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "if True:\nx = 1\n");
+    assert_eq!(e.ename, "IndentationError", "{}", e.traceback.join("\n"));
+}
+
+#[test]
+fn tab_error() {
+    check("if True:\n\ta = 1\n", "TabError", "tab", 3, 1, true);
+}
+
+#[test]
+fn name_error() {
+    check(
+        "print(undefined_name)\n",
+        "NameError",
+        "'undefined_name'",
+        2,
+        7,
+        true,
+    );
+}
+
+#[test]
+fn name_error_in_function() {
+    check(
+        "def f(x):\n    return x + nowhere\nf(1)\n",
+        "NameError",
+        "'nowhere'",
+        3,
+        16,
+        true,
+    );
+}
+
+#[test]
+fn type_error_unify_scalar_and_array() {
+    // Names both lines: the report has a note at the first assignment.
+    check("v = 1\nv = zeros(3)\n", "TypeError", "one type", 3, 1, true);
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "v = 1\nv = zeros(3)\n");
+    let tb = e.traceback.join("\n");
+    assert!(tb.contains("line 1:1") && tb.contains("line 2:1"), "{tb}");
+}
+
+#[test]
+fn type_error_and_on_arrays_hints_at_ampersand() {
+    check(
+        "a = zeros(3)\nif a and a:\n    pass\n",
+        "TypeError",
+        "",
+        3,
+        4,
+        true,
+    );
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "a = zeros(3)\nif a and a:\n    pass\n");
+    assert!(
+        e.traceback
+            .iter()
+            .any(|l| l.starts_with("hint:") && l.contains('&')),
+        "{}",
+        e.traceback.join("\n")
+    );
+}
+
+#[test]
+fn value_error_negative_int_power() {
+    check(
+        "n = -1\nk = 2 ** n\n",
+        "ValueError",
+        "negative integer powers",
+        3,
+        5,
+        false,
+    );
+}
+
+#[test]
+fn value_error_math_domain() {
+    check(
+        "y = math.sqrt(-1.0)\n",
+        "ValueError",
+        "math domain error",
+        2,
+        5,
+        false,
+    );
+}
+
+#[test]
+fn index_error_shows_index_and_shape() {
+    check(
+        "a = zeros((3, 4))\na[1, 5] = 1.0\n",
+        "IndexError",
+        "index 5 is out of bounds for axis 1 with size 4",
+        3,
+        1,
+        false,
+    );
+}
+
+#[test]
+fn index_error_negative() {
+    check(
+        "a = arange(3)\nx = a[-4]\n",
+        "IndexError",
+        "-4",
+        3,
+        5,
+        false,
+    );
+}
+
+#[test]
+fn zero_division_error_floor_div() {
+    check(
+        "n = 0\nq = 10 // n\n",
+        "ZeroDivisionError",
+        "by zero",
+        3,
+        5,
+        false,
+    );
+}
+
+#[test]
+fn zero_division_error_in_function_shows_call_chain() {
+    check(
+        "def f(n: i64) -> i64:\n    return 10 % n\nz = f(0)\n",
+        "ZeroDivisionError",
+        "by zero",
+        4,
+        5,
+        false,
+    );
+    let mut s = Session::new();
+    let (_, e) = err(
+        &mut s,
+        "def f(n: i64) -> i64:\n    return 10 % n\nz = f(0)\n",
+    );
+    let tb = e.traceback.join("\n");
+    assert!(tb.contains("in <cell>") && tb.contains("in f"), "{tb}");
+    assert!(tb.contains("line 2:12"), "{tb}");
+}
+
+#[test]
+fn memory_error_huge_zeros() {
+    check(
+        "big = zeros(10**15)\n",
+        "MemoryError",
+        "Unable to allocate",
+        2,
+        7,
+        false,
+    );
+}
+
+#[test]
+fn memory_error_huge_2d() {
+    check(
+        "big = zeros((100000000, 100000000))\n",
+        "MemoryError",
+        "",
+        2,
+        7,
+        false,
+    );
+}
+
+#[test]
+fn recursion_error() {
+    let mut s = Session::new();
+    ok(&mut s, "before = 1\n");
+    let (_, e) = err(
+        &mut s,
+        "def down(n: i64) -> i64:\n    return down(n + 1) + 1\nbefore = 2\nr = down(0)\n",
+    );
+    assert_eq!(e.ename, "RecursionError");
+    assert!(e.evalue.contains("maximum recursion depth"), "{}", e.evalue);
+    assert_points_at(&e, 2, 4, 5);
+    assert_points_at(&e, 2, 2, 12);
+    assert!(
+        e.traceback
+            .iter()
+            .any(|l| l.contains("Previous line repeated")),
+        "{}",
+        e.traceback.join("\n")
+    );
+    assert_eq!(ok(&mut s, "before\n").1.as_deref(), Some("2"));
+    // The function is still defined and works with a base case reachable.
+    ok(&mut s, "def down2(n: i64) -> i64:\n    if n == 0:\n        return 0\n    return down2(n - 1) + 1\n");
+    assert_eq!(ok(&mut s, "down2(1000)\n").1.as_deref(), Some("1000"));
+}
+
+#[test]
+fn keyboard_interrupt() {
+    let mut s = Session::new();
+    ok(&mut s, "before = 1\n");
+    let flag = s.interrupt_handle();
+    let mut seen = String::new();
+    // The cell prints a line, then spins; the output callback sets the flag when it sees the
+    // line, so the interrupt arrives while the loop runs (no sleeping, no timing guesses).
+    let r = s.execute(
+        "before = 2\nprint('spinning')\nn = 0\nwhile True:\n    n += 1\n",
+        &mut |o| {
+            if let Output::Stdout(t) = o {
+                seen.push_str(&t);
+                if seen.contains("spinning\n") {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            }
+        },
+    );
+    let ExecResult::Err(e) = r else {
+        panic!("the cell should be interrupted")
+    };
+    assert_eq!(e.ename, "KeyboardInterrupt", "{}", e.traceback.join("\n"));
+    assert_eq!(seen, "spinning\n");
+    assert!(
+        e.traceback
+            .iter()
+            .any(|l| l.starts_with("KeyboardInterrupt")),
+        "{}",
+        e.traceback.join("\n")
+    );
+    // Inside the loop: its header or the statement being run when the flag was seen.
+    let tb = e.traceback.join("\n");
+    if tb.contains("cell 2, line 4:") {
+        assert_points_at(&e, 2, 4, 1);
+    } else {
+        assert_points_at(&e, 2, 5, 5);
+    }
+    assert_eq!(ok(&mut s, "before\n").1.as_deref(), Some("2"));
+    let n = ok(&mut s, "n > 0\n").1;
+    assert_eq!(n.as_deref(), Some("True"));
+    // The flag is cleared for the next cell.
+    assert_eq!(ok(&mut s, "before + 40\n").1.as_deref(), Some("42"));
+}
+
+#[test]
+fn keyboard_interrupt_inside_function() {
+    let mut s = Session::new();
+    let flag = s.interrupt_handle();
+    let r = s.execute(
+        "def spin() -> i64:\n    k = 0\n    while k >= 0:\n        k = (k + 1) % 1000\n    return k\nprint('go')\nspin()\n",
+        &mut |o| {
+            if let Output::Stdout(_) = o {
+                flag.store(true, Ordering::Relaxed);
+            }
+        },
+    );
+    let ExecResult::Err(e) = r else {
+        panic!("the cell should be interrupted")
+    };
+    assert_eq!(e.ename, "KeyboardInterrupt");
+    assert_eq!(ok(&mut s, "1 + 1\n").1.as_deref(), Some("2"));
+}
+
+#[test]
+fn device_error_gpu_loop() {
+    // Without an OpenCL backend (or device), a @gpu loop is a DeviceError that says what to
+    // do instead; it never falls back to the CPU silently.
+    let code = "a = zeros(4)\n@gpu\nfor i in range(4):\n    a[i] = i\n";
+    let mut s = Session::new();
+    ok(&mut s, "before = 1\n");
+    let mut out = String::new();
+    match s.execute(&format!("before = 2\n{code}"), &mut |o| {
+        if let Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    }) {
+        ExecResult::Ok(_) => {
+            // An OpenCL device is present: the loop must then have run on it correctly.
+            assert_eq!(
+                ok(&mut s, "a\n").1.as_deref(),
+                Some("array([0., 1., 2., 3.])")
+            );
+        }
+        ExecResult::Err(e) => {
+            assert_eq!(e.ename, "DeviceError", "{}", e.traceback.join("\n"));
+            assert!(
+                e.traceback
+                    .iter()
+                    .any(|l| l.starts_with("hint:") && l.contains("@par")),
+                "{}",
+                e.traceback.join("\n")
+            );
+            assert_points_at(&e, 2, 3, 1);
+            assert_eq!(ok(&mut s, "before\n").1.as_deref(), Some("1"));
+            assert_eq!(ok(&mut s, "before + 1\n").1.as_deref(), Some("2"));
+        }
+    }
+}
+
+#[test]
+fn errors_do_not_lose_the_session() {
+    // Every kind of error in a row, then the session's globals and functions are intact.
+    let mut s = Session::new();
+    ok(&mut s, "g = 5\ndef twice(x):\n    return 2 * x\n");
+    for bad in [
+        "x = 1 +* 2\n",
+        "if True:\n\tx = 1\n",
+        "print(nope)\n",
+        "v = 1\nv = zeros(2)\n",
+        "n = 0\nq = 1 // n\n",
+        "a = zeros(2)\na[2] = 1.0\n",
+        "big = zeros(10**15)\n",
+        "def r(n: i64) -> i64:\n    return r(n) + 1\nr(1)\n",
+    ] {
+        err(&mut s, bad);
+    }
+    assert_eq!(ok(&mut s, "twice(g)\n").1.as_deref(), Some("10"));
+    let v: Option<Value> = match s.execute("g + 0.5\n", &mut |_| {}) {
+        ExecResult::Ok(v) => v,
+        ExecResult::Err(e) => panic!("{}", e.evalue),
+    };
+    assert_eq!(v.as_ref().map(repr_value).as_deref(), Some("5.5"));
+}

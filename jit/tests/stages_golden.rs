@@ -1,0 +1,162 @@
+//! Golden tests for the compiler's stages: every `tests/stages/<case>.kiln` is compiled cell
+//! by cell (as `kiln run --emit ir|clif` does: each cell is emitted, then run quietly so that
+//! later cells see its functions and globals) and the typed loop IR and the Cranelift IR are
+//! compared with `<case>.ir` and `<case>.clif`. Run with `KILN_BLESS=1` to rewrite the
+//! expected files, then read the diff.
+//!
+//! Cranelift IR embeds the addresses of global slots, which change from run to run; each
+//! distinct address is replaced by `ADDR<n>` (numbered in order of appearance), so the same
+//! slot keeps the same name within a case.
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kiln_jit::{ExecResult, Session, Stage};
+
+fn case_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stages")
+}
+
+fn cells(text: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("# %%") {
+            cells.push(String::new());
+        } else {
+            cells.last_mut().unwrap().push_str(line);
+        }
+    }
+    cells.into_iter().filter(|c| !c.trim().is_empty()).collect()
+}
+
+/// Replace hex literals of 9 or more digits (`0x55b4_a7f2_8480`: host addresses) by stable
+/// names. Float constants (`0x1.8000000000000p1`) are left alone.
+fn normalize_addresses(text: &str) -> String {
+    let mut names: HashMap<String, String> = HashMap::new();
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if word_start && b[i..].starts_with(b"0x") {
+            let mut j = i + 2;
+            while j < b.len() && (b[j].is_ascii_hexdigit() || b[j] == b'_') {
+                j += 1;
+            }
+            let lit = &text[i..j];
+            let digits = lit[2..].chars().filter(|c| *c != '_').count();
+            let is_float = j < b.len() && (b[j] == b'.' || b[j] == b'p');
+            if digits >= 9 && !is_float {
+                let n = names.len();
+                let name = names
+                    .entry(lit.to_string())
+                    .or_insert_with(|| format!("ADDR{n}"));
+                out.push_str(name);
+                i = j;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().unwrap();
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// The IR and CLIF dumps of a case.
+fn stages(src: &str) -> Result<(String, String), String> {
+    let mut s = Session::new();
+    let cs = cells(src);
+    let (mut ir, mut clif) = (String::new(), String::new());
+    for (k, cell) in cs.iter().enumerate() {
+        if cs.len() > 1 {
+            ir.push_str(&format!("# %% cell {}\n", k + 1));
+            clif.push_str(&format!("# %% cell {}\n", k + 1));
+        }
+        let e = |e: kiln_jit::CellError| {
+            format!("{}: {}\n{}", e.ename, e.evalue, e.traceback.join("\n"))
+        };
+        ir.push_str(&s.emit(cell, Stage::Ir).map_err(e)?);
+        clif.push_str(&s.emit(cell, Stage::Clif).map_err(e)?);
+        if let ExecResult::Err(x) = s.execute(cell, &mut |_| {}) {
+            return Err(e(x));
+        }
+    }
+    Ok((ir, normalize_addresses(&clif)))
+}
+
+fn check(path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>) {
+    let expected = fs::read_to_string(path).ok();
+    if expected.as_deref() == Some(actual) {
+        return;
+    }
+    if bless {
+        fs::write(path, actual).expect("write expected file");
+        return;
+    }
+    let name = path.display();
+    failures.push(match expected {
+        None => format!("{name}: missing; actual output:\n{actual}"),
+        Some(e) => {
+            let (el, al): (Vec<&str>, Vec<&str>) = (e.lines().collect(), actual.lines().collect());
+            let i = el.iter().zip(&al).take_while(|(x, y)| x == y).count();
+            format!(
+                "{name}: differs at line {}\n  expected: {}\n  actual:   {}\n--- actual output ---\n{actual}",
+                i + 1,
+                el.get(i).unwrap_or(&"<end of file>"),
+                al.get(i).unwrap_or(&"<end of file>"),
+            )
+        }
+    });
+}
+
+#[test]
+fn normalize_keeps_floats_and_small_ints() {
+    let t = "v4 = iconst.i64 0x55b4_a7f2_8480\nv5 = f64const 0x1.0000000000000p-1 ; 0x55b4_a7f2_8480 0x7f00_0000_0010 0xff";
+    assert_eq!(
+        normalize_addresses(t),
+        "v4 = iconst.i64 ADDR0\nv5 = f64const 0x1.0000000000000p-1 ; ADDR0 ADDR1 0xff"
+    );
+}
+
+#[test]
+fn stages_golden() {
+    let bless = std::env::var("KILN_BLESS").is_ok_and(|v| v == "1");
+    let mut cases: Vec<PathBuf> = fs::read_dir(case_dir())
+        .expect("tests/stages exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "kiln"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 4, "expected the stage cases");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let src = fs::read_to_string(case).expect("read case");
+        let (ir, clif) = match stages(&src) {
+            Ok(x) => x,
+            Err(e) => {
+                failures.push(format!(
+                    "{}: failed to compile or run:\n{e}",
+                    case.display()
+                ));
+                continue;
+            }
+        };
+        // The dumps must not depend on the run (hash order, addresses).
+        match stages(&src) {
+            Ok((ir2, clif2)) if ir2 == ir && clif2 == clif => {}
+            _ => failures.push(format!(
+                "{}: two compilations gave different dumps",
+                case.display()
+            )),
+        }
+        check(&case.with_extension("ir"), &ir, bless, &mut failures);
+        check(&case.with_extension("clif"), &clif, bless, &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} stage mismatch(es) (rerun with KILN_BLESS=1 after checking):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
