@@ -3,62 +3,10 @@
 use kiln_runtime::Value;
 use serde_json::{json, Value as Json};
 
-/// `repr` of a value, as Jupyter's `text/plain`.
-///
-/// A stand-in until `kiln_runtime::repr_value` lands; then this body becomes one call so
-/// results look the same in `kiln run`, the REPL and the notebook.
+/// `repr` of a value, as Jupyter's `text/plain`: the runtime's, so results look the same in
+/// `kiln run`, the REPL and the notebook.
 pub fn repr(v: &Value) -> String {
-    match v {
-        Value::None => "None".into(),
-        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => py_float(*f),
-        Value::F32(f) => py_float(*f as f64),
-        Value::Complex(re, im) => {
-            let sign = if *im < 0.0 || (*im == 0.0 && im.is_sign_negative()) {
-                "-"
-            } else {
-                "+"
-            };
-            let imag = py_float(im.abs());
-            let imag = imag.strip_suffix(".0").unwrap_or(&imag);
-            if *re == 0.0 && !re.is_sign_negative() {
-                format!("{}{imag}j", if sign == "-" { "-" } else { "" })
-            } else {
-                let real = py_float(*re);
-                format!(
-                    "({}{sign}{imag}j)",
-                    real.strip_suffix(".0").unwrap_or(&real)
-                )
-            }
-        }
-        Value::Str(s) => format!("{s:?}").replace('"', "'"),
-        Value::Tuple(items) => {
-            let parts: Vec<String> = items.iter().map(repr).collect();
-            if parts.len() == 1 {
-                format!("({},)", parts[0])
-            } else {
-                format!("({})", parts.join(", "))
-            }
-        }
-        Value::Array(_) => "array(...)".into(),
-    }
-}
-
-/// Python's float repr for the common cases (`1.0`, `0.5`, `inf`, `nan`, `1e-09`).
-fn py_float(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let s = format!("{f:?}");
-    if let Some((mant, exp)) = s.split_once('e') {
-        let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-        return format!("{mant}e{sign}{digits:0>2}");
-    }
-    s
+    kiln_runtime::repr_value(v)
 }
 
 /// The mime bundle of a result or a `display(v)`.
@@ -158,21 +106,6 @@ pub fn byte_to_char(s: &str, byte: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scalars_print_as_python() {
-        assert_eq!(repr(&Value::Int(42)), "42");
-        assert_eq!(repr(&Value::Float(1.5)), "1.5");
-        assert_eq!(repr(&Value::Float(1.0)), "1.0");
-        assert_eq!(repr(&Value::Float(1e-9)), "1e-09");
-        assert_eq!(repr(&Value::Bool(true)), "True");
-        assert_eq!(repr(&Value::Complex(1.0, 2.0)), "(1+2j)");
-        assert_eq!(repr(&Value::Complex(0.0, 2.0)), "2j");
-        assert_eq!(
-            repr(&Value::Tuple(vec![Value::Int(1), Value::Float(2.5)])),
-            "(1, 2.5)"
-        );
-    }
 
     #[test]
     fn pager() {

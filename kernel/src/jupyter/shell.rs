@@ -17,12 +17,8 @@ pub struct Shell {
     exit: mpsc::Sender<Exit>,
     execution_count: i64,
     history: History,
-}
-
-/// What one execute request ended as.
-enum Outcome {
-    Ok,
-    Error,
+    /// Requests queued behind a failed cell, to be answered "aborted" (stop_on_error).
+    aborting: Vec<Message>,
 }
 
 impl Shell {
@@ -34,6 +30,7 @@ impl Shell {
             exit,
             execution_count: 0,
             history: History::default(),
+            aborting: Vec::new(),
         }
     }
 
@@ -52,15 +49,7 @@ impl Shell {
         self.iopub.status(msg, "busy");
         let mut keep_going = true;
         match msg.msg_type() {
-            "execute_request" => {
-                if let Outcome::Error = self.execute(msg) {
-                    if wire::content::<ExecuteRequest>(msg).is_ok_and(|r| r.stop_on_error) {
-                        self.iopub.status(msg, "idle");
-                        self.abort_queued();
-                        return true;
-                    }
-                }
-            }
+            "execute_request" => self.execute(msg),
             "kernel_info_request" => {
                 self.sock
                     .reply(msg, "kernel_info_reply", format::kernel_info_content())
@@ -92,17 +81,26 @@ impl Shell {
         self.iopub.status(msg, "idle");
         if !keep_going {
             let _ = self.exit.send(Exit::Shutdown);
+            return false;
         }
-        keep_going
+        self.abort_queued()
     }
 
-    /// After a failed cell with stop_on_error: every execute request already queued is
-    /// answered "aborted" (other requests are served normally) until the queue is empty.
-    fn abort_queued(&mut self) {
+    /// Take every request already waiting on the shell socket (after a failed cell with
+    /// stop_on_error). This runs *before* the error reply is sent, so a request the client
+    /// sends after seeing the error is never aborted.
+    fn take_queued(&mut self) {
         while self.sock.sock.poll(zmq::POLLIN, 0).is_ok_and(|n| n > 0) {
-            let Some(msg) = self.sock.recv() else {
-                continue;
-            };
+            if let Some(msg) = self.sock.recv() {
+                self.aborting.push(msg);
+            }
+        }
+    }
+
+    /// Answer the requests taken by `take_queued`: execute requests "aborted", others
+    /// served normally. False when the kernel is shutting down.
+    fn abort_queued(&mut self) -> bool {
+        for msg in std::mem::take(&mut self.aborting) {
             if msg.msg_type() == "execute_request" {
                 self.iopub.status(&msg, "busy");
                 self.sock.reply(
@@ -112,9 +110,10 @@ impl Shell {
                 );
                 self.iopub.status(&msg, "idle");
             } else if !self.dispatch(&msg) {
-                return;
+                return false;
             }
         }
+        true
     }
 
     fn bad_request(&self, msg: &Message, e: wire::WireError) {
@@ -127,13 +126,10 @@ impl Shell {
         );
     }
 
-    fn execute(&mut self, msg: &Message) -> Outcome {
+    fn execute(&mut self, msg: &Message) {
         let req: ExecuteRequest = match wire::content(msg) {
             Ok(r) => r,
-            Err(e) => {
-                self.bad_request(msg, e);
-                return Outcome::Error;
-            }
+            Err(e) => return self.bad_request(msg, e),
         };
         let silent = req.silent;
         let store = req.store_history && !silent;
@@ -192,7 +188,6 @@ impl Shell {
                     "execute_reply",
                     json!({"status": "ok", "execution_count": count, "payload": payload, "user_expressions": user_expressions}),
                 );
-                Outcome::Ok
             }
             ExecResult::Err(err) => {
                 if store {
@@ -206,6 +201,9 @@ impl Shell {
                         json!({"ename": err.ename, "evalue": err.evalue, "traceback": traceback}),
                     );
                 }
+                if req.stop_on_error && !silent {
+                    self.take_queued();
+                }
                 self.sock.reply(
                     msg,
                     "execute_reply",
@@ -215,7 +213,6 @@ impl Shell {
                         "payload": [], "user_expressions": {},
                     }),
                 );
-                Outcome::Error
             }
         }
     }
