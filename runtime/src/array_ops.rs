@@ -20,7 +20,7 @@ pub fn f64_to_i64_c(v: f64) -> i64 {
 
 /// The bytes of one element of `dtype` holding the complex value `re + im·j`, converted as
 /// NumPy's unsafe cast does (complex → real drops the imaginary part).
-fn elem_from_c128(dtype: DType, re: f64, im: f64) -> Vec<u8> {
+pub(crate) fn elem_from_c128(dtype: DType, re: f64, im: f64) -> Vec<u8> {
     match dtype {
         DType::Bool => vec![(re != 0.0 || im != 0.0) as u8],
         DType::I64 => f64_to_i64_c(re).to_ne_bytes().to_vec(),
@@ -30,7 +30,7 @@ fn elem_from_c128(dtype: DType, re: f64, im: f64) -> Vec<u8> {
     }
 }
 
-fn elem_from_i64(dtype: DType, v: i64) -> Vec<u8> {
+pub(crate) fn elem_from_i64(dtype: DType, v: i64) -> Vec<u8> {
     match dtype {
         DType::I64 => v.to_ne_bytes().to_vec(),
         DType::Bool => vec![(v != 0) as u8],
@@ -360,7 +360,7 @@ pub unsafe extern "C" fn kiln_array_copy(ctx: *mut ExecCtx, a: *const Array) -> 
 
 /// NumPy's `pairwise_sum` (numpy/_core/src/umath/loops_utils.h.src) over `n` elements
 /// read by `get`: 8 accumulators for blocks up to 128, halving above.
-fn pairwise<T, F>(get: &F, lo: usize, n: usize) -> T
+pub(crate) fn pairwise<T, F>(get: &F, lo: usize, n: usize) -> T
 where
     T: Copy + std::ops::Add<Output = T> + Default,
     F: Fn(usize) -> T,
@@ -398,7 +398,7 @@ where
 
 /// NumPy's complex `pairwise_sum`: it walks real/imag halves with `n` counted in f64
 /// units, so blocks hold 4 complex numbers and the block limit is 64 of them.
-fn pairwise_c(get: &dyn Fn(usize) -> (f64, f64), lo: usize, n: usize) -> (f64, f64) {
+pub(crate) fn pairwise_c(get: &dyn Fn(usize) -> (f64, f64), lo: usize, n: usize) -> (f64, f64) {
     // `n` and offsets are in half-elements (2 per complex), as in NumPy.
     let at = |i: usize| get(lo + i / 2);
     if n < 8 {
@@ -484,7 +484,7 @@ pub const RED_MAX: i64 = 3;
 pub const RED_MEAN: i64 = 4;
 
 /// NumPy's buffer size: casting reductions (int/bool mean in f64) sum buffers of this many.
-const NPY_BUFSIZE: usize = 8192;
+pub(crate) const NPY_BUFSIZE: usize = 8192;
 
 /// The result of a reduction in its natural representation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -515,7 +515,7 @@ impl Scalar {
 }
 
 /// NumPy's `min`/`max` step: NaN wins, otherwise the smaller/larger.
-fn pick_f64(acc: f64, x: f64, want_max: bool) -> f64 {
+pub(crate) fn pick_f64(acc: f64, x: f64, want_max: bool) -> f64 {
     if acc.is_nan() {
         acc
     } else if x.is_nan() || (if want_max { x > acc } else { x < acc }) {
@@ -526,7 +526,7 @@ fn pick_f64(acc: f64, x: f64, want_max: bool) -> f64 {
 }
 
 /// Complex order is lexicographic (real, then imaginary); a NaN anywhere propagates.
-fn pick_c(acc: (f64, f64), x: (f64, f64), want_max: bool) -> (f64, f64) {
+pub(crate) fn pick_c(acc: (f64, f64), x: (f64, f64), want_max: bool) -> (f64, f64) {
     if acc.0.is_nan() || acc.1.is_nan() {
         return acc;
     }
@@ -744,7 +744,8 @@ pub unsafe fn reduce(a: *const Array, op: i64) -> KResult<Scalar> {
     })
 }
 
-/// Whole-array reduction; writes the result to `out` and returns 0, or raises and returns 1.
+/// Whole-array reduction (`RED_*` here and in [`crate::nd`]: std, var, argmin, argmax, any,
+/// all); writes the result to `out` and returns 0, or raises and returns 1.
 /// # Safety
 /// `ctx` live; `a` a live array; `out` has room for the result (16 bytes suffice).
 #[no_mangle]
@@ -758,7 +759,7 @@ pub unsafe extern "C" fn kiln_array_reduce(
         if a.is_null() || out.is_null() {
             return err(ErrorKind::InternalError, "reduce on a null pointer");
         }
-        reduce(a, op)?.write_to(out);
+        crate::nd::reduce_whole(a, op)?.write_to(out);
         Ok(0)
     })
 }

@@ -9,11 +9,14 @@ pub mod ctx;
 pub mod error;
 pub mod format;
 pub mod guard;
+pub mod linalg;
 pub mod math;
+pub mod nd;
 pub mod npprint;
 pub mod obj;
 pub mod par;
 pub mod pyfmt;
+pub mod random;
 pub mod strings;
 pub mod value;
 
@@ -23,9 +26,13 @@ pub use array_ops::*;
 pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
 pub use format::*;
+pub use linalg::{kiln_dot, kiln_dot_scalar};
 pub use math::*;
+pub use nd::*;
+pub use npprint::html_table;
 pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
 pub use par::{kiln_par_for, set_threads, threads};
+pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_seed};
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
@@ -61,6 +68,23 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_array_reduce,
         kiln_index_error,
         kiln_raise_msg,
+        // nd.rs
+        kiln_array_reshape,
+        kiln_array_transpose,
+        kiln_array_slice,
+        kiln_array_astype,
+        kiln_eye,
+        kiln_cumsum,
+        kiln_array_reduce_axis,
+        // linalg.rs
+        kiln_dot,
+        kiln_dot_scalar,
+        // random.rs
+        kiln_seed,
+        kiln_rand_scalar,
+        kiln_rand,
+        kiln_randn,
+        kiln_randint,
         // par.rs
         kiln_par_for,
         // strings.rs

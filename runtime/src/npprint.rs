@@ -504,3 +504,32 @@ pub unsafe fn array_repr(a: *const Array) -> String {
     };
     format!("{arr_str}{spacer}{extra_str}")
 }
+
+/// An HTML `<table>` of a 2-D array of at most 20×20 elements (for Jupyter's `text/html`),
+/// each cell formatted as in the array's repr (without the column padding); `None`
+/// otherwise.
+pub fn html_table(a: &crate::value::ArrayRef) -> Option<String> {
+    let shape = a.shape();
+    if shape.len() != 2 || shape[0] > 20 || shape[1] > 20 || shape.contains(&0) {
+        return None;
+    }
+    // SAFETY: `a` holds a reference, so the array is alive.
+    let ar = unsafe { &*a.as_ptr() };
+    let (r, c) = (shape[0] as usize, shape[1] as usize);
+    let elems: Vec<Elem> = (0..r * c)
+        .map(|i| unsafe { read_elem(ar, &[i / c, i % c]) })
+        .collect();
+    let fmt = Formatter::new(DType::from_i64(ar.dtype), &elems);
+    let mut s = String::from("<table>\n");
+    for i in 0..r {
+        s.push_str("<tr>");
+        for j in 0..c {
+            s.push_str("<td>");
+            s.push_str(fmt.format(elems[i * c + j], false).trim());
+            s.push_str("</td>");
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>");
+    Some(s)
+}

@@ -4,6 +4,8 @@
 mod arrays;
 mod formatting;
 mod math;
+mod nd;
+mod nd_cases;
 mod np_cases;
 mod par;
 mod py_cases;
@@ -114,9 +116,12 @@ fn symbols_complete() {
         include_str!("../array_ops.rs"),
         include_str!("../ctx.rs"),
         include_str!("../format.rs"),
+        include_str!("../linalg.rs"),
         include_str!("../math.rs"),
+        include_str!("../nd.rs"),
         include_str!("../obj.rs"),
         include_str!("../par.rs"),
+        include_str!("../random.rs"),
         include_str!("../strings.rs"),
     ];
     let syms: std::collections::HashSet<&str> = crate::symbols().iter().map(|(n, _)| *n).collect();
