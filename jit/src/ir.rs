@@ -95,6 +95,14 @@ pub enum Stmt {
         /// outlined into a function the runtime calls on worker threads.
         par: Option<ParInfo>,
     },
+    /// `dest[...] = map` (slice assignment, `a += b` on arrays): the map is broadcast to the
+    /// destination's shape and written through its strides (via a temporary when an input
+    /// may overlap the destination).
+    MapInto {
+        dest: Expr,
+        map: ArrayMap,
+        site: SiteId,
+    },
     Break,
     Continue,
     Return(Option<Expr>),
@@ -204,6 +212,26 @@ pub enum ExprKind {
     },
     Tuple(Vec<Expr>),
     TupleGet(Box<Expr>, u32),
+    /// A fused whole-array expression: one loop nest, a new array as the result.
+    Map(Box<ArrayMap>, SiteId),
+    /// A reduction over a fused expression, without materialising it.
+    MapReduce(Box<ArrayMap>, Reduce, SiteId),
+    /// Inside a map's body: the current element of input k.
+    Elem(u32),
+    /// Inside a map's body: scalar operand k (evaluated once, before the loop).
+    MapScalar(u32),
+}
+
+/// An elementwise computation over the broadcast shape of its inputs (NumPy semantics).
+#[derive(Clone, Debug)]
+pub struct ArrayMap {
+    /// Array operands, evaluated once.
+    pub inputs: Vec<Expr>,
+    /// Scalar operands, evaluated once.
+    pub scalars: Vec<Expr>,
+    /// The element's value: a scalar expression over `Elem`/`MapScalar` leaves.
+    pub body: Expr,
+    pub ndim: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -334,6 +362,35 @@ pub enum Builtin {
     Size,
     /// `a.shape`: a tuple of `ndim` i64.
     Shape,
+    /// `a[specs]`: a view. Args: the array, then per indexed axis 4 i64 (kind 0 = integer
+    /// index / 1 = slice, then the index or start, stop, step; i64::MIN = absent).
+    Slice(u8),
+    /// `a @ b` with a 2-D operand (a new array); `DotScalar` for 1-D · 1-D.
+    Dot,
+    DotScalar,
+    /// `a.astype(d)`: a new array.
+    AsType(DType),
+    /// `a.reshape(shape)` (args: array, shape tuple): a view when contiguous.
+    Reshape,
+    /// `a.T`: a view with the axes reversed.
+    Transpose,
+    /// `eye(n)`.
+    Eye(DType),
+    /// `cumsum(a)` (flattened).
+    Cumsum,
+    /// A reduction along an axis (args: array, axis); the runtime's op code.
+    ReduceAxis(i64),
+    /// A whole-array reduction done by the runtime, by op code (std, var, argmin, ...).
+    ReduceAll(i64),
+    /// Random numbers: `rand(*shape)`, `randn(*shape)`, `randint(lo, hi, shape)`, `seed(n)`,
+    /// and `rand()` for one float.
+    Rand,
+    Randn,
+    Randint,
+    Seed,
+    RandScalar,
+    /// `array([...])` from a nested list literal: the elements, row-major, already cast.
+    ArrayLit(DType, Vec<i64>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.
     Format {
         spec: Rc<str>,
@@ -542,6 +599,14 @@ impl Printer<'_> {
                 }
                 self.block(out, body, depth + 1);
             }
+            Stmt::MapInto { dest, map, .. } => {
+                let _ = writeln!(
+                    out,
+                    "{pad}{}[...] = map[{}]",
+                    self.expr(dest),
+                    self.map(map)
+                );
+            }
             Stmt::Break => {
                 let _ = writeln!(out, "{pad}break");
             }
@@ -655,7 +720,36 @@ impl Printer<'_> {
                 }
             }
             ExprKind::TupleGet(t, k) => format!("{}.{k}", self.expr(t)),
+            ExprKind::Map(m, _) => format!("map[{}]", self.map(m)),
+            ExprKind::MapReduce(m, r, _) => {
+                format!("{}(map[{}])", format!("{r:?}").to_lowercase(), self.map(m))
+            }
+            ExprKind::Elem(k) => format!("${k}"),
+            ExprKind::MapScalar(k) => format!("%{k}"),
         }
+    }
+
+    fn map(&self, m: &ArrayMap) -> String {
+        let ins: Vec<String> = m
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(k, e)| format!("${k}={}", self.expr(e)))
+            .collect();
+        let sc: Vec<String> = m
+            .scalars
+            .iter()
+            .enumerate()
+            .map(|(k, e)| format!("%{k}={}", self.expr(e)))
+            .collect();
+        let mut parts = ins;
+        parts.extend(sc);
+        format!(
+            "{}; {} -> {}",
+            parts.join(", "),
+            self.expr(&m.body),
+            m.body.ty
+        )
     }
 }
 
@@ -753,6 +847,16 @@ impl Verifier<'_> {
                 }
                 self.loop_body(body)?;
             }
+            Stmt::MapInto { dest, map, .. } => {
+                self.expr(dest)?;
+                let Ty::Array { dtype, .. } = dest.ty else {
+                    return Err("map into a non-array".into());
+                };
+                self.map(map)?;
+                if Ty::from_dtype(dtype) != map.body.ty {
+                    return Err("map into an array of another dtype".into());
+                }
+            }
             Stmt::Break | Stmt::Continue => {
                 if self.loop_depth == 0 {
                     return Err("break/continue outside a loop".into());
@@ -786,6 +890,19 @@ impl Verifier<'_> {
             }
         }
         Ok(())
+    }
+
+    fn map(&mut self, m: &ArrayMap) -> Result<(), String> {
+        for i in &m.inputs {
+            self.expr(i)?;
+            if !matches!(i.ty, Ty::Array { .. }) {
+                return Err("map input is not an array".into());
+            }
+        }
+        for x in &m.scalars {
+            self.expr(x)?;
+        }
+        self.expr(&m.body)
     }
 
     fn loop_body(&mut self, body: &[Stmt]) -> Result<(), String> {
@@ -962,6 +1079,18 @@ impl Verifier<'_> {
                     _ => return Err("tuple item out of range".into()),
                 }
             }
+            ExprKind::Map(m, _) => {
+                self.map(m)?;
+                let want = Ty::Array {
+                    dtype: m.body.ty.dtype().ok_or("map body not numeric")?,
+                    ndim: m.ndim,
+                };
+                if want != e.ty {
+                    return Err("map of the wrong type".into());
+                }
+            }
+            ExprKind::MapReduce(m, _, _) => self.map(m)?,
+            ExprKind::Elem(_) | ExprKind::MapScalar(_) => {}
             ExprKind::None
             | ExprKind::Bool(_)
             | ExprKind::Int(_)

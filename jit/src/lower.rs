@@ -20,6 +20,8 @@ use kiln_runtime::{DType, ErrorKind};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+mod arrays;
+
 /// A `def` known to the session: the tree, and the cell it came from (for error reports).
 #[derive(Clone)]
 pub struct FnDef {
@@ -308,19 +310,28 @@ fn dtype_of_name(name: &str) -> Option<DType> {
 fn callee_name(e: &ast::Expr) -> Option<(String, Option<&'static str>)> {
     match &e.kind {
         ast::ExprKind::Name(n) => Some((n.clone(), None)),
-        ast::ExprKind::Attribute { value, attr, .. } => match &value.kind {
-            ast::ExprKind::Name(m) => {
-                let module = match m.as_str() {
-                    "np" | "numpy" => "np",
-                    "math" | "cmath" => "math",
-                    "numba" | "nb" => "numba",
-                    "sys" => "sys",
-                    _ => return None,
-                };
-                Some((attr.clone(), Some(module)))
-            }
-            _ => None,
-        },
+        ast::ExprKind::Attribute { value, attr, .. } => {
+            let module = module_of(value)?;
+            Some((attr.clone(), Some(module)))
+        }
+        _ => None,
+    }
+}
+
+/// `np`, `numpy.random`, `math`, ... as the module prefix of a call.
+fn module_of(e: &ast::Expr) -> Option<&'static str> {
+    match &e.kind {
+        ast::ExprKind::Name(m) => Some(match m.as_str() {
+            "np" | "numpy" => "np",
+            "math" | "cmath" => "math",
+            "numba" | "nb" => "numba",
+            "sys" => "sys",
+            _ => return None,
+        }),
+        // np.random.rand, np.linalg.norm: the submodule's functions are builtins too.
+        ast::ExprKind::Attribute { value, attr, .. } if attr == "random" || attr == "linalg" => {
+            module_of(value).filter(|m| *m == "np")
+        }
         _ => None,
     }
 }
@@ -698,6 +709,12 @@ impl<'a> Env<'a> {
             ast::StmtKind::AugAssign { target, op, value } => {
                 let cur = self.expr(cx, target)?;
                 let rhs = self.expr(cx, value)?;
+                if matches!(cur.ty, Ty::Array { .. }) {
+                    // NumPy: `a += b` writes into a's memory (views included).
+                    let dest = cur.clone();
+                    let new = self.binary(cx, *op, cur, rhs, s.span)?;
+                    return self.map_into(cx, dest, new, s.span).map(|s| vec![s]);
+                }
                 let new = self.binary(cx, *op, cur, rhs, s.span)?;
                 self.assign(cx, target, new, s.span)
             }
@@ -887,6 +904,24 @@ impl<'a> Env<'a> {
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
+                let is_view = index
+                    .iter()
+                    .any(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))
+                    || index.len() < ndim as usize;
+                if is_view || matches!(v.ty, Ty::Array { .. }) {
+                    let dest = if is_view {
+                        self.slice(cx, arr, index, target.span)?
+                    } else {
+                        return type_err(
+                            span,
+                            format!(
+                                "cannot store an array in one element of a {} array",
+                                Ty::from_dtype(dtype)
+                            ),
+                        );
+                    };
+                    return self.map_into(cx, dest, v, span).map(|s| vec![s]);
+                }
                 let idx = self.indices(cx, index, ndim as usize, target.span)?;
                 let elem = Ty::from_dtype(dtype);
                 let v = self.store_cast(v, &elem, span)?;
@@ -1388,8 +1423,7 @@ impl<'a> Env<'a> {
                         if index.iter().any(|i| matches!(i.kind, A::Slice { .. }))
                             || index.len() < ndim
                         {
-                            return type_err(e.span, "slices and partial indexing give views, which arrive with the arrays issue")
-                                .map_err(|er| with_hint(er, "index every axis with an integer, e.g. a[i, j]"));
+                            return self.slice(cx, v, index, e.span);
                         }
                         let idx = self.indices(cx, index, ndim, e.span)?;
                         let site = self.site(cx, e.span);
@@ -1438,7 +1472,20 @@ impl<'a> Env<'a> {
             } => self.call(cx, func, args, keywords, e.span)?,
             A::Unary { op, operand } => {
                 let v = self.expr(cx, operand)?;
-                self.unary(*op, v, e.span)?
+                if matches!(v.ty, Ty::Array { .. }) {
+                    if *op == ast::UnaryOp::Not {
+                        return type_err(e.span, "`not` of an array is ambiguous")
+                            .map_err(|er| with_hint(er, "use ~ for elementwise logical not"));
+                    }
+                    let site = self.site(cx, e.span);
+                    let op = *op;
+                    let span = e.span;
+                    self.elementwise(site, vec![v], span, |s, l| {
+                        s.unary(op, l.into_iter().next().unwrap(), span)
+                    })?
+                } else {
+                    self.unary(*op, v, e.span)?
+                }
             }
             A::Binary { op, left, right } => {
                 let a = self.expr(cx, left)?;
@@ -1459,7 +1506,28 @@ impl<'a> Env<'a> {
                 let mut acc: Option<Expr> = None;
                 for (op, rhs) in ops {
                     let r = self.expr(cx, rhs)?;
-                    let c = self.compare(*op, prev, r.clone(), e.span)?;
+                    let c = if matches!(prev.ty, Ty::Array { .. })
+                        || matches!(r.ty, Ty::Array { .. })
+                    {
+                        if ops.len() > 1 {
+                            return type_err(e.span, "chained comparisons of arrays are ambiguous")
+                                .map_err(|er| {
+                                    with_hint(
+                                        er,
+                                        "combine two comparisons with &: (a < b) & (b < c)",
+                                    )
+                                });
+                        }
+                        let site = self.site(cx, e.span);
+                        let (op, span) = (*op, e.span);
+                        self.elementwise(site, vec![prev, r.clone()], span, |s, l| {
+                            let mut l = l.into_iter();
+                            let (x, y) = (l.next().unwrap(), l.next().unwrap());
+                            s.compare(op, x, y, span)
+                        })?
+                    } else {
+                        self.compare(*op, prev, r.clone(), e.span)?
+                    };
                     acc = Some(match acc {
                         None => c,
                         Some(a) => Expr::new(ExprKind::And(Box::new(a), Box::new(c)), Ty::Bool),
@@ -1566,6 +1634,10 @@ impl<'a> Env<'a> {
                     Ty::tuple(vec![Ty::I64; n]),
                     span,
                 ))
+            }
+            (Ty::Array { .. }, "T") => {
+                let t = v.ty.clone();
+                Ok(self.builtin(cx, Builtin::Transpose, vec![v], t, span))
             }
             (Ty::Array { .. }, "size") => {
                 Ok(self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span))
@@ -1871,12 +1943,30 @@ impl<'a> Env<'a> {
 
     fn binary(&mut self, cx: &FnCx, op: ast::BinOp, a: Expr, b: Expr, span: Span) -> LResult<Expr> {
         use ast::BinOp as B;
-        if matches!(a.ty, Ty::Array { .. }) || matches!(b.ty, Ty::Array { .. }) || op == B::MatMul {
-            return type_err(
-                span,
-                format!("whole-array `{}` arrives with the arrays issue; this build computes with array elements", op.symbol()),
-            )
-            .map_err(|e| with_hint(e, "write the loop: for i in range(len(a)): c[i] = a[i] + b[i]"));
+        let arrays = matches!(a.ty, Ty::Array { .. }) || matches!(b.ty, Ty::Array { .. });
+        if op == B::MatMul {
+            return self.matmul(cx, a, b, span);
+        }
+        if arrays {
+            if !(a.ty.is_numeric() || matches!(a.ty, Ty::Array { .. }))
+                || !(b.ty.is_numeric() || matches!(b.ty, Ty::Array { .. }))
+            {
+                return type_err(
+                    span,
+                    format!(
+                        "unsupported operand type(s) for {}: '{}' and '{}'",
+                        op.symbol(),
+                        a.ty,
+                        b.ty
+                    ),
+                );
+            }
+            let site = self.site(cx, span);
+            return self.elementwise(site, vec![a, b], span, |s, l| {
+                let mut l = l.into_iter();
+                let (x, y) = (l.next().unwrap(), l.next().unwrap());
+                s.binary(cx, op, x, y, span)
+            });
         }
         if a.ty == Ty::Str || b.ty == Ty::Str {
             if op == B::Add && a.ty == Ty::Str && b.ty == Ty::Str {
@@ -1941,13 +2031,7 @@ impl<'a> Env<'a> {
                 // calls pow and is ~10x slower than x*x*x).
                 if t.is_float() || t == Ty::C128 {
                     if let ExprKind::Int(k) = b.kind {
-                        let pure = matches!(
-                            a.kind,
-                            ExprKind::Var(_)
-                                | ExprKind::Global(_)
-                                | ExprKind::Float(_)
-                                | ExprKind::Int(_)
-                        );
+                        let pure = arrays::is_leafy(&a);
                         if pure && (1..=4).contains(&k) && t != Ty::C128 {
                             let x = cast(a, t.clone());
                             let mut acc = x.clone();
@@ -2015,7 +2099,12 @@ impl<'a> Env<'a> {
             attr_span,
         } = &func.kind
         {
-            let is_module = matches!(&value.kind, ast::ExprKind::Name(m) if MODULES.contains(&m.as_str()) && self.global_ty(m).is_none());
+            let is_module = match &value.kind {
+                ast::ExprKind::Name(m) => {
+                    MODULES.contains(&m.as_str()) && self.global_ty(m).is_none()
+                }
+                _ => module_of(value).is_some(),
+            };
             if !is_module {
                 let recv = self.expr(cx, value)?;
                 return self.method(cx, recv, attr, *attr_span, args, keywords, span);
@@ -2031,6 +2120,18 @@ impl<'a> Env<'a> {
         }
         if name == "print" {
             return type_err(span, "print() returns None and cannot be used as a value");
+        }
+        if matches!(name.as_str(), "array" | "asarray")
+            && matches!(
+                args.first().map(|a| &a.kind),
+                Some(ast::ExprKind::List(_) | ast::ExprKind::Tuple(_))
+            )
+        {
+            let d = match keywords.iter().find(|k| k.name == "dtype") {
+                Some(k) => Some(self.dtype_arg(&k.value)?),
+                None => None,
+            };
+            return self.array_literal(cx, &args[0], d, span);
         }
         let mut vals = Vec::new();
         for a in args {
@@ -2236,17 +2337,85 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> LResult<Expr> {
         match (&recv.ty, name) {
-            (Ty::Array { dtype, .. }, "sum" | "prod" | "min" | "max" | "mean") => {
-                if !args.is_empty() || !keywords.is_empty() {
+            (
+                Ty::Array { .. },
+                "sum" | "prod" | "min" | "max" | "mean" | "std" | "var" | "argmin" | "argmax"
+                | "any" | "all",
+            ) => {
+                let axis = match (args.first(), keywords.iter().find(|k| k.name == "axis")) {
+                    (Some(a), None) => Some(self.expr(cx, a)?),
+                    (None, Some(k)) => Some(self.expr(cx, &k.value)?),
+                    (None, None) => None,
+                    _ => return type_err(span, format!("{name}() got multiple values for 'axis'")),
+                };
+                if let Some(k) = keywords.iter().find(|k| k.name != "axis") {
                     return type_err(
-                        span,
-                        format!(
-                            "a.{name}() with arguments (axis=...) arrives with the arrays issue"
-                        ),
+                        k.span,
+                        format!("{name}() got an unexpected keyword argument '{}'", k.name),
                     );
                 }
-                let dtype = *dtype;
-                Ok(self.reduce(cx, name, recv, dtype, span))
+                self.reduction(cx, name, recv, axis, span)
+            }
+            (Ty::Array { ndim, .. }, "reshape") => {
+                let _ = ndim;
+                let vals: LResult<Vec<Expr>> = args.iter().map(|a| self.expr(cx, a)).collect();
+                let mut vals = vals?;
+                let shape = if vals.len() == 1 {
+                    self.shape_arg(vals.pop().unwrap(), span)?
+                } else {
+                    let tup = Expr::new(
+                        ExprKind::Tuple(vals.iter().cloned().collect()),
+                        Ty::tuple(vals.iter().map(|v| v.ty.clone()).collect()),
+                    );
+                    self.shape_arg(tup, span)?
+                };
+                self.reshape(cx, recv, shape, span)
+            }
+            (Ty::Array { .. }, "ravel" | "flatten") => {
+                let shape = Expr::new(
+                    ExprKind::Tuple(vec![Expr::int(-1)]),
+                    Ty::tuple(vec![Ty::I64]),
+                );
+                let r = self.reshape(cx, recv, shape, span)?;
+                if name == "flatten" {
+                    let t = r.ty.clone();
+                    return Ok(self.builtin(cx, Builtin::Copy, vec![r], t, span));
+                }
+                Ok(r)
+            }
+            (Ty::Array { .. }, "astype") => {
+                let Some(a) = args.first() else {
+                    return type_err(span, "astype() needs a dtype");
+                };
+                let d = self.dtype_arg(a)?;
+                let Ty::Array { ndim, .. } = recv.ty else {
+                    unreachable!()
+                };
+                Ok(self.builtin(
+                    cx,
+                    Builtin::AsType(d),
+                    vec![recv],
+                    Ty::array(d, ndim as usize),
+                    span,
+                ))
+            }
+            (Ty::Array { .. }, "transpose") => {
+                let t = recv.ty.clone();
+                Ok(self.builtin(cx, Builtin::Transpose, vec![recv], t, span))
+            }
+            (Ty::Array { dtype, .. }, "cumsum") => {
+                let d = match dtype {
+                    DType::Bool => DType::I64,
+                    d => *d,
+                };
+                Ok(self.builtin(cx, Builtin::Cumsum, vec![recv], Ty::array(d, 1), span))
+            }
+            (Ty::Array { .. }, "dot") => {
+                let Some(a) = args.first() else {
+                    return type_err(span, "dot() needs an operand");
+                };
+                let b = self.expr(cx, a)?;
+                self.matmul(cx, recv, b, span)
             }
             (Ty::Array { .. }, "copy") => {
                 let t = recv.ty.clone();
@@ -2283,6 +2452,9 @@ impl<'a> Env<'a> {
                 },
             ),
         };
+        if matches!(arr.kind, ExprKind::Map(..)) {
+            return self.map_reduce(cx, op, arr, ty, span);
+        }
         self.builtin(cx, Builtin::Reduce(op), vec![arr], ty, span)
     }
 
@@ -2334,6 +2506,47 @@ impl<'a> Env<'a> {
             }
             Ok(())
         };
+        // Elementwise builtins over arrays: the scalar builtin applied to a map's leaves.
+        let elementwise = math_fn(name).is_some()
+            || matches!(
+                name,
+                "abs"
+                    | "minimum"
+                    | "maximum"
+                    | "fmin"
+                    | "fmax"
+                    | "clip"
+                    | "where"
+                    | "isnan"
+                    | "isinf"
+                    | "isfinite"
+                    | "sign"
+                    | "real"
+                    | "imag"
+                    | "conj"
+                    | "conjugate"
+                    | "angle"
+                    | "hypot"
+                    | "arctan2"
+                    | "atan2"
+                    | "pow"
+                    | "round"
+                    | "around"
+            );
+        if elementwise && vals.iter().any(|v| matches!(v.ty, Ty::Array { .. })) {
+            let site = self.site(cx, span);
+            // NumPy's round of an array stays float (half to even).
+            let scalar_name = match (name, nargs) {
+                ("round" | "around", 1) => "rint",
+                ("minimum" | "fmin", _) => "minimum",
+                ("maximum" | "fmax", _) => "maximum",
+                (n, _) => n,
+            };
+            let scalar_name = scalar_name.to_string();
+            return self.elementwise(site, vals, span, |s, leaves| {
+                s.call_builtin(cx, &scalar_name, Some("np"), leaves, args, keywords, span)
+            });
+        }
         for (k, v) in vals.iter().enumerate() {
             if !matches!(
                 name,
@@ -2341,6 +2554,8 @@ impl<'a> Env<'a> {
                     | "sum"
                     | "min"
                     | "max"
+                    | "mean"
+                    | "prod"
                     | "str"
                     | "repr"
                     | "zeros"
@@ -2348,11 +2563,23 @@ impl<'a> Env<'a> {
                     | "empty"
                     | "full"
                     | "copy"
+                    | "any"
+                    | "all"
+                    | "std"
+                    | "var"
+                    | "argmin"
+                    | "argmax"
+                    | "cumsum"
+                    | "dot"
+                    | "reshape"
+                    | "transpose"
+                    | "astype"
+                    | "array"
+                    | "display"
             ) {
                 array_arg(v, args[k].span)?;
             }
         }
-
         if let Some(m) = math_fn(name) {
             no_kw(keywords)?;
             want(1, 1)?;
@@ -2516,23 +2743,122 @@ impl<'a> Env<'a> {
                 }
                 return Ok(acc);
             }
-            "sum" => {
-                no_kw(keywords)?;
-                want(1, 1)?;
-                let v = vals.pop().unwrap();
-                let Ty::Array { dtype, .. } = v.ty else {
-                    return type_err(span, format!("sum() of a {}", v.ty));
+            "sum" | "prod" | "mean" | "std" | "var" | "argmin" | "argmax" | "any" | "all"
+            | "nansum"
+                if vals
+                    .first()
+                    .is_some_and(|v| matches!(v.ty, Ty::Array { .. })) =>
+            {
+                want(1, 2)?;
+                let axis = match (vals.get(1), keywords.iter().find(|k| k.name == "axis")) {
+                    (Some(a), None) => Some(a.clone()),
+                    (None, Some(k)) => Some(self.expr(cx, &k.value)?),
+                    (None, None) => None,
+                    _ => return type_err(span, format!("{name}() got multiple values for 'axis'")),
                 };
-                return Ok(self.reduce(cx, "sum", v, dtype, span));
+                let v = vals.swap_remove(0);
+                return self.reduction(cx, name, v, axis, span);
             }
-            "mean" | "prod" => {
-                no_kw(keywords)?;
+            "sum" | "prod" | "mean" | "std" | "var" | "argmin" | "argmax" | "any" | "all" => {
+                return type_err(span, format!("{name}() takes an array"));
+            }
+            "cumsum" | "transpose" | "copy" | "ravel" | "flatten" | "astype" | "reshape" => {
+                if vals.is_empty() || !matches!(vals[0].ty, Ty::Array { .. }) {
+                    return type_err(span, format!("{name}() takes an array"));
+                }
+                let recv = vals.remove(0);
+                return self.method(cx, recv, name, span, &args[1..], keywords, span);
+            }
+            "dot" | "matmul" => {
+                want(2, 2)?;
+                let b = vals.pop().unwrap();
+                let a = vals.pop().unwrap();
+                return self.matmul(cx, a, b, span);
+            }
+            "eye" | "identity" => {
                 want(1, 1)?;
-                let v = vals.pop().unwrap();
-                let Ty::Array { dtype, .. } = v.ty else {
-                    return type_err(span, format!("{name}() of a {}", v.ty));
+                let d = match kw("dtype") {
+                    Some(k) => self.dtype_arg(&k.value)?,
+                    None => DType::F64,
                 };
-                return Ok(self.reduce(cx, name, v, dtype, span));
+                let n = vals.pop().unwrap();
+                let n = self.int_arg(n, args[0].span, name)?;
+                return Ok(self.builtin(cx, Builtin::Eye(d), vec![n], Ty::array(d, 2), span));
+            }
+            "array" | "asarray" => {
+                want(1, 1)?;
+                let d = match kw("dtype") {
+                    Some(k) => Some(self.dtype_arg(&k.value)?),
+                    None => None,
+                };
+                if matches!(vals[0].ty, Ty::Array { .. }) {
+                    let v = vals.pop().unwrap();
+                    return Ok(match d {
+                        Some(d) => self.astype(cx, v, d, span),
+                        None => {
+                            let t = v.ty.clone();
+                            self.builtin(cx, Builtin::Copy, vec![v], t, span)
+                        }
+                    });
+                }
+                return self.array_literal(cx, &args[0], d, span);
+            }
+            "rand" | "randn" | "random" => {
+                no_kw(keywords)?;
+                if vals.is_empty() {
+                    return Ok(self.builtin(cx, Builtin::RandScalar, vec![], Ty::F64, span));
+                }
+                let tup = if vals.len() == 1 {
+                    vals.pop().unwrap()
+                } else {
+                    Expr::new(
+                        ExprKind::Tuple(vals.clone()),
+                        Ty::tuple(vals.iter().map(|v| v.ty.clone()).collect()),
+                    )
+                };
+                let shape = self.shape_arg(tup, span)?;
+                let nd = match &shape.ty {
+                    Ty::Tuple(t) => t.len(),
+                    _ => 1,
+                };
+                let op = if name == "randn" {
+                    Builtin::Randn
+                } else {
+                    Builtin::Rand
+                };
+                return Ok(self.builtin(cx, op, vec![shape], Ty::array(DType::F64, nd), span));
+            }
+            "randint" => {
+                want(2, 3)?;
+                let size = match (vals.get(2), kw("size")) {
+                    (Some(s), _) => s.clone(),
+                    (None, Some(k)) => self.expr(cx, &k.value)?,
+                    _ => {
+                        return type_err(
+                            span,
+                            "randint(lo, hi, shape) needs a shape in Kiln (arrays only)",
+                        )
+                    }
+                };
+                let shape = self.shape_arg(size, span)?;
+                let nd = match &shape.ty {
+                    Ty::Tuple(t) => t.len(),
+                    _ => 1,
+                };
+                let lo = self.int_arg(vals[0].clone(), args[0].span, "randint")?;
+                let hi = self.int_arg(vals[1].clone(), args[1].span, "randint")?;
+                return Ok(self.builtin(
+                    cx,
+                    Builtin::Randint,
+                    vec![lo, hi, shape],
+                    Ty::array(DType::I64, nd),
+                    span,
+                ));
+            }
+            "seed" => {
+                want(1, 1)?;
+                let n = self.int_arg(vals.pop().unwrap(), args[0].span, "seed")?;
+                return Ok(self.builtin(cx, Builtin::Seed, vec![n], Ty::None, span));
             }
             "round" => {
                 no_kw(keywords)?;
@@ -2627,6 +2953,25 @@ impl<'a> Env<'a> {
                 };
                 return Ok(self.builtin(cx, op, vec![v], Ty::Bool, span));
             }
+            "where" => {
+                no_kw(keywords)?;
+                want(3, 3)?;
+                let b = vals.pop().unwrap();
+                let a = vals.pop().unwrap();
+                let c = vals.pop().unwrap();
+                let c = self.truth(c, args[0].span)?;
+                let Some(t) = self.arith_type(&a, &b) else {
+                    return type_err(span, format!("where() of a {} and a {}", a.ty, b.ty));
+                };
+                return Ok(Expr::new(
+                    ExprKind::Select(
+                        Box::new(c),
+                        Box::new(cast(a, t.clone())),
+                        Box::new(cast(b, t.clone())),
+                    ),
+                    t,
+                ));
+            }
             "sign" => {
                 no_kw(keywords)?;
                 want(1, 1)?;
@@ -2717,7 +3062,18 @@ impl<'a> Env<'a> {
                 return Ok(self.builtin(cx, op, a, aty, span));
             }
             "arange" => {
-                no_kw(keywords)?;
+                if let Some(k) = keywords.iter().find(|k| k.name != "dtype") {
+                    return type_err(
+                        k.span,
+                        format!("arange() got an unexpected keyword argument '{}'", k.name),
+                    );
+                }
+                if let Some(k) = kw("dtype") {
+                    // arange(..., dtype=d): compute as NumPy does, then cast.
+                    let d = self.dtype_arg(&k.value)?;
+                    let inner = self.call_builtin(cx, "arange", module, vals, args, &[], span)?;
+                    return Ok(self.astype(cx, inner, d, span));
+                }
                 want(1, 3)?;
                 let all_int = vals.iter().all(|v| v.ty.is_int_like());
                 if vals.iter().any(|v| !v.ty.is_numeric() || v.ty == Ty::C128) {

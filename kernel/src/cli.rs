@@ -24,15 +24,21 @@ pub struct RunArgs {
 
 /// The code cells of a file: `# %%` separates cells in a .kiln file; a notebook's code cells.
 pub fn read_cells(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if path.extension().is_some_and(|e| e == "ipynb") {
-        let nb: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a notebook: {e}", path.display()))?;
-        let cells = nb["cells"].as_array().ok_or_else(|| format!("{} has no cells", path.display()))?;
+        let nb: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a notebook: {e}", path.display()))?;
+        let cells = nb["cells"]
+            .as_array()
+            .ok_or_else(|| format!("{} has no cells", path.display()))?;
         return Ok(cells
             .iter()
             .filter(|c| c["cell_type"] == "code")
             .map(|c| match &c["source"] {
-                serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect::<String>(),
+                serde_json::Value::Array(lines) => {
+                    lines.iter().filter_map(|l| l.as_str()).collect::<String>()
+                }
                 serde_json::Value::String(s) => s.clone(),
                 _ => String::new(),
             })
@@ -139,7 +145,10 @@ pub fn repl() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("Kiln {} — a JIT-compiled array language. Ctrl-D to quit.", env!("CARGO_PKG_VERSION"));
+    println!(
+        "Kiln {} — a JIT-compiled array language. Ctrl-D to quit.",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut session = Session::new();
     let mut n = 1;
     loop {
@@ -158,7 +167,12 @@ pub fn repl() -> ExitCode {
                 Err(_) => return ExitCode::SUCCESS,
             }
             match is_complete(&cell) {
-                Completeness::Incomplete(indent) => prompt = format!("{}: {indent}", " ".repeat(format!("In [{n}]").len() - 3) + "..."),
+                Completeness::Incomplete(indent) => {
+                    prompt = format!(
+                        "{}: {indent}",
+                        " ".repeat(format!("In [{n}]").len() - 3) + "..."
+                    )
+                }
                 _ => break,
             }
         }

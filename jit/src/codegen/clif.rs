@@ -120,7 +120,10 @@ pub fn clif_types(t: &Ty) -> Vec<types::Type> {
 pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     let isa = isa()?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    for (name, ptr) in kiln_runtime::symbols() {
+    for (name, ptr) in kiln_runtime::symbols()
+        .into_iter()
+        .chain(super::support::symbols())
+    {
         builder.symbol(name, ptr);
     }
     let mut module = JITModule::new(builder);
@@ -219,6 +222,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 is_entry: k as u32 == prog.entry,
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
+                map_elems: Vec::new(),
+                map_scalars: Vec::new(),
             };
             match outlined {
                 None => g.function()?,
@@ -343,6 +348,24 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_write" => (vec![p, I64, p, I64], vec![]),
         "kiln_write_str" => (vec![p, I64, p], vec![]),
         "kiln_par_for" => (vec![p, p, p, I64, I64, p, p, p], vec![I64]),
+        "kiln_bcast" => (vec![p, I64, p, I64, p, p], vec![I64]),
+        "kiln_array_slice" | "kiln_array_reshape" => (vec![p, p, p, I64], vec![p]),
+        "kiln_dot" => (vec![p, p, p], vec![p]),
+        "kiln_dot_scalar" => (vec![p, p, p, p], vec![I64]),
+        "kiln_array_astype" => (vec![p, p, I64], vec![p]),
+        "kiln_array_reduce_axis" => (vec![p, p, I64, I64], vec![p]),
+        "kiln_array_transpose" | "kiln_cumsum" => (vec![p, p], vec![p]),
+        "kiln_eye" => (vec![p, I64, I64], vec![p]),
+        "kiln_seed" => (vec![I64], vec![]),
+        "kiln_rand_scalar" => (vec![], vec![F64]),
+        "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
+        "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
+        "kiln_may_overlap" => (vec![p, p], vec![I64]),
+        "kiln_reuse_or_new" => (vec![p, p, I64, I64, p], vec![p]),
+        "kiln_pw_begin" => (vec![I64, I64], vec![p]),
+        "kiln_pw_next" => (vec![p, p, p], vec![I64]),
+        "kiln_pw_leaf" => (vec![p, p, I64, I64], vec![]),
+        "kiln_pw_end" => (vec![p], vec![F64]),
         "kiln_pow_i64" => (vec![p, I64, I64], vec![I64]),
         "kiln_m_arctan2" | "kiln_m_hypot" | "kiln_m_pow" | "kiln_m_py_fmod"
         | "kiln_m_py_floordiv" => (vec![F64, F64], vec![F64]),
@@ -374,6 +397,17 @@ struct Gen<'a, 'b> {
     is_entry: bool,
     bounds: bool,
     poll: bool,
+    /// Inside a map's body: the current element of each input, and the scalar operands.
+    map_elems: Vec<Vals>,
+    map_scalars: Vec<Vals>,
+}
+
+/// An operand of a whole-array loop: its data pointer, element size and its stride (in
+/// elements) along each dimension of the loop (0 where it is broadcast).
+struct Operand {
+    data: Value,
+    dtype: DType,
+    strides: Vec<Value>,
 }
 
 type Vals = Vec<Value>;
@@ -649,9 +683,18 @@ impl Gen<'_, '_> {
     fn stmt(&mut self, s: &Stmt) -> Result<(), String> {
         match s {
             Stmt::Assign { place, value } => {
-                let v = self.expr(value)?;
+                let v = match (&value.kind, place) {
+                    // `y = <array expression>` writes into y's array when y holds its only
+                    // reference and it has the result's dtype and shape.
+                    (ExprKind::Map(m, site), Place::Var(_) | Place::Global(_)) => {
+                        let old = self.read_place(place)[0];
+                        vec![self.map_new(m, &value.ty, Some(old), *site)?]
+                    }
+                    _ => self.expr(value)?,
+                };
                 self.store(place, v)?;
             }
+            Stmt::MapInto { dest, map, site } => self.map_into(dest, map, *site)?,
             Stmt::Eval(e) => {
                 let v = self.expr(e)?;
                 self.release(&e.ty, &v);
@@ -768,6 +811,565 @@ impl Gen<'_, '_> {
             .ins()
             .load(types::I8, MemFlagsData::trusted(), self.interrupt, 0);
         self.fail_if(flag, |g| g.call_rt("kiln_raise_interrupt", &[g.ctx]), site);
+    }
+
+    // ----- whole-array loops ----------------------------------------------------------
+
+    /// Evaluate a map's inputs and scalars; returns (input values, owned flags).
+    fn map_operands(&mut self, m: &ir::ArrayMap) -> Result<(Vec<Value>, Vec<bool>), String> {
+        let mut ins = Vec::new();
+        let mut owned = Vec::new();
+        for i in &m.inputs {
+            let (v, o) = self.expr_borrow(i)?;
+            ins.push(v[0]);
+            owned.push(o);
+        }
+        let mut scalars = Vec::new();
+        for x in &m.scalars {
+            scalars.push(self.expr(x)?);
+        }
+        self.map_scalars = scalars;
+        Ok((ins, owned))
+    }
+
+    fn release_inputs(&mut self, m: &ir::ArrayMap, ins: &[Value], owned: &[bool]) {
+        for (k, i) in m.inputs.iter().enumerate() {
+            if owned[k] {
+                self.release(&i.ty, &[ins[k]]);
+            }
+        }
+    }
+
+    /// Broadcast shape of the inputs (to the destination's shape if given): the loop's
+    /// per-dimension counts, or an error exit.
+    fn map_shape(
+        &mut self,
+        ndim: usize,
+        ins: &[Value],
+        dest: Option<Value>,
+        site: ir::SiteId,
+    ) -> (Value, Vec<Value>) {
+        let shape = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * ndim.max(1) as u32,
+            3,
+        ));
+        let arrs = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * ins.len().max(1) as u32,
+            3,
+        ));
+        for (k, &a) in ins.iter().enumerate() {
+            self.b.ins().stack_store(types::I64, a, arrs, 8 * k as i32);
+        }
+        let sp = self.b.ins().stack_addr(types::I64, shape, 0);
+        let ap = self.b.ins().stack_addr(types::I64, arrs, 0);
+        let nd = self.iconst(ndim as i64);
+        let n = self.iconst(ins.len() as i64);
+        let d = dest.unwrap_or_else(|| self.iconst(0));
+        let rc = self.call_rt1("kiln_bcast", &[self.ctx, nd, sp, n, ap, d]);
+        self.fail_if(rc, |_| vec![], site);
+        let counts = (0..ndim)
+            .map(|k| {
+                self.b
+                    .ins()
+                    .stack_load(types::I64, types::I64, shape, 8 * k as i32)
+            })
+            .collect();
+        (sp, counts)
+    }
+
+    /// An array as a loop operand over `ndim` dimensions: broadcast axes get stride 0.
+    fn operand(&mut self, arr: Value, ty: &Ty, ndim: usize) -> Operand {
+        let Ty::Array { dtype, ndim: an } = *ty else {
+            unreachable!("operand of a non-array")
+        };
+        let an = an as usize;
+        let data = self
+            .b
+            .ins()
+            .load(types::I64, header_flags(), arr, ARRAY_DATA_OFFSET);
+        let mut strides = Vec::new();
+        for d in 0..ndim {
+            if d + an < ndim {
+                strides.push(self.iconst(0));
+                continue;
+            }
+            let k = (d + an - ndim) as i32;
+            let dim =
+                self.b
+                    .ins()
+                    .load(types::I64, header_flags(), arr, ARRAY_SHAPE_OFFSET + 8 * k);
+            let st = self.b.ins().load(
+                types::I64,
+                header_flags(),
+                arr,
+                ARRAY_STRIDES_OFFSET + 8 * k,
+            );
+            let one = self.b.ins().icmp_imm_s(IntCC::Equal, dim, 1);
+            let z = self.iconst(0);
+            strides.push(self.b.ins().select(one, z, st));
+        }
+        Operand {
+            data,
+            dtype,
+            strides,
+        }
+    }
+
+    /// The loop over flat indices `lo..hi` of an index space with these counts (row-major),
+    /// tracking each operand's element offset; `f` gets each operand's element address.
+    fn odometer(
+        &mut self,
+        counts: &[Value],
+        ops: &[Operand],
+        lo: Value,
+        hi: Value,
+        f: &mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let n = counts.len();
+        let flat = self.b.declare_var(types::I64);
+        let idx_last = self.b.declare_var(types::I64);
+        let offs: Vec<Variable> = ops.iter().map(|_| self.b.declare_var(types::I64)).collect();
+        self.b.def_var(flat, lo);
+        let head = self.b.create_block();
+        let bodyb = self.b.create_block();
+        let latch = self.b.create_block();
+        let carry = self.b.create_block();
+        let exit = self.b.create_block();
+        let init = self.b.create_block();
+        self.jump(init, &[]);
+        // (Re)compute indices and offsets from the flat index: at the start and once per row.
+        self.b.switch_to_block(init);
+        let fv = self.b.use_var(flat);
+        let mut rest = fv;
+        let mut idx = vec![fv; n];
+        for d in (0..n).rev() {
+            if d == 0 {
+                idx[d] = rest;
+            } else {
+                idx[d] = self.b.ins().srem(rest, counts[d]);
+                rest = self.b.ins().sdiv(rest, counts[d]);
+            }
+        }
+        self.b.def_var(idx_last, idx[n - 1]);
+        for (k, op) in ops.iter().enumerate() {
+            let mut off = self.iconst(0);
+            for d in 0..n {
+                let t = self.b.ins().imul(idx[d], op.strides[d]);
+                off = self.b.ins().iadd(off, t);
+            }
+            self.b.def_var(offs[k], off);
+        }
+        self.jump(head, &[]);
+        self.b.switch_to_block(head);
+        let fv = self.b.use_var(flat);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, fv, hi);
+        self.b.ins().brif(more, bodyb, &[], exit, &[]);
+        self.b.switch_to_block(bodyb);
+        let mut addrs = Vec::new();
+        for (k, op) in ops.iter().enumerate() {
+            let off = self.b.use_var(offs[k]);
+            let bytes = self.b.ins().imul_imm_s(off, op.dtype.size() as i64);
+            addrs.push(self.b.ins().iadd(op.data, bytes));
+        }
+        f(self, &addrs, fv)?;
+        self.jump(latch, &[]);
+        self.b.switch_to_block(latch);
+        let fv = self.b.use_var(flat);
+        let f1 = self.b.ins().iadd_imm_s(fv, 1);
+        self.b.def_var(flat, f1);
+        for (k, op) in ops.iter().enumerate() {
+            let o = self.b.use_var(offs[k]);
+            let o1 = self.b.ins().iadd(o, op.strides[n - 1]);
+            self.b.def_var(offs[k], o1);
+        }
+        let il = self.b.use_var(idx_last);
+        let il1 = self.b.ins().iadd_imm_s(il, 1);
+        self.b.def_var(idx_last, il1);
+        let wrap = self
+            .b
+            .ins()
+            .icmp(IntCC::SignedGreaterThanOrEqual, il1, counts[n - 1]);
+        // Interrupts are polled at row ends and every 64Ki elements.
+        let masked = self.b.ins().band_imm_s(f1, 0xffff);
+        let tick = self.b.ins().icmp_imm_s(IntCC::Equal, masked, 0);
+        let slow = self.b.ins().bor(wrap, tick);
+        self.b.set_cold_block(carry);
+        self.b.ins().brif(slow, carry, &[], head, &[]);
+        self.b.switch_to_block(carry);
+        self.poll_interrupt(0);
+        self.jump(init, &[]);
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    /// Evaluate a map's body for the elements at `addrs` (inputs first).
+    fn map_body(
+        &mut self,
+        m: &ir::ArrayMap,
+        ops: &[Operand],
+        addrs: &[Value],
+    ) -> Result<Vals, String> {
+        let mut elems = Vec::new();
+        for (k, op) in ops.iter().enumerate().take(m.inputs.len()) {
+            elems.push(self.load_elem(op.dtype, addrs[k]));
+        }
+        let saved = std::mem::replace(&mut self.map_elems, elems);
+        let v = self.expr(&m.body);
+        self.map_elems = saved;
+        v
+    }
+
+    /// Materialise a map into a new array (or into `reuse` when that is allowed).
+    fn map_new(
+        &mut self,
+        m: &ir::ArrayMap,
+        ty: &Ty,
+        reuse: Option<Value>,
+        site: ir::SiteId,
+    ) -> Result<Value, String> {
+        let Ty::Array { dtype, .. } = *ty else {
+            return Err("map of a non-array type".into());
+        };
+        let ndim = m.ndim as usize;
+        let (ins, owned) = self.map_operands(m)?;
+        let (shape, counts) = self.map_shape(ndim, &ins, None, site);
+        let old = reuse.unwrap_or_else(|| self.iconst(0));
+        let dt = self.iconst(dtype as i64);
+        let nd = self.iconst(ndim as i64);
+        let out = self.call_rt1("kiln_reuse_or_new", &[self.ctx, old, dt, nd, shape]);
+        self.check_null(out, site);
+        let mut ops: Vec<Operand> = m
+            .inputs
+            .iter()
+            .zip(&ins)
+            .map(|(i, &a)| self.operand(a, &i.ty, ndim))
+            .collect();
+        ops.push(self.operand(out, ty, ndim));
+        let mut total = self.iconst(1);
+        for &c in &counts {
+            total = self.b.ins().imul(total, c);
+        }
+        let zero = self.iconst(0);
+        let nin = m.inputs.len();
+        self.odometer(
+            &counts,
+            &ops.iter()
+                .map(|o| Operand {
+                    data: o.data,
+                    dtype: o.dtype,
+                    strides: o.strides.clone(),
+                })
+                .collect::<Vec<_>>(),
+            zero,
+            total,
+            &mut |g, addrs, _| {
+                let v = g.map_body(m, &ops, addrs)?;
+                g.store_elem(dtype, addrs[nin], &v);
+                Ok(())
+            },
+        )?;
+        self.release_inputs(m, &ins, &owned);
+        Ok(out)
+    }
+
+    /// `dest[...] = map`, through a temporary when an input may share memory with dest.
+    fn map_into(&mut self, dest: &Expr, m: &ir::ArrayMap, site: ir::SiteId) -> Result<(), String> {
+        let Ty::Array { dtype, ndim: dn } = dest.ty else {
+            return Err("map into a non-array".into());
+        };
+        let ndim = dn as usize;
+        let (dv, downed) = self.expr_borrow(dest)?;
+        let d = dv[0];
+        let (ins, owned) = self.map_operands(m)?;
+        let (_, counts) = self.map_shape(ndim, &ins, Some(d), site);
+        let mut overlap = self.iconst(0);
+        for &a in &ins {
+            let o = self.call_rt1("kiln_may_overlap", &[d, a]);
+            overlap = self.b.ins().bor(overlap, o);
+        }
+        let mut total = self.iconst(1);
+        for &c in &counts {
+            total = self.b.ins().imul(total, c);
+        }
+        let zero = self.iconst(0);
+        let nin = m.inputs.len();
+        let via_tmp = self.b.create_block();
+        let direct = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(overlap, via_tmp, &[], direct, &[]);
+        // Direct: compute straight into the destination.
+        self.b.switch_to_block(direct);
+        let mut ops: Vec<Operand> = m
+            .inputs
+            .iter()
+            .zip(&ins)
+            .map(|(i, &a)| self.operand(a, &i.ty, ndim))
+            .collect();
+        ops.push(self.operand(d, &dest.ty, ndim));
+        let ops2: Vec<Operand> = ops
+            .iter()
+            .map(|o| Operand {
+                data: o.data,
+                dtype: o.dtype,
+                strides: o.strides.clone(),
+            })
+            .collect();
+        self.odometer(&counts, &ops2, zero, total, &mut |g, addrs, _| {
+            let v = g.map_body(m, &ops, addrs)?;
+            g.store_elem(dtype, addrs[nin], &v);
+            Ok(())
+        })?;
+        self.jump(done, &[]);
+        // Overlapping: compute into a temporary of the destination's shape, then copy.
+        self.b.switch_to_block(via_tmp);
+        let shape = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * ndim as u32,
+            3,
+        ));
+        for (k, &c) in counts.iter().enumerate() {
+            self.b.ins().stack_store(types::I64, c, shape, 8 * k as i32);
+        }
+        let sp = self.b.ins().stack_addr(types::I64, shape, 0);
+        let dt = self.iconst(dtype as i64);
+        let nd = self.iconst(ndim as i64);
+        let tmp = self.call_rt1("kiln_reuse_or_new", &[self.ctx, zero, dt, nd, sp]);
+        self.check_null(tmp, site);
+        let mut ops: Vec<Operand> = m
+            .inputs
+            .iter()
+            .zip(&ins)
+            .map(|(i, &a)| self.operand(a, &i.ty, ndim))
+            .collect();
+        ops.push(self.operand(tmp, &dest.ty, ndim));
+        let ops2: Vec<Operand> = ops
+            .iter()
+            .map(|o| Operand {
+                data: o.data,
+                dtype: o.dtype,
+                strides: o.strides.clone(),
+            })
+            .collect();
+        self.odometer(&counts, &ops2, zero, total, &mut |g, addrs, _| {
+            let v = g.map_body(m, &ops, addrs)?;
+            g.store_elem(dtype, addrs[nin], &v);
+            Ok(())
+        })?;
+        let copy = vec![
+            self.operand(tmp, &dest.ty, ndim),
+            self.operand(d, &dest.ty, ndim),
+        ];
+        self.odometer(&counts, &copy, zero, total, &mut |g, addrs, _| {
+            let v = g.load_elem(dtype, addrs[0]);
+            g.store_elem(dtype, addrs[1], &v);
+            Ok(())
+        })?;
+        self.call_rt("kiln_decref", &[tmp]);
+        self.jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.release_inputs(m, &ins, &owned);
+        if downed {
+            self.release(&dest.ty, &[d]);
+        }
+        Ok(())
+    }
+
+    /// A reduction over a map without materialising it. Float sums follow NumPy's pairwise
+    /// order block by block, so they equal `np.sum` of the materialised array bit for bit.
+    fn map_reduce(
+        &mut self,
+        m: &ir::ArrayMap,
+        op: ir::Reduce,
+        ty: &Ty,
+        site: ir::SiteId,
+    ) -> Result<Vals, String> {
+        use ir::Reduce as R;
+        let ndim = m.ndim as usize;
+        let (ins, owned) = self.map_operands(m)?;
+        let (_, counts) = self.map_shape(ndim, &ins, None, site);
+        let ops: Vec<Operand> = m
+            .inputs
+            .iter()
+            .zip(&ins)
+            .map(|(i, &a)| self.operand(a, &i.ty, ndim))
+            .collect();
+        let ops2: Vec<Operand> = ops
+            .iter()
+            .map(|o| Operand {
+                data: o.data,
+                dtype: o.dtype,
+                strides: o.strides.clone(),
+            })
+            .collect();
+        let mut total = self.iconst(1);
+        for &c in &counts {
+            total = self.b.ins().imul(total, c);
+        }
+        let zero = self.iconst(0);
+        let elem_ty = m.body.ty.clone();
+        let result: Vals = match (op, &elem_ty) {
+            (R::Sum | R::Mean, Ty::F64 | Ty::F32) => {
+                let is32 = elem_ty == Ty::F32;
+                let w = if is32 { 4 } else { 8 };
+                let f32flag = self.iconst(is32 as i64);
+                let plan = self.call_rt1("kiln_pw_begin", &[total, f32flag]);
+                let buf = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    128 * 8,
+                    4,
+                ));
+                let cur = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    16,
+                    3,
+                ));
+                let head = self.b.create_block();
+                let leaf = self.b.create_block();
+                let done = self.b.create_block();
+                self.jump(head, &[]);
+                self.b.switch_to_block(head);
+                let lop = self.b.ins().stack_addr(types::I64, cur, 0);
+                let lenp = self.b.ins().stack_addr(types::I64, cur, 8);
+                let more = self.call_rt1("kiln_pw_next", &[plan, lop, lenp]);
+                self.b.ins().brif(more, leaf, &[], done, &[]);
+                self.b.switch_to_block(leaf);
+                let lo = self.b.ins().stack_load(types::I64, types::I64, cur, 0);
+                let len = self.b.ins().stack_load(types::I64, types::I64, cur, 8);
+                let hi = self.b.ins().iadd(lo, len);
+                let bufp = self.b.ins().stack_addr(types::I64, buf, 0);
+                self.odometer(&counts, &ops2, lo, hi, &mut |g, addrs, flat| {
+                    let v = g.map_body(m, &ops, addrs)?;
+                    let rel = g.b.ins().isub(flat, lo);
+                    let off = g.b.ins().imul_imm_s(rel, w);
+                    let a = g.b.ins().iadd(bufp, off);
+                    g.b.ins().store(MemFlagsData::trusted(), v[0], a, 0);
+                    Ok(())
+                })?;
+                self.call_rt("kiln_pw_leaf", &[plan, bufp, len, f32flag]);
+                self.jump(head, &[]);
+                self.b.switch_to_block(done);
+                let s = self.call_rt1("kiln_pw_end", &[plan]);
+                let s = if is32 {
+                    self.b.ins().fdemote(types::F32, s)
+                } else {
+                    s
+                };
+                if op == R::Mean {
+                    let n = if is32 {
+                        self.b.ins().fcvt_from_sint(types::F32, total)
+                    } else {
+                        self.b.ins().fcvt_from_sint(types::F64, total)
+                    };
+                    vec![self.b.ins().fdiv(s, n)]
+                } else {
+                    vec![s]
+                }
+            }
+            _ => {
+                // Sequential accumulation (exact for integers, min/max, and any/all).
+                let acc_ty = ty.clone();
+                let cts = clif_types(&acc_ty);
+                let accs: Vec<Variable> = cts.iter().map(|&t| self.b.declare_var(t)).collect();
+                if matches!(op, R::Min | R::Max) {
+                    let empty = self.b.ins().icmp_imm_s(IntCC::Equal, total, 0);
+                    let name = if op == R::Min { "minimum" } else { "maximum" };
+                    let msg = format!(
+                        "zero-size array to reduction operation {name} which has no identity"
+                    );
+                    self.fail_if(empty, |g| g.raise_msg(ErrorKind::ValueError, &msg), site);
+                }
+                let init: Vals = match op {
+                    R::Prod => {
+                        let one = ir::Expr::new(ExprKind::Int(1), Ty::I64);
+                        let v = self.expr(&one)?;
+                        self.cast(&Ty::I64, &acc_ty, v)?
+                    }
+                    R::Min | R::Max => {
+                        // Start from the first element.
+                        let mut first = Vec::new();
+                        let one = self.iconst(1);
+                        self.odometer(&counts, &ops2, zero, one, &mut |g, addrs, _| {
+                            first = g.map_body(m, &ops, addrs)?;
+                            Ok(())
+                        })?;
+                        first
+                    }
+                    _ => cts.iter().map(|&t| self.zero(t)).collect(),
+                };
+                // `first` was defined inside the loop block: move it through the variables.
+                for (a, v) in accs.iter().zip(init) {
+                    self.b.def_var(*a, v);
+                }
+                let acc_ty2 = acc_ty.clone();
+                let et = elem_ty.clone();
+                self.odometer(&counts, &ops2, zero, total, &mut |g, addrs, _| {
+                    let v = g.map_body(m, &ops, addrs)?;
+                    let v = if et != acc_ty2 && matches!(op, R::Sum | R::Prod | R::Mean) {
+                        g.cast(&et, &acc_ty2, v)?
+                    } else {
+                        v
+                    };
+                    let cur: Vals = accs.iter().map(|&a| g.b.use_var(a)).collect();
+                    let new = match op {
+                        R::Sum | R::Mean => g.binary(BinOp::Add, &acc_ty2, cur, v, 0)?,
+                        R::Prod => g.binary(BinOp::Mul, &acc_ty2, cur, v, 0)?,
+                        R::Min | R::Max => {
+                            let (a, b) = (cur[0], v[0]);
+                            let better = match &acc_ty2 {
+                                Ty::F64 | Ty::F32 => {
+                                    let cc = if op == R::Min {
+                                        FloatCC::LessThan
+                                    } else {
+                                        FloatCC::GreaterThan
+                                    };
+                                    let c = g.b.ins().fcmp(cc, b, a);
+                                    let nan = g.b.ins().fcmp(FloatCC::Unordered, b, b);
+                                    g.b.ins().bor(c, nan)
+                                }
+                                Ty::I64 => g.b.ins().icmp(
+                                    if op == R::Min {
+                                        IntCC::SignedLessThan
+                                    } else {
+                                        IntCC::SignedGreaterThan
+                                    },
+                                    b,
+                                    a,
+                                ),
+                                _ => g.b.ins().icmp(
+                                    if op == R::Min {
+                                        IntCC::UnsignedLessThan
+                                    } else {
+                                        IntCC::UnsignedGreaterThan
+                                    },
+                                    b,
+                                    a,
+                                ),
+                            };
+                            vec![g.b.ins().select(better, b, a)]
+                        }
+                    };
+                    for (a, v) in accs.iter().zip(new) {
+                        g.b.def_var(*a, v);
+                    }
+                    Ok(())
+                })?;
+                let r: Vals = accs.iter().map(|&a| self.b.use_var(a)).collect();
+                if op == R::Mean {
+                    // Integer and complex means: sum / n in f64 (complex: both parts).
+                    let n = self.b.ins().fcvt_from_sint(types::F64, total);
+                    match &acc_ty {
+                        Ty::C128 => vec![self.b.ins().fdiv(r[0], n), self.b.ins().fdiv(r[1], n)],
+                        _ => r,
+                    }
+                } else {
+                    r
+                }
+            }
+        };
+        self.release_inputs(m, &ins, &owned);
+        Ok(result)
     }
 
     /// Word offsets of every variable of the function in a parallel loop's environment,
@@ -1516,6 +2118,18 @@ impl Gen<'_, '_> {
                 }
                 out
             }
+            ExprKind::Map(m, site) => vec![self.map_new(m, &e.ty, None, *site)?],
+            ExprKind::MapReduce(m, op, site) => self.map_reduce(m, *op, &e.ty, *site)?,
+            ExprKind::Elem(k) => self
+                .map_elems
+                .get(*k as usize)
+                .cloned()
+                .ok_or("Elem outside a map")?,
+            ExprKind::MapScalar(k) => self
+                .map_scalars
+                .get(*k as usize)
+                .cloned()
+                .ok_or("MapScalar outside a map")?,
             ExprKind::TupleGet(t, k) => {
                 let Ty::Tuple(items) = &t.ty else {
                     return Err("TupleGet of a non-tuple".into());
@@ -2180,6 +2794,130 @@ impl Gen<'_, '_> {
                 vec![r]
             }
             Builtin::StrLen => vec![self.call_rt1("kiln_str_len", &[vals[0][0]])],
+            Builtin::Slice(n) => {
+                let flat: Vec<Value> = vals[1..].iter().map(|v| v[0]).collect();
+                let specs = self.shape_slot(&flat);
+                let nn = self.iconst(*n as i64);
+                let a = self.call_rt1("kiln_array_slice", &[ctx, vals[0][0], specs, nn]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Reshape => {
+                let dims = vals[1].clone();
+                let shape = self.shape_slot(&dims);
+                let nd = self.iconst(dims.len() as i64);
+                let a = self.call_rt1("kiln_array_reshape", &[ctx, vals[0][0], nd, shape]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Dot => {
+                let a = self.call_rt1("kiln_dot", &[ctx, vals[0][0], vals[1][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::DotScalar => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    16,
+                    3,
+                ));
+                let p = self.b.ins().stack_addr(types::I64, slot, 0);
+                let rc = self.call_rt1("kiln_dot_scalar", &[ctx, vals[0][0], vals[1][0], p]);
+                self.fail_if(rc, |_| vec![], site);
+                clif_types(ty)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, ct)| self.b.ins().stack_load(types::I64, ct, slot, 8 * k as i32))
+                    .collect()
+            }
+            Builtin::AsType(d) => {
+                let c = self.iconst(*d as i64);
+                let a = self.call_rt1("kiln_array_astype", &[ctx, vals[0][0], c]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::ReduceAxis(code) => {
+                let c = self.iconst(*code);
+                let a = self.call_rt1("kiln_array_reduce_axis", &[ctx, vals[0][0], c, vals[1][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Transpose | Builtin::Cumsum => {
+                let name = if *op == Builtin::Transpose {
+                    "kiln_array_transpose"
+                } else {
+                    "kiln_cumsum"
+                };
+                let a = self.call_rt1(name, &[ctx, vals[0][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Eye(d) => {
+                let dt = self.iconst(*d as i64);
+                let a = self.call_rt1("kiln_eye", &[ctx, vals[0][0], dt]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::ReduceAll(code) => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    16,
+                    3,
+                ));
+                let p = self.b.ins().stack_addr(types::I64, slot, 0);
+                let c = self.iconst(*code);
+                let rc = self.call_rt1("kiln_array_reduce", &[ctx, vals[0][0], c, p]);
+                self.fail_if(rc, |_| vec![], site);
+                clif_types(ty)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, ct)| self.b.ins().stack_load(types::I64, ct, slot, 8 * k as i32))
+                    .collect()
+            }
+            Builtin::Rand | Builtin::Randn => {
+                let dims = vals[0].clone();
+                let shape = self.shape_slot(&dims);
+                let nd = self.iconst(dims.len() as i64);
+                let name = if *op == Builtin::Rand {
+                    "kiln_rand"
+                } else {
+                    "kiln_randn"
+                };
+                let a = self.call_rt1(name, &[ctx, nd, shape]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Randint => {
+                let dims = vals[2].clone();
+                let shape = self.shape_slot(&dims);
+                let nd = self.iconst(dims.len() as i64);
+                let a = self.call_rt1("kiln_randint", &[ctx, vals[0][0], vals[1][0], nd, shape]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::Seed => {
+                self.call_rt("kiln_seed", &[vals[0][0]]);
+                vec![]
+            }
+            Builtin::RandScalar => vec![self.call_rt1("kiln_rand_scalar", &[])],
+            Builtin::ArrayLit(d, shape) => {
+                let dims: Vec<Value> = shape.iter().map(|&n| self.iconst(n)).collect();
+                let sp = self.shape_slot(&dims);
+                let dt = self.iconst(*d as i64);
+                let nd = self.iconst(dims.len() as i64);
+                let z = self.iconst(2);
+                let a = self.call_rt1("kiln_array_new", &[ctx, dt, nd, sp, z]);
+                self.check_null(a, site);
+                let data = self
+                    .b
+                    .ins()
+                    .load(types::I64, header_flags(), a, ARRAY_DATA_OFFSET);
+                for (k, v) in vals.iter().enumerate() {
+                    let addr = self.b.ins().iadd_imm_s(data, (k * d.size()) as i64);
+                    self.store_elem(*d, addr, v);
+                }
+                vec![a]
+            }
             Builtin::StrEq => {
                 let r = self.call_rt1("kiln_str_eq", &[vals[0][0], vals[1][0]]);
                 vec![self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)]

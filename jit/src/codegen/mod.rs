@@ -2,5 +2,6 @@
 //! beside it and read the same IR.
 
 pub mod clif;
+pub mod support;
 
 pub use clif::{compile, Compiled, Options};

@@ -1,0 +1,320 @@
+//! Runtime helpers that only the generated whole-array loops use: broadcasting, overlap
+//! checks, buffer reuse and NumPy's pairwise summation driven block by block. They live
+//! beside the backend because their contract is the backend's loop shapes.
+
+use kiln_runtime::{Array, DType, ErrorKind, ExecCtx};
+
+fn shape_of(a: &Array) -> &[i64] {
+    &a.shape[..a.ndim.clamp(0, 4) as usize]
+}
+
+fn shape_text(s: &[i64]) -> String {
+    let parts: Vec<String> = s.iter().map(|d| d.to_string()).collect();
+    if parts.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(","))
+    }
+}
+
+/// NumPy broadcasting of `n` arrays to `ndim` dimensions, written to `out`. With a
+/// destination, the result must be the destination's shape (a slice assignment).
+/// Returns 0, or 1 with a ValueError raised.
+///
+/// # Safety
+/// `arrs` holds `n` live arrays; `out` has room for `ndim` values; `dest` is null or live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_bcast(
+    ctx: *mut ExecCtx,
+    ndim: i64,
+    out: *mut i64,
+    n: i64,
+    arrs: *const *const Array,
+    dest: *const Array,
+) -> i64 {
+    let arrs: Vec<&Array> = (0..n as usize).map(|k| &**arrs.add(k)).collect();
+    let nd = ndim.max(0) as usize;
+    let mut shape = vec![1i64; nd];
+    let mut bad = false;
+    for a in &arrs {
+        let s = shape_of(a);
+        let off = nd - s.len();
+        for (k, &d) in s.iter().enumerate() {
+            let o = &mut shape[off + k];
+            if *o == 1 {
+                *o = d;
+            } else if d != 1 && d != *o {
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        let shapes: Vec<String> = arrs.iter().map(|a| shape_text(shape_of(a))).collect();
+        (*ctx).raise(
+            ErrorKind::ValueError,
+            format!(
+                "operands could not be broadcast together with shapes {} ",
+                shapes.join(" ")
+            ),
+        );
+        return 1;
+    }
+    if !dest.is_null() {
+        let ds = shape_of(&*dest);
+        let fits = ds.len() >= nd && {
+            let off = ds.len() - nd;
+            shape
+                .iter()
+                .enumerate()
+                .all(|(k, &d)| d == 1 || d == ds[off + k])
+        };
+        if !fits {
+            (*ctx).raise(
+                ErrorKind::ValueError,
+                format!(
+                    "could not broadcast input array from shape {} into shape {}",
+                    shape_text(&shape),
+                    shape_text(ds)
+                ),
+            );
+            return 1;
+        }
+        // The loop runs over the destination's shape (it may have more dimensions).
+        for (k, &d) in ds.iter().enumerate().take(nd) {
+            *out.add(k) = d;
+        }
+        return 0;
+    }
+    for (k, &d) in shape.iter().enumerate() {
+        *out.add(k) = d;
+    }
+    0
+}
+
+/// Byte range an array's elements span.
+unsafe fn extent(a: &Array) -> (usize, usize) {
+    let size = DType::from_i64(a.dtype).size() as i64;
+    let (mut lo, mut hi) = (0i64, 0i64);
+    for (k, &d) in shape_of(a).iter().enumerate() {
+        if d == 0 {
+            return (0, 0);
+        }
+        let s = a.strides[k] * (d - 1);
+        if s < 0 {
+            lo += s;
+        } else {
+            hi += s;
+        }
+    }
+    let base = a.data as i64;
+    (
+        (base + lo * size) as usize,
+        (base + (hi + 1) * size) as usize,
+    )
+}
+
+/// Might writing `dest` change what reading `src` sees (shared memory)? Then the loop
+/// computes into a temporary first, so results equal NumPy's (`a[1:] = a[:-1]`).
+///
+/// # Safety
+/// Both must be live arrays.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_may_overlap(dest: *const Array, src: *const Array) -> i64 {
+    if dest == src {
+        // The same array read and written at the same index is safe elementwise.
+        return 0;
+    }
+    let (a0, a1) = extent(&*dest);
+    let (b0, b1) = extent(&*src);
+    (a0 < b1 && b0 < a1) as i64
+}
+
+/// An array to write a result of this dtype and shape into: `old` itself when this is the
+/// only reference to a contiguous array of that dtype and shape (in-place reassignment),
+/// else a new one. Returns a new reference, or null with a MemoryError raised.
+///
+/// # Safety
+/// `old` is null or live; `shape` has `ndim` values.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_reuse_or_new(
+    ctx: *mut ExecCtx,
+    old: *mut Array,
+    dtype: i64,
+    ndim: i64,
+    shape: *const i64,
+) -> *mut Array {
+    if !old.is_null() {
+        let a = &*old;
+        let want = std::slice::from_raw_parts(shape, ndim.max(0) as usize);
+        let contiguous = {
+            let mut expect = 1i64;
+            let mut ok = true;
+            for k in (0..a.ndim as usize).rev() {
+                if a.shape[k] != 1 && a.strides[k] != expect {
+                    ok = false;
+                }
+                expect *= a.shape[k];
+            }
+            ok
+        };
+        if a.refcount.load(std::sync::atomic::Ordering::Acquire) == 1
+            && a.base.is_null()
+            && a.dtype == dtype
+            && shape_of(a) == want
+            && contiguous
+        {
+            kiln_runtime::kiln_incref(old as *mut u8);
+            return old;
+        }
+    }
+    kiln_runtime::kiln_array_new(ctx, dtype, ndim, shape, 2)
+}
+
+/// NumPy's pairwise summation, driven by the generated loop one leaf block at a time: the
+/// plan lists the leaves (≤ 128 elements) of NumPy's recursion and how partial sums combine.
+pub struct PairwisePlan {
+    ops: Vec<PwOp>,
+    pos: usize,
+    stack: Vec<f64>,
+    /// Combine in f32, as NumPy's float32 sum does.
+    f32: bool,
+}
+
+enum PwOp {
+    Leaf(i64, i64),
+    Combine,
+}
+
+fn plan_into(ops: &mut Vec<PwOp>, lo: i64, n: i64) {
+    if n <= 128 {
+        ops.push(PwOp::Leaf(lo, n));
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        plan_into(ops, lo, n2);
+        plan_into(ops, lo + n2, n - n2);
+        ops.push(PwOp::Combine);
+    }
+}
+
+impl PairwisePlan {
+    fn run_combines(&mut self) {
+        while let Some(PwOp::Combine) = self.ops.get(self.pos) {
+            let b = self.stack.pop().unwrap_or(0.0);
+            let a = self.stack.pop().unwrap_or(0.0);
+            self.stack.push(if self.f32 {
+                (a as f32 + b as f32) as f64
+            } else {
+                a + b
+            });
+            self.pos += 1;
+        }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn kiln_pw_begin(n: i64, f32: i64) -> *mut PairwisePlan {
+    let mut ops = Vec::new();
+    if n > 0 {
+        plan_into(&mut ops, 0, n);
+    }
+    Box::into_raw(Box::new(PairwisePlan {
+        ops,
+        pos: 0,
+        stack: Vec::new(),
+        f32: f32 != 0,
+    }))
+}
+
+/// The next leaf block: writes its start and length, returns 0 when there is none.
+///
+/// # Safety
+/// `plan` comes from `kiln_pw_begin`; `lo`/`len` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_pw_next(plan: *mut PairwisePlan, lo: *mut i64, len: *mut i64) -> i64 {
+    let p = &mut *plan;
+    p.run_combines();
+    match p.ops.get(p.pos) {
+        Some(PwOp::Leaf(a, n)) => {
+            *lo = *a;
+            *len = *n;
+            p.pos += 1;
+            1
+        }
+        _ => 0,
+    }
+}
+
+/// A leaf block's sum, as NumPy's `pairwise_sum` computes it (8 accumulators), pushed onto
+/// the plan's stack. `f32` says the buffer holds f32 values summed in f32.
+///
+/// # Safety
+/// `buf` holds `len` values of the given width.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_pw_leaf(plan: *mut PairwisePlan, buf: *const u8, len: i64, f32: i64) {
+    let n = len.max(0) as usize;
+    let v = if f32 != 0 {
+        let b = std::slice::from_raw_parts(buf as *const f32, n);
+        leaf(b) as f64
+    } else {
+        let b = std::slice::from_raw_parts(buf as *const f64, n);
+        leaf(b)
+    };
+    (*plan).stack.push(v);
+}
+
+fn leaf<T: Copy + Default + std::ops::Add<Output = T>>(a: &[T]) -> T {
+    let n = a.len();
+    if n < 8 {
+        let mut res = T::default();
+        for &x in a {
+            res = res + x;
+        }
+        return res;
+    }
+    let mut r = [T::default(); 8];
+    r.copy_from_slice(&a[..8]);
+    let mut i = 8;
+    while i < n - n % 8 {
+        for j in 0..8 {
+            r[j] = r[j] + a[i + j];
+        }
+        i += 8;
+    }
+    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    while i < n {
+        res = res + a[i];
+        i += 1;
+    }
+    res
+}
+
+/// The total (0.0 plus the pairwise sum, as NumPy's reduction starts), freeing the plan.
+/// For f32 sums the combines happen in f32, as in NumPy.
+///
+/// # Safety
+/// `plan` comes from `kiln_pw_begin` and is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_pw_end(plan: *mut PairwisePlan) -> f64 {
+    let mut p = Box::from_raw(plan);
+    p.run_combines();
+    let total = p.stack.pop().unwrap_or(0.0);
+    if p.f32 {
+        (0.0f32 + total as f32) as f64
+    } else {
+        0.0 + total
+    }
+}
+
+/// The symbols above, for the JIT's symbol table.
+pub fn symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("kiln_bcast", kiln_bcast as *const u8),
+        ("kiln_may_overlap", kiln_may_overlap as *const u8),
+        ("kiln_reuse_or_new", kiln_reuse_or_new as *const u8),
+        ("kiln_pw_begin", kiln_pw_begin as *const u8),
+        ("kiln_pw_next", kiln_pw_next as *const u8),
+        ("kiln_pw_leaf", kiln_pw_leaf as *const u8),
+        ("kiln_pw_end", kiln_pw_end as *const u8),
+    ]
+}

@@ -1,0 +1,526 @@
+//! Whole-array expressions: fusion by construction.
+//!
+//! Every elementwise operation on arrays yields an [`ArrayMap`] — its array operands, its
+//! scalar operands and a scalar body over `Elem(k)`/`MapScalar(k)` leaves. Combining two
+//! maps merges them, so one statement's expression (`2*x**3 - 3*x**2 + 4*x - 1`) becomes one
+//! loop with no temporaries. The scalar rules (promotion, weak literals, casts, Python/NumPy
+//! semantics) are reused as they are: the body is built by the ordinary scalar lowering
+//! applied to the leaves. A map is only materialised where a value is needed (an
+//! assignment, a call argument, printing); a reduction over a map is fused too.
+
+use super::*;
+use crate::ir::ArrayMap;
+
+impl<'a> Env<'a> {
+    /// An array-typed expression as a map (a plain array becomes the map `$0`).
+    pub(super) fn as_map(&self, e: Expr) -> ArrayMap {
+        match e.kind {
+            ExprKind::Map(m, _) => *m,
+            _ => {
+                let Ty::Array { dtype, ndim } = e.ty else {
+                    unreachable!("as_map of a non-array")
+                };
+                ArrayMap {
+                    inputs: vec![e],
+                    scalars: vec![],
+                    body: Expr::new(ExprKind::Elem(0), Ty::from_dtype(dtype)),
+                    ndim,
+                }
+            }
+        }
+    }
+
+    /// Add an operand to a map under construction; returns its leaf in the map's body.
+    pub(super) fn map_operand(&self, m: &mut ArrayMap, e: Expr) -> Expr {
+        match &e.ty {
+            Ty::Array { .. } => {
+                let other = self.as_map(e);
+                m.ndim = m.ndim.max(other.ndim);
+                let mut in_map = Vec::new();
+                for inp in other.inputs {
+                    // The same variable twice is loaded once (x*x*x reads x once).
+                    let same = m.inputs.iter().position(|x| same_leaf(x, &inp));
+                    in_map.push(match same {
+                        Some(k) => k as u32,
+                        None => {
+                            m.inputs.push(inp);
+                            (m.inputs.len() - 1) as u32
+                        }
+                    });
+                }
+                let base = m.scalars.len() as u32;
+                m.scalars.extend(other.scalars);
+                reindex(other.body, &in_map, base)
+            }
+            _ if e.is_literal() => e,
+            _ => {
+                let ty = e.ty.clone();
+                m.scalars.push(e);
+                Expr::new(ExprKind::MapScalar((m.scalars.len() - 1) as u32), ty)
+            }
+        }
+    }
+
+    /// Build a map from operands (at least one an array): `f` gets their leaves and returns
+    /// the element's value, built by the scalar lowering.
+    pub(super) fn elementwise(
+        &mut self,
+        site: ir::SiteId,
+        operands: Vec<Expr>,
+        span: Span,
+        f: impl FnOnce(&mut Self, Vec<Expr>) -> LResult<Expr>,
+    ) -> LResult<Expr> {
+        let mut m = ArrayMap {
+            inputs: vec![],
+            scalars: vec![],
+            body: Expr::none(),
+            ndim: 0,
+        };
+        let leaves: Vec<Expr> = operands
+            .into_iter()
+            .map(|e| self.map_operand(&mut m, e))
+            .collect();
+        let body = f(self, leaves)?;
+        let Some(dtype) = body.ty.dtype() else {
+            return type_err(span, format!("an array of {} values", body.ty));
+        };
+        m.body = body;
+        let ty = Ty::Array {
+            dtype,
+            ndim: m.ndim,
+        };
+        Ok(Expr::new(ExprKind::Map(Box::new(m), site), ty))
+    }
+
+    /// `a[1:-1, ::2]`, `a[i]` of a 2-D array, ...: a view sharing a's memory.
+    pub(super) fn slice(
+        &mut self,
+        cx: &mut FnCx,
+        arr: Expr,
+        index: &[ast::Expr],
+        span: Span,
+    ) -> LResult<Expr> {
+        let Ty::Array { dtype, ndim } = arr.ty else {
+            return type_err(span, format!("'{}' object is not subscriptable", arr.ty));
+        };
+        if index.len() > ndim as usize {
+            return err(
+                ErrorKind::IndexError,
+                span,
+                format!(
+                    "too many indices for array: array is {ndim}-dimensional, but {} were indexed",
+                    index.len()
+                ),
+            );
+        }
+        let absent = || Expr::int(i64::MIN);
+        let mut args = vec![arr];
+        let mut out_ndim = ndim as usize;
+        for i in index {
+            match &i.kind {
+                ast::ExprKind::Slice { lower, upper, step } => {
+                    args.push(Expr::int(1));
+                    for part in [lower, upper, step] {
+                        args.push(match part {
+                            Some(p) => {
+                                let v = self.expr(cx, p)?;
+                                self.int_arg(v, p.span, "slice")?
+                            }
+                            None => absent(),
+                        });
+                    }
+                }
+                _ => {
+                    let v = self.expr(cx, i)?;
+                    let v = match v.ty {
+                        Ty::I64 | Ty::Bool => cast(v, Ty::I64),
+                        ref t => {
+                            return err(
+                                ErrorKind::IndexError,
+                                i.span,
+                                format!("only integers and slices are valid indices, not {t}"),
+                            )
+                        }
+                    };
+                    args.push(Expr::int(0));
+                    args.push(v);
+                    args.push(absent());
+                    args.push(absent());
+                    out_ndim -= 1;
+                }
+            }
+        }
+        if out_ndim == 0 {
+            return type_err(
+                span,
+                "indexing every axis gives an element; use integers only (a[i, j])",
+            );
+        }
+        Ok(self.builtin(
+            cx,
+            Builtin::Slice(index.len() as u8),
+            args,
+            Ty::array(dtype, out_ndim),
+            span,
+        ))
+    }
+
+    /// `dest[...] = value` for an array destination: NumPy broadcasting and casting.
+    pub(super) fn map_into(
+        &mut self,
+        cx: &mut FnCx,
+        dest: Expr,
+        value: Expr,
+        span: Span,
+    ) -> LResult<Stmt> {
+        let Ty::Array { dtype, ndim } = dest.ty else {
+            return type_err(span, "assignment into a non-array");
+        };
+        let elem = Ty::from_dtype(dtype);
+        let mut m = match &value.ty {
+            Ty::Array { .. } => self.as_map(value),
+            t if t.is_numeric() => ArrayMap {
+                inputs: vec![],
+                scalars: vec![],
+                body: value,
+                ndim,
+            },
+            t => return type_err(span, format!("cannot store a {t} in a {elem} array")),
+        };
+        if m.ndim > ndim {
+            return err(
+                ErrorKind::ValueError,
+                span,
+                format!(
+                    "could not broadcast a {}-d value into a {ndim}-d array",
+                    m.ndim
+                ),
+            );
+        }
+        m.ndim = ndim;
+        let body = std::mem::replace(&mut m.body, Expr::none());
+        let ok = body.ty == elem
+            || crate::types::converts_to(&body.ty, &elem)
+            || (body.ty.is_float() && elem.is_float());
+        if !ok {
+            return type_err(
+                span,
+                format!(
+                    "Cannot cast a {} result to the {} array's dtype ({})",
+                    body.ty,
+                    elem,
+                    dtype.numpy_name()
+                ),
+            )
+            .map_err(|e| with_hint(e, format!("convert explicitly, e.g. with .astype({elem})")));
+        }
+        m.body = cast(body, elem);
+        let site = self.site(cx, span);
+        Ok(Stmt::MapInto { dest, map: m, site })
+    }
+
+    /// `a @ b` and `dot(a, b)`: the runtime's GEMM for 2-D, a dot product for 1-D.
+    pub(super) fn matmul(&mut self, cx: &FnCx, a: Expr, b: Expr, span: Span) -> LResult<Expr> {
+        let (
+            Ty::Array {
+                dtype: da,
+                ndim: na,
+            },
+            Ty::Array {
+                dtype: db,
+                ndim: nb,
+            },
+        ) = (&a.ty, &b.ty)
+        else {
+            return type_err(
+                span,
+                format!("matmul: operands must be arrays, not {} and {}", a.ty, b.ty),
+            );
+        };
+        let (na, nb) = (*na, *nb);
+        if na > 2 || nb > 2 {
+            return type_err(
+                span,
+                "matmul of arrays with more than 2 dimensions is not supported in Kiln",
+            );
+        }
+        let Some(t) = promote(&Ty::from_dtype(*da), &Ty::from_dtype(*db)) else {
+            return type_err(span, "matmul of non-numeric arrays");
+        };
+        let t = if t == Ty::Bool { Ty::I64 } else { t };
+        let d = t.dtype().unwrap();
+        let a = self.astype(cx, a, d, span);
+        let b = self.astype(cx, b, d, span);
+        if na == 1 && nb == 1 {
+            return Ok(self.builtin(cx, Builtin::DotScalar, vec![a, b], t, span));
+        }
+        let nd = if na == 1 || nb == 1 { 1 } else { 2 };
+        Ok(self.builtin(cx, Builtin::Dot, vec![a, b], Ty::array(d, nd), span))
+    }
+
+    /// `a.astype(d)`: a new array (or the same one when the dtype already matches).
+    pub(super) fn astype(&mut self, cx: &FnCx, a: Expr, d: DType, span: Span) -> Expr {
+        match a.ty {
+            Ty::Array { dtype, ndim } if dtype != d => {
+                let site = self.site(cx, span);
+                let _ = site;
+                self.builtin(
+                    cx,
+                    Builtin::AsType(d),
+                    vec![a],
+                    Ty::array(d, ndim as usize),
+                    span,
+                )
+            }
+            _ => a,
+        }
+    }
+
+    /// `a.sum(axis=k)`, `np.argmax(a)`, ...: fused for the plain reductions over the whole
+    /// array, else done by the runtime (over the materialised array).
+    pub(super) fn reduction(
+        &mut self,
+        cx: &mut FnCx,
+        name: &str,
+        arr: Expr,
+        axis: Option<Expr>,
+        span: Span,
+    ) -> LResult<Expr> {
+        let Ty::Array { dtype, ndim } = arr.ty else {
+            return type_err(span, format!("{name}() takes an array"));
+        };
+        let name = if name == "nansum" { "sum" } else { name };
+        let code: i64 = match name {
+            "sum" => 0,
+            "prod" => 1,
+            "min" => 2,
+            "max" => 3,
+            "mean" => 4,
+            "std" => 5,
+            "var" => 6,
+            "argmin" => 7,
+            "argmax" => 8,
+            "any" => 9,
+            _ => 10,
+        };
+        let scalar = match code {
+            0 | 1 => match dtype {
+                DType::Bool | DType::I64 => Ty::I64,
+                d => Ty::from_dtype(d),
+            },
+            2 | 3 => Ty::from_dtype(dtype),
+            4 => match dtype {
+                DType::F32 => Ty::F32,
+                DType::C128 => Ty::C128,
+                _ => Ty::F64,
+            },
+            5 | 6 => {
+                if dtype == DType::F32 {
+                    Ty::F32
+                } else {
+                    Ty::F64
+                }
+            }
+            7 | 8 => Ty::I64,
+            _ => Ty::Bool,
+        };
+        let axis = match axis {
+            Some(a) if a.ty == Ty::None => None,
+            Some(a) => Some(self.int_arg(a, span, name)?),
+            None => None,
+        };
+        match axis {
+            Some(ax) if ndim > 1 => {
+                let d = scalar.dtype().unwrap_or(DType::F64);
+                let site = self.site(cx, span);
+                let _ = site;
+                Ok(self.builtin(
+                    cx,
+                    Builtin::ReduceAxis(code),
+                    vec![arr, ax],
+                    Ty::array(d, ndim as usize - 1),
+                    span,
+                ))
+            }
+            _ if code <= 4 => Ok(self.reduce(cx, name, arr, dtype, span)),
+            _ => Ok(self.builtin(cx, Builtin::ReduceAll(code), vec![arr], scalar, span)),
+        }
+    }
+
+    pub(super) fn reshape(
+        &mut self,
+        cx: &mut FnCx,
+        arr: Expr,
+        shape: Expr,
+        span: Span,
+    ) -> LResult<Expr> {
+        let Ty::Array { dtype, .. } = arr.ty else {
+            return type_err(span, "reshape() takes an array");
+        };
+        let nd = match &shape.ty {
+            Ty::Tuple(t) => t.len(),
+            _ => 1,
+        };
+        if nd == 0 || nd > 4 {
+            return type_err(span, "arrays have 1 to 4 dimensions in Kiln");
+        }
+        Ok(self.builtin(
+            cx,
+            Builtin::Reshape,
+            vec![arr, shape],
+            Ty::array(dtype, nd),
+            span,
+        ))
+    }
+
+    /// `array([[1, 2], [3, 4]])`: the shape and dtype come from the literal.
+    pub(super) fn array_literal(
+        &mut self,
+        cx: &mut FnCx,
+        lit: &ast::Expr,
+        dtype: Option<DType>,
+        span: Span,
+    ) -> LResult<Expr> {
+        fn walk(
+            e: &ast::Expr,
+            depth: usize,
+            shape: &mut Vec<i64>,
+            out: &mut Vec<ast::Expr>,
+        ) -> Result<(), String> {
+            match &e.kind {
+                ast::ExprKind::List(items) | ast::ExprKind::Tuple(items) => {
+                    if shape.len() == depth {
+                        shape.push(items.len() as i64);
+                    } else if shape.get(depth) != Some(&(items.len() as i64)) {
+                        return Err("setting an array element with a sequence. The requested array has an inhomogeneous shape".into());
+                    }
+                    for i in items {
+                        walk(i, depth + 1, shape, out)?;
+                    }
+                    Ok(())
+                }
+                _ => {
+                    if shape.len() != depth {
+                        return Err("setting an array element with a sequence. The requested array has an inhomogeneous shape".into());
+                    }
+                    out.push(e.clone());
+                    Ok(())
+                }
+            }
+        }
+        let mut shape = Vec::new();
+        let mut elems = Vec::new();
+        walk(lit, 0, &mut shape, &mut elems)
+            .map_err(|m| LErr::Diag(Diagnostic::new(ErrorKind::ValueError, span, m)))?;
+        if shape.is_empty() || shape.len() > 4 {
+            return type_err(
+                span,
+                "array() takes a (nested) list literal of 1 to 4 dimensions",
+            );
+        }
+        let mut vals = Vec::new();
+        for e in &elems {
+            let v = self.expr(cx, e)?;
+            if !v.ty.is_numeric() {
+                return type_err(
+                    e.span,
+                    format!("an array element must be a number, not {}", v.ty),
+                );
+            }
+            vals.push(v);
+        }
+        let d = match dtype {
+            Some(d) => d,
+            None => {
+                let mut t = Ty::Bool;
+                for v in &vals {
+                    t = promote(&t, &v.ty).unwrap_or(Ty::F64);
+                }
+                if vals.is_empty() {
+                    t = Ty::F64;
+                }
+                t.dtype().unwrap_or(DType::F64)
+            }
+        };
+        let et = Ty::from_dtype(d);
+        let mut cast_vals = Vec::new();
+        for v in vals {
+            cast_vals.push(self.store_cast(v, &et, span)?);
+        }
+        let nd = shape.len();
+        Ok(self.builtin(
+            cx,
+            Builtin::ArrayLit(d, shape),
+            cast_vals,
+            Ty::array(d, nd),
+            span,
+        ))
+    }
+
+    /// A reduction over an array or a fused expression.
+    pub(super) fn map_reduce(
+        &mut self,
+        cx: &FnCx,
+        op: Reduce,
+        arr: Expr,
+        ty: Ty,
+        span: Span,
+    ) -> Expr {
+        let site = self.site(cx, span);
+        let m = self.as_map(arr);
+        Expr::new(ExprKind::MapReduce(Box::new(m), op, site), ty)
+    }
+}
+
+/// Two inputs that are the same variable (read once).
+fn same_leaf(a: &Expr, b: &Expr) -> bool {
+    match (&a.kind, &b.kind) {
+        (ExprKind::Var(x), ExprKind::Var(y)) => x == y,
+        (ExprKind::Global(x), ExprKind::Global(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Renumber a merged map's leaves: inputs through `inputs`, scalars shifted by `base`.
+fn reindex(e: Expr, inputs: &[u32], base: u32) -> Expr {
+    let ty = e.ty.clone();
+    let r = |x: Box<Expr>| Box::new(reindex(*x, inputs, base));
+    let kind = match e.kind {
+        ExprKind::Elem(k) => ExprKind::Elem(inputs[k as usize]),
+        ExprKind::MapScalar(k) => ExprKind::MapScalar(k + base),
+        ExprKind::Cast(x) => ExprKind::Cast(r(x)),
+        ExprKind::Unary(op, x) => ExprKind::Unary(op, r(x)),
+        ExprKind::Binary(op, a, b, s) => ExprKind::Binary(op, r(a), r(b), s),
+        ExprKind::Compare(op, a, b) => ExprKind::Compare(op, r(a), r(b)),
+        ExprKind::And(a, b) => ExprKind::And(r(a), r(b)),
+        ExprKind::Or(a, b) => ExprKind::Or(r(a), r(b)),
+        ExprKind::Select(c, a, b) => ExprKind::Select(r(c), r(a), r(b)),
+        ExprKind::Builtin { op, args, site } => ExprKind::Builtin {
+            op,
+            args: args.into_iter().map(|a| reindex(a, inputs, base)).collect(),
+            site,
+        },
+        ExprKind::Tuple(items) => ExprKind::Tuple(
+            items
+                .into_iter()
+                .map(|a| reindex(a, inputs, base))
+                .collect(),
+        ),
+        ExprKind::TupleGet(t, k) => ExprKind::TupleGet(r(t), k),
+        other => other,
+    };
+    Expr::new(kind, ty)
+}
+
+/// Is this expression a map body leaf or a variable (cheap to repeat)?
+pub(super) fn is_leafy(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Var(_)
+            | ExprKind::Global(_)
+            | ExprKind::Float(_)
+            | ExprKind::Int(_)
+            | ExprKind::Elem(_)
+            | ExprKind::MapScalar(_)
+    )
+}
