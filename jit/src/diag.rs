@@ -14,6 +14,9 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Other places worth showing (e.g. the earlier assignment in a type conflict).
     pub notes: Vec<(Span, String)>,
+    /// The cell whose source the spans point into, when it is not the cell being compiled
+    /// (an error inside a function defined in an earlier cell).
+    pub cell: Option<usize>,
 }
 
 impl Diagnostic {
@@ -24,6 +27,7 @@ impl Diagnostic {
             span,
             hint: None,
             notes: Vec::new(),
+            cell: None,
         }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {

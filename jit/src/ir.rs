@@ -26,6 +26,8 @@ pub struct Program {
     pub entry: FuncId,
     pub globals: Vec<GlobalRef>,
     pub sites: Vec<Site>,
+    /// Types of the values `display(v)` shows, by the index in `Builtin::Display`.
+    pub display_types: Vec<Ty>,
 }
 
 /// A session global the program reads or writes: its flattened slot lives in the session.
@@ -389,6 +391,10 @@ pub enum Builtin {
     Randint,
     Seed,
     RandScalar,
+    /// `display(v)`: shows the value (its type is `Program::display_types[k]`).
+    Display(u32),
+    /// `clear_output(wait)`.
+    ClearOutput,
     /// `array([...])` from a nested list literal: the elements, row-major, already cast.
     ArrayLit(DType, Vec<i64>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.

@@ -101,6 +101,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         cell_final: false,
         par_types: HashMap::new(),
         par_count: 0,
+        display_types: Vec::new(),
     };
     let mut rounds = 0;
     loop {
@@ -157,6 +158,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
             entry: entry_id,
             globals: env.globals,
             sites: env.sites,
+            display_types: env.display_types,
         },
         assigned,
         result_ty,
@@ -187,6 +189,8 @@ struct Env<'a> {
     par_types: HashMap<(u32, String), Ty>,
     /// Parallel loops lowered this round (ids for the backends).
     par_count: u32,
+    /// Types of the values passed to `display(...)` this round.
+    display_types: Vec<Ty>,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).
@@ -383,6 +387,7 @@ impl<'a> Env<'a> {
         self.changed = false;
         self.globals_changed = false;
         self.par_count = 0;
+        self.display_types.clear();
     }
 
     fn site(&mut self, cx: &FnCx, span: Span) -> ir::SiteId {
@@ -488,9 +493,12 @@ impl<'a> Env<'a> {
             None => {
                 // Widen the session's type when that works, so a value read before this
                 // cell's assignment stays meaningful; otherwise the global is rebound.
+                // A cell that assigns the global before any read rebinds it (Python); one that
+                // may read the old value first widens the old type so the value stays valid.
+                let rebinds = crate::parallel::assigned_before_read(&self.input.module.body, name);
                 let t = match self.input.globals.get(name) {
-                    Some(g) => unify(&g.ty, ty).unwrap_or_else(|| ty.clone()),
-                    None => ty.clone(),
+                    Some(g) if !rebinds => unify(&g.ty, ty).unwrap_or_else(|| ty.clone()),
+                    _ => ty.clone(),
                 };
                 self.globals_changed = true;
                 self.cell_globals
@@ -2308,7 +2316,16 @@ impl<'a> Env<'a> {
         };
         self.changed = outer_changed;
         self.probe = outer_probe;
-        let body = result?;
+        let body = result.map_err(|e| match e {
+            LErr::Diag(mut d) => {
+                d.cell.get_or_insert(def.cell);
+                LErr::Diag(d)
+            }
+            LErr::Unknown(mut d) => {
+                d.cell.get_or_insert(def.cell);
+                LErr::Unknown(d)
+            }
+        })?;
         let ret = ret_annot.or(fx.ret.clone()).unwrap_or(Ty::None);
         let entry_site = self.site(&fx, d.name_span);
         let sig: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
@@ -3149,8 +3166,23 @@ impl<'a> Env<'a> {
                     format!("{name}() can only be used as the iterable of a for loop"),
                 );
             }
-            "display" | "clear_output" => {
-                return type_err(span, format!("{name}() comes with the Jupyter kernel"));
+            "display" => {
+                if vals.len() != 1 {
+                    return type_err(span, "display() shows one value at a time in Kiln");
+                }
+                let v = vals.pop().unwrap();
+                self.display_types.push(v.ty.clone());
+                let k = (self.display_types.len() - 1) as u32;
+                return Ok(self.builtin(cx, Builtin::Display(k), vec![v], Ty::None, span));
+            }
+            "clear_output" => {
+                let wait = match (vals.pop(), keywords.iter().find(|k| k.name == "wait")) {
+                    (Some(v), _) => v,
+                    (None, Some(k)) => self.expr(cx, &k.value)?,
+                    (None, None) => Expr::new(ExprKind::Bool(false), Ty::Bool),
+                };
+                let wait = self.truth(wait, span)?;
+                return Ok(self.builtin(cx, Builtin::ClearOutput, vec![wait], Ty::None, span));
             }
             _ => None::<Ty>,
         };

@@ -58,7 +58,7 @@ pub fn analyze(
                 )));
             }
         }
-        if !defined_outside(name) || assigned_before_read(body, name, false).0 {
+        if !defined_outside(name) || assigned_before_read_from(body, name, false).0 {
             plan.private.push(name.clone());
             continue;
         }
@@ -320,9 +320,15 @@ fn reads_outside_reductions(body: &[Stmt], name: &str) -> usize {
     n
 }
 
+/// Is `name` definitely assigned before any read of it in `body`? (Functions defined in the
+/// body are not looked into.)
+pub fn assigned_before_read(body: &[Stmt], name: &str) -> bool {
+    assigned_before_read_from(body, name, false).0
+}
+
 /// Walks `body` in order: (is `name` definitely assigned before any read, is it definitely
 /// assigned at the end).
-fn assigned_before_read(body: &[Stmt], name: &str, mut assigned: bool) -> (bool, bool) {
+fn assigned_before_read_from(body: &[Stmt], name: &str, mut assigned: bool) -> (bool, bool) {
     for s in body {
         let reads = stmt_reads(s).iter().any(|e| mentions(e, name));
         if reads && !assigned {
@@ -340,8 +346,8 @@ fn assigned_before_read(body: &[Stmt], name: &str, mut assigned: bool) -> (bool,
                 ..
             } => assigned |= is_name(target, name),
             StmtKind::If { body, orelse, .. } => {
-                let (ok1, a1) = assigned_before_read(body, name, assigned);
-                let (ok2, a2) = assigned_before_read(orelse, name, assigned);
+                let (ok1, a1) = assigned_before_read_from(body, name, assigned);
+                let (ok2, a2) = assigned_before_read_from(orelse, name, assigned);
                 if !(ok1 && ok2) {
                     return (false, assigned);
                 }
@@ -351,12 +357,12 @@ fn assigned_before_read(body: &[Stmt], name: &str, mut assigned: bool) -> (bool,
                 let mut names = Vec::new();
                 target_names(target, &mut names);
                 let inner = assigned || names.iter().any(|n| n == name);
-                if !assigned_before_read(body, name, inner).0 {
+                if !assigned_before_read_from(body, name, inner).0 {
                     return (false, assigned);
                 }
             }
             StmtKind::While { body, .. } => {
-                if !assigned_before_read(body, name, assigned).0 {
+                if !assigned_before_read_from(body, name, assigned).0 {
                     return (false, assigned);
                 }
             }

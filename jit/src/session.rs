@@ -241,6 +241,10 @@ impl Session {
     }
 
     fn diag_error(&self, d: &Diagnostic, source: &str, cell: usize) -> CellError {
+        let (source, cell) = match d.cell {
+            Some(c) if c != cell => (self.sources.get(c - 1).map(|s| &**s).unwrap_or(source), c),
+            _ => (source, cell),
+        };
         let lines = report::render_diagnostic(d, source, cell);
         let mut e = cell_error(d.kind, d.message.clone(), lines);
         if d.kind == ErrorKind::InternalError {
@@ -295,14 +299,7 @@ impl Session {
             globals: &globals,
             target_override: self.target_override,
         };
-        let mut lowered = lower::lower_cell(&input).map_err(|d| {
-            let src = if d.span == ast::Span::default() {
-                code.to_string()
-            } else {
-                code.to_string()
-            };
-            self.diag_error_in(&d, &src, cell, &funcs)
-        })?;
+        let mut lowered = lower::lower_cell(&input).map_err(|d| self.diag_error(&d, code, cell))?;
         let t2 = Instant::now();
         // Slots: reuse a global's slot when its type is unchanged, else a fresh one.
         let mut fresh: HashMap<String, Global> = HashMap::new();
@@ -358,30 +355,6 @@ impl Session {
         })
     }
 
-    /// A compile error whose span may lie in an earlier cell's function.
-    fn diag_error_in(
-        &self,
-        d: &Diagnostic,
-        code: &str,
-        cell: usize,
-        _funcs: &HashMap<String, FnDef>,
-    ) -> CellError {
-        // Lowering reports spans of the cell being compiled or of a function from an earlier
-        // cell; the span alone cannot tell which, so we look for the cell whose source has
-        // the span's text where a function of that cell is defined.
-        for (k, src) in self.sources.iter().enumerate() {
-            let in_def = _funcs.values().any(|f| {
-                f.cell == k + 1
-                    && (f.def.span.lo..f.def.span.hi).contains(&d.span.lo)
-                    && (d.span.hi <= f.def.span.hi)
-            });
-            if in_def && k + 1 != cell {
-                return self.diag_error(d, src, k + 1);
-            }
-        }
-        self.diag_error(d, code, cell)
-    }
-
     fn execute_inner(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
         let cell = self.sources.len() + 1;
         let unit = match self.compile(code, cell, true, Stage::Ir) {
@@ -419,7 +392,7 @@ impl Session {
         let mut error = None;
         for _ in 0..self.repeat {
             let t = Instant::now();
-            error = self.run(&compiled, sink);
+            error = self.run(&compiled, &lowered.program.display_types, sink);
             run_ms.push((Instant::now() - t).as_secs_f64() * 1e3);
             if error.is_some() {
                 break;
@@ -444,23 +417,46 @@ impl Session {
     fn run(
         &self,
         compiled: &Compiled,
+        display_types: &[Ty],
         sink: &mut dyn FnMut(Output),
     ) -> Option<kiln_runtime::RuntimeError> {
-        let (tx, rx) = mpsc::channel::<(Stream, String)>();
+        let (tx, rx) = mpsc::channel::<Msg>();
         let interrupt = self.interrupt.clone();
         let code = compiled as *const Compiled as usize;
+        // Types hold `Rc`s, which are not Send; the scoped thread ends before they can go.
+        struct Types(*const [Ty]);
+        // SAFETY: only read on the worker, which the scope joins before `display_types` ends.
+        unsafe impl Send for Types {}
+        let types = Types(display_types as *const [Ty]);
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
                 .name("kiln-cell".into())
                 .stack_size(RUN_STACK_BYTES)
                 .spawn_scoped(scope, move || {
+                    let dtx = tx.clone();
+                    let types = types;
+                    crate::codegen::support::set_display_hook(Some(Box::new(move |ev| {
+                        let msg = match ev {
+                            // SAFETY: see `Types`.
+                            crate::codegen::support::DisplayEvent::Value(p, k) => {
+                                match unsafe { &*types.0 }.get(k) {
+                                    // SAFETY: the generated code wrote a value of this type at p.
+                                    Some(t) => Msg::Display(unsafe { read_slot(t, p) }),
+                                    None => return,
+                                }
+                            }
+                            crate::codegen::support::DisplayEvent::Clear(w) => Msg::Clear(w),
+                        };
+                        let _ = dtx.send(msg);
+                    })));
                     let out: kiln_runtime::ctx::OutputFn = Box::new(move |s, text: &str| {
-                        let _ = tx.send((s, text.to_string()));
+                        let _ = tx.send(Msg::Text(s, text.to_string()));
                     });
                     let mut ctx = ExecCtx::new(interrupt, MAX_DEPTH, out);
                     // SAFETY: `compiled` outlives this scope; ctx is live for the call.
                     unsafe { (*(code as *const Compiled)).run(&mut ctx) };
                     ctx.flush();
+                    crate::codegen::support::set_display_hook(None);
                     ctx.take_error()
                 });
             let worker = match worker {
@@ -473,10 +469,12 @@ impl Session {
                     })
                 }
             };
-            for (stream, text) in rx.iter() {
-                sink(match stream {
-                    Stream::Stdout => Output::Stdout(text),
-                    Stream::Stderr => Output::Stderr(text),
+            for msg in rx.iter() {
+                sink(match msg {
+                    Msg::Text(Stream::Stdout, text) => Output::Stdout(text),
+                    Msg::Text(Stream::Stderr, text) => Output::Stderr(text),
+                    Msg::Display(v) => Output::Display(v),
+                    Msg::Clear(wait) => Output::ClearOutput { wait },
                 });
             }
             match worker.join() {
@@ -651,6 +649,13 @@ impl Session {
         out.sort();
         out
     }
+}
+
+/// What the cell's thread sends while it runs.
+enum Msg {
+    Text(Stream, String),
+    Display(Value),
+    Clear(bool),
 }
 
 struct Unit {

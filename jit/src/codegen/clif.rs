@@ -357,6 +357,8 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_array_transpose" | "kiln_cumsum" => (vec![p, p], vec![p]),
         "kiln_eye" => (vec![p, I64, I64], vec![p]),
         "kiln_seed" => (vec![I64], vec![]),
+        "kiln_display" => (vec![p, p, I64], vec![]),
+        "kiln_clear_output" => (vec![p, I64], vec![]),
         "kiln_rand_scalar" => (vec![], vec![F64]),
         "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
         "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
@@ -2900,6 +2902,26 @@ impl Gen<'_, '_> {
                 vec![]
             }
             Builtin::RandScalar => vec![self.call_rt1("kiln_rand_scalar", &[])],
+            Builtin::Display(k) => {
+                let v = &vals[0];
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    8 * v.len().max(1) as u32,
+                    3,
+                ));
+                for (j, &x) in v.iter().enumerate() {
+                    self.b.ins().stack_store(types::I64, x, slot, 8 * j as i32);
+                }
+                let p = self.b.ins().stack_addr(types::I64, slot, 0);
+                let kk = self.iconst(*k as i64);
+                self.call_rt("kiln_display", &[ctx, p, kk]);
+                vec![]
+            }
+            Builtin::ClearOutput => {
+                let w = self.b.ins().uextend(types::I64, vals[0][0]);
+                self.call_rt("kiln_clear_output", &[ctx, w]);
+                vec![]
+            }
             Builtin::ArrayLit(d, shape) => {
                 let dims: Vec<Value> = shape.iter().map(|&n| self.iconst(n)).collect();
                 let sp = self.shape_slot(&dims);

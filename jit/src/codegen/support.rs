@@ -306,6 +306,50 @@ pub unsafe extern "C" fn kiln_pw_end(plan: *mut PairwisePlan) -> f64 {
     }
 }
 
+/// What `display(v)` and `clear_output()` hand to the session running the cell.
+pub enum DisplayEvent {
+    /// The flattened value (8-byte words) and its index in the program's display types.
+    Value(*const u64, usize),
+    Clear(bool),
+}
+
+type DisplayHook = Box<dyn FnMut(DisplayEvent)>;
+
+thread_local! {
+    /// Set by the session on the thread that runs a cell.
+    static DISPLAY_HOOK: std::cell::RefCell<Option<DisplayHook>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Install (or remove) the display hook of the current thread.
+pub fn set_display_hook(hook: Option<DisplayHook>) {
+    DISPLAY_HOOK.with(|h| *h.borrow_mut() = hook);
+}
+
+fn display_event(ctx: *mut ExecCtx, ev: DisplayEvent) {
+    // Text printed before the display goes out first.
+    // SAFETY: ctx is the live context of the running cell.
+    unsafe { (*ctx).flush() };
+    DISPLAY_HOOK.with(|h| {
+        if let Some(f) = h.borrow_mut().as_mut() {
+            f(ev);
+        }
+    });
+}
+
+/// # Safety
+/// `ctx` is live; `vals` points at the flattened value of display type `k`.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_display(ctx: *mut ExecCtx, vals: *const u64, k: i64) {
+    display_event(ctx, DisplayEvent::Value(vals, k as usize));
+}
+
+/// # Safety
+/// `ctx` is live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_clear_output(ctx: *mut ExecCtx, wait: i64) {
+    display_event(ctx, DisplayEvent::Clear(wait != 0));
+}
+
 /// The symbols above, for the JIT's symbol table.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -316,5 +360,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_pw_next", kiln_pw_next as *const u8),
         ("kiln_pw_leaf", kiln_pw_leaf as *const u8),
         ("kiln_pw_end", kiln_pw_end as *const u8),
+        ("kiln_display", kiln_display as *const u8),
+        ("kiln_clear_output", kiln_clear_output as *const u8),
     ]
 }

@@ -11,7 +11,14 @@ pub fn repr(v: &Value) -> String {
 
 /// The mime bundle of a result or a `display(v)`.
 pub fn mime_bundle(v: &Value) -> Json {
-    json!({ "text/plain": repr(v) })
+    // Small 2-D arrays also carry an HTML table, as a notebook user expects.
+    match v {
+        Value::Array(a) => match kiln_runtime::html_table(a) {
+            Some(html) => json!({ "text/plain": repr(v), "text/html": html }),
+            None => json!({ "text/plain": repr(v) }),
+        },
+        _ => json!({ "text/plain": repr(v) }),
+    }
 }
 
 const RED: &str = "\x1b[0;31m";
