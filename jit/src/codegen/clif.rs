@@ -920,7 +920,9 @@ impl Gen<'_, '_> {
     }
 
     /// The loop over flat indices `lo..hi` of an index space with these counts (row-major),
-    /// tracking each operand's element offset; `f` gets each operand's element address.
+    /// giving `f` each operand's element address. It runs row segments: the outer loop
+    /// finds where a segment starts (div/mod per dimension, once per row) and polls the
+    /// interrupt flag; the inner loop only bumps pointers by each operand's byte stride.
     fn odometer(
         &mut self,
         counts: &[Value],
@@ -931,19 +933,21 @@ impl Gen<'_, '_> {
     ) -> Result<(), String> {
         let n = counts.len();
         let flat = self.b.declare_var(types::I64);
-        let idx_last = self.b.declare_var(types::I64);
-        let offs: Vec<Variable> = ops.iter().map(|_| self.b.declare_var(types::I64)).collect();
+        let j = self.b.declare_var(types::I64);
+        let ptrs: Vec<Variable> = ops.iter().map(|_| self.b.declare_var(types::I64)).collect();
         self.b.def_var(flat, lo);
-        let head = self.b.create_block();
-        let bodyb = self.b.create_block();
-        let latch = self.b.create_block();
-        let carry = self.b.create_block();
+        let outer = self.b.create_block();
+        let row = self.b.create_block();
+        let inner = self.b.create_block();
+        let elem = self.b.create_block();
+        let row_end = self.b.create_block();
         let exit = self.b.create_block();
-        let init = self.b.create_block();
-        self.jump(init, &[]);
-        // (Re)compute indices and offsets from the flat index: at the start and once per row.
-        self.b.switch_to_block(init);
+        self.jump(outer, &[]);
+        self.b.switch_to_block(outer);
         let fv = self.b.use_var(flat);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, fv, hi);
+        self.b.ins().brif(more, row, &[], exit, &[]);
+        self.b.switch_to_block(row);
         let mut rest = fv;
         let mut idx = vec![fv; n];
         for d in (0..n).rev() {
@@ -954,54 +958,51 @@ impl Gen<'_, '_> {
                 rest = self.b.ins().sdiv(rest, counts[d]);
             }
         }
-        self.b.def_var(idx_last, idx[n - 1]);
+        // The segment: to the end of the row, of the range, and at most 64Ki elements (so
+        // long 1-D loops still poll the interrupt flag).
+        let row_left = self.b.ins().isub(counts[n - 1], idx[n - 1]);
+        let range_left = self.b.ins().isub(hi, fv);
+        let seg = self.b.ins().smin(row_left, range_left);
+        let cap = self.iconst(1 << 16);
+        let seg = self.b.ins().smin(seg, cap);
+        let mut bstrides = Vec::new();
         for (k, op) in ops.iter().enumerate() {
             let mut off = self.iconst(0);
             for d in 0..n {
                 let t = self.b.ins().imul(idx[d], op.strides[d]);
                 off = self.b.ins().iadd(off, t);
             }
-            self.b.def_var(offs[k], off);
+            let size = op.dtype.size() as i64;
+            let bytes = self.b.ins().imul_imm_s(off, size);
+            let p = self.b.ins().iadd(op.data, bytes);
+            self.b.def_var(ptrs[k], p);
+            bstrides.push(self.b.ins().imul_imm_s(op.strides[n - 1], size));
         }
-        self.jump(head, &[]);
-        self.b.switch_to_block(head);
-        let fv = self.b.use_var(flat);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, fv, hi);
-        self.b.ins().brif(more, bodyb, &[], exit, &[]);
-        self.b.switch_to_block(bodyb);
-        let mut addrs = Vec::new();
-        for (k, op) in ops.iter().enumerate() {
-            let off = self.b.use_var(offs[k]);
-            let bytes = self.b.ins().imul_imm_s(off, op.dtype.size() as i64);
-            addrs.push(self.b.ins().iadd(op.data, bytes));
+        let z = self.iconst(0);
+        self.b.def_var(j, z);
+        self.jump(inner, &[]);
+        self.b.switch_to_block(inner);
+        let jv = self.b.use_var(j);
+        let go = self.b.ins().icmp(IntCC::SignedLessThan, jv, seg);
+        self.b.ins().brif(go, elem, &[], row_end, &[]);
+        self.b.switch_to_block(elem);
+        let addrs: Vec<Value> = ptrs.iter().map(|&p| self.b.use_var(p)).collect();
+        let here = self.b.ins().iadd(fv, jv);
+        f(self, &addrs, here)?;
+        for (k, &p) in ptrs.iter().enumerate() {
+            let pv = self.b.use_var(p);
+            let p1 = self.b.ins().iadd(pv, bstrides[k]);
+            self.b.def_var(p, p1);
         }
-        f(self, &addrs, fv)?;
-        self.jump(latch, &[]);
-        self.b.switch_to_block(latch);
-        let fv = self.b.use_var(flat);
-        let f1 = self.b.ins().iadd_imm_s(fv, 1);
+        let jv = self.b.use_var(j);
+        let j1 = self.b.ins().iadd_imm_s(jv, 1);
+        self.b.def_var(j, j1);
+        self.jump(inner, &[]);
+        self.b.switch_to_block(row_end);
+        let f1 = self.b.ins().iadd(fv, seg);
         self.b.def_var(flat, f1);
-        for (k, op) in ops.iter().enumerate() {
-            let o = self.b.use_var(offs[k]);
-            let o1 = self.b.ins().iadd(o, op.strides[n - 1]);
-            self.b.def_var(offs[k], o1);
-        }
-        let il = self.b.use_var(idx_last);
-        let il1 = self.b.ins().iadd_imm_s(il, 1);
-        self.b.def_var(idx_last, il1);
-        let wrap = self
-            .b
-            .ins()
-            .icmp(IntCC::SignedGreaterThanOrEqual, il1, counts[n - 1]);
-        // Interrupts are polled at row ends and every 64Ki elements.
-        let masked = self.b.ins().band_imm_s(f1, 0xffff);
-        let tick = self.b.ins().icmp_imm_s(IntCC::Equal, masked, 0);
-        let slow = self.b.ins().bor(wrap, tick);
-        self.b.set_cold_block(carry);
-        self.b.ins().brif(slow, carry, &[], head, &[]);
-        self.b.switch_to_block(carry);
         self.poll_interrupt(0);
-        self.jump(init, &[]);
+        self.jump(outer, &[]);
         self.b.switch_to_block(exit);
         Ok(())
     }
