@@ -548,6 +548,24 @@ impl Gen<'_, '_> {
         self.b.ins().jump(block, &a);
     }
 
+    /// A float constant, loaded from memory the unit owns: Cranelift rematerialises
+    /// `f64const` inside every loop iteration, while a read-only load can be hoisted out of
+    /// the loop or folded into the arithmetic instruction.
+    fn float_const(&mut self, v: f64, f32: bool) -> Value {
+        let bytes: Box<[u8]> = if f32 {
+            Box::new((v as f32).to_le_bytes())
+        } else {
+            Box::new(v.to_le_bytes())
+        };
+        let addr = bytes.as_ptr() as i64;
+        self.strings.push(bytes);
+        let p = self.iconst(addr);
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.b
+            .ins()
+            .load(if f32 { types::F32 } else { types::F64 }, flags, p, 0)
+    }
+
     fn zero(&mut self, t: types::Type) -> Value {
         match t {
             types::F64 => self.b.ins().f64const(0.0),
@@ -2005,11 +2023,7 @@ impl Gen<'_, '_> {
             ExprKind::None => vec![],
             ExprKind::Bool(b) => vec![self.b.ins().iconst(types::I8, *b as i64)],
             ExprKind::Int(v) => vec![self.iconst(*v)],
-            ExprKind::Float(v) => vec![if e.ty == Ty::F32 {
-                self.b.ins().f32const(*v as f32)
-            } else {
-                self.b.ins().f64const(*v)
-            }],
+            ExprKind::Float(v) => vec![self.float_const(*v, e.ty == Ty::F32)],
             ExprKind::Complex(re, im) => {
                 vec![self.b.ins().f64const(*re), self.b.ins().f64const(*im)]
             }
