@@ -224,6 +224,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 poll: !opts.no_interrupt_poll,
                 map_elems: Vec::new(),
                 map_scalars: Vec::new(),
+                map_velems: Vec::new(),
             };
             match outlined {
                 None => g.function()?,
@@ -402,10 +403,49 @@ struct Gen<'a, 'b> {
     /// Inside a map's body: the current element of each input, and the scalar operands.
     map_elems: Vec<Vals>,
     map_scalars: Vec<Vals>,
+    /// The same, two lanes at a time (F64X2), in a vectorised map body.
+    map_velems: Vec<Value>,
+}
+
+/// Can this map's body run two f64 lanes at a time? (f64 inputs and result, and only
+/// operations with a vector instruction.)
+fn vectorizable(m: &ir::ArrayMap) -> bool {
+    fn ok(e: &Expr) -> bool {
+        if e.ty != Ty::F64 {
+            return false;
+        }
+        match &e.kind {
+            ExprKind::Elem(_) | ExprKind::MapScalar(_) | ExprKind::Float(_) => true,
+            ExprKind::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, a, b, _) => {
+                ok(a) && ok(b)
+            }
+            ExprKind::Unary(UnOp::Neg, a) => ok(a),
+            ExprKind::Builtin {
+                op:
+                    Builtin::Math(
+                        MathFn::Sqrt | MathFn::Floor | MathFn::Ceil | MathFn::Trunc | MathFn::Rint,
+                    )
+                    | Builtin::Abs,
+                args,
+                ..
+            } => ok(&args[0]),
+            _ => false,
+        }
+    }
+    m.inputs.iter().all(|i| {
+        matches!(
+            i.ty,
+            Ty::Array {
+                dtype: DType::F64,
+                ..
+            }
+        )
+    }) && ok(&m.body)
 }
 
 /// An operand of a whole-array loop: its data pointer, element size and its stride (in
 /// elements) along each dimension of the loop (0 where it is broadcast).
+#[derive(Clone)]
 struct Operand {
     data: Value,
     dtype: DType,
@@ -949,6 +989,22 @@ impl Gen<'_, '_> {
         hi: Value,
         f: &mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>,
     ) -> Result<(), String> {
+        self.odometer_vec(counts, ops, lo, hi, f, None)
+    }
+
+    /// `odometer` with an optional two-lane body: when every operand of a row segment is
+    /// contiguous f64 (byte stride 8), pairs of elements go through `vector` (F64X2), the
+    /// remainder through `f`.
+    #[allow(clippy::type_complexity)]
+    fn odometer_vec(
+        &mut self,
+        counts: &[Value],
+        ops: &[Operand],
+        lo: Value,
+        hi: Value,
+        f: &mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>,
+        mut vector: Option<&mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>>,
+    ) -> Result<(), String> {
         let n = counts.len();
         let flat = self.b.declare_var(types::I64);
         let j = self.b.declare_var(types::I64);
@@ -998,6 +1054,35 @@ impl Gen<'_, '_> {
         }
         let z = self.iconst(0);
         self.b.def_var(j, z);
+        if let Some(vf) = vector.as_mut() {
+            let mut contiguous = self.b.ins().iconst(types::I8, 1);
+            for &bs in &bstrides {
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, bs, 8);
+                contiguous = self.b.ins().band(contiguous, c);
+            }
+            let vhead = self.b.create_block();
+            let vbody = self.b.create_block();
+            let vcheck = self.b.create_block();
+            self.b.ins().brif(contiguous, vhead, &[], inner, &[]);
+            self.b.switch_to_block(vhead);
+            let jv = self.b.use_var(j);
+            let j2 = self.b.ins().iadd_imm_s(jv, 2);
+            let fits = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, j2, seg);
+            self.b.ins().brif(fits, vbody, &[], vcheck, &[]);
+            self.b.switch_to_block(vbody);
+            let addrs: Vec<Value> = ptrs.iter().map(|&p| self.b.use_var(p)).collect();
+            let fl = self.b.use_var(flat);
+            let here = self.b.ins().iadd(fl, jv);
+            vf(self, &addrs, here)?;
+            for &p in &ptrs {
+                let pv = self.b.use_var(p);
+                let p1 = self.b.ins().iadd_imm_s(pv, 16);
+                self.b.def_var(p, p1);
+            }
+            self.b.def_var(j, j2);
+            self.jump(vhead, &[]);
+            self.b.switch_to_block(vcheck);
+        }
         self.jump(inner, &[]);
         self.b.switch_to_block(inner);
         let jv = self.b.use_var(j);
@@ -1023,6 +1108,59 @@ impl Gen<'_, '_> {
         self.jump(outer, &[]);
         self.b.switch_to_block(exit);
         Ok(())
+    }
+
+    /// A vectorisable body (see `vectorizable`) on two lanes.
+    fn vexpr(&mut self, e: &Expr) -> Result<Value, String> {
+        let v2 = types::F64X2;
+        Ok(match &e.kind {
+            ExprKind::Elem(k) => self.map_velems[*k as usize],
+            ExprKind::MapScalar(k) => {
+                let x = self.map_scalars[*k as usize][0];
+                self.b.ins().splat(v2, x)
+            }
+            ExprKind::Float(v) => {
+                let x = self.float_const(*v, false);
+                self.b.ins().splat(v2, x)
+            }
+            ExprKind::Binary(op, a, b, _) => {
+                let (x, y) = (self.vexpr(a)?, self.vexpr(b)?);
+                match op {
+                    BinOp::Add => self.b.ins().fadd(x, y),
+                    BinOp::Sub => self.b.ins().fsub(x, y),
+                    BinOp::Mul => self.b.ins().fmul(x, y),
+                    _ => self.b.ins().fdiv(x, y),
+                }
+            }
+            ExprKind::Unary(_, a) => {
+                let x = self.vexpr(a)?;
+                self.b.ins().fneg(x)
+            }
+            ExprKind::Builtin { op, args, .. } => {
+                let x = self.vexpr(&args[0])?;
+                match op {
+                    Builtin::Math(MathFn::Sqrt) => self.b.ins().sqrt(x),
+                    Builtin::Math(MathFn::Floor) => self.b.ins().floor(x),
+                    Builtin::Math(MathFn::Ceil) => self.b.ins().ceil(x),
+                    Builtin::Math(MathFn::Trunc) => self.b.ins().trunc(x),
+                    Builtin::Math(MathFn::Rint) => self.b.ins().nearest(x),
+                    _ => self.b.ins().fabs(x),
+                }
+            }
+            _ => return Err("vexpr of a non-vectorisable expression".into()),
+        })
+    }
+
+    /// Evaluate a vectorisable map's body for two elements at each input address.
+    fn map_body_vec(&mut self, m: &ir::ArrayMap, addrs: &[Value]) -> Result<Value, String> {
+        let flags = MemFlagsData::new().with_notrap();
+        let elems: Vec<Value> = (0..m.inputs.len())
+            .map(|k| self.b.ins().load(types::F64X2, flags, addrs[k], 0))
+            .collect();
+        let saved = std::mem::replace(&mut self.map_velems, elems);
+        let v = self.vexpr(&m.body);
+        self.map_velems = saved;
+        v
     }
 
     /// Evaluate a map's body for the elements at `addrs` (inputs first).
@@ -1068,31 +1206,53 @@ impl Gen<'_, '_> {
             .map(|(i, &a)| self.operand(a, &i.ty, ndim))
             .collect();
         ops.push(self.operand(out, ty, ndim));
-        let mut total = self.iconst(1);
-        for &c in &counts {
-            total = self.b.ins().imul(total, c);
-        }
+        let total = self.product(&counts);
         let zero = self.iconst(0);
-        let nin = m.inputs.len();
-        self.odometer(
-            &counts,
-            &ops.iter()
-                .map(|o| Operand {
-                    data: o.data,
-                    dtype: o.dtype,
-                    strides: o.strides.clone(),
-                })
-                .collect::<Vec<_>>(),
-            zero,
-            total,
-            &mut |g, addrs, _| {
-                let v = g.map_body(m, &ops, addrs)?;
-                g.store_elem(dtype, addrs[nin], &v);
-                Ok(())
-            },
-        )?;
+        self.map_loop(m, &counts, &ops, zero, total, dtype)?;
         self.release_inputs(m, &ins, &owned);
         Ok(out)
+    }
+
+    fn product(&mut self, counts: &[Value]) -> Value {
+        let mut total = self.iconst(1);
+        for &c in counts {
+            total = self.b.ins().imul(total, c);
+        }
+        total
+    }
+
+    /// The loop writing a map's elements `lo..hi` to the last operand (of `dtype`),
+    /// two lanes at a time where the body allows it.
+    fn map_loop(
+        &mut self,
+        m: &ir::ArrayMap,
+        counts: &[Value],
+        ops: &[Operand],
+        lo: Value,
+        hi: Value,
+        dtype: DType,
+    ) -> Result<(), String> {
+        let nin = m.inputs.len();
+        let mut scalar = |g: &mut Self, addrs: &[Value], _: Value| {
+            let v = g.map_body(m, ops, addrs)?;
+            g.store_elem(dtype, addrs[nin], &v);
+            Ok(())
+        };
+        let mut vector = |g: &mut Self, addrs: &[Value], _: Value| {
+            let v = g.map_body_vec(m, addrs)?;
+            g.b.ins()
+                .store(MemFlagsData::new().with_notrap(), v, addrs[nin], 0);
+            Ok(())
+        };
+        let vec_ok = vectorizable(m) && dtype == DType::F64;
+        self.odometer_vec(
+            counts,
+            ops,
+            lo,
+            hi,
+            &mut scalar,
+            if vec_ok { Some(&mut vector) } else { None },
+        )
     }
 
     /// `dest[...] = map`, through a temporary when an input may share memory with dest.
@@ -1115,7 +1275,6 @@ impl Gen<'_, '_> {
             total = self.b.ins().imul(total, c);
         }
         let zero = self.iconst(0);
-        let nin = m.inputs.len();
         let via_tmp = self.b.create_block();
         let direct = self.b.create_block();
         let done = self.b.create_block();
@@ -1129,19 +1288,7 @@ impl Gen<'_, '_> {
             .map(|(i, &a)| self.operand(a, &i.ty, ndim))
             .collect();
         ops.push(self.operand(d, &dest.ty, ndim));
-        let ops2: Vec<Operand> = ops
-            .iter()
-            .map(|o| Operand {
-                data: o.data,
-                dtype: o.dtype,
-                strides: o.strides.clone(),
-            })
-            .collect();
-        self.odometer(&counts, &ops2, zero, total, &mut |g, addrs, _| {
-            let v = g.map_body(m, &ops, addrs)?;
-            g.store_elem(dtype, addrs[nin], &v);
-            Ok(())
-        })?;
+        self.map_loop(m, &counts, &ops, zero, total, dtype)?;
         self.jump(done, &[]);
         // Overlapping: compute into a temporary of the destination's shape, then copy.
         self.b.switch_to_block(via_tmp);
@@ -1165,19 +1312,7 @@ impl Gen<'_, '_> {
             .map(|(i, &a)| self.operand(a, &i.ty, ndim))
             .collect();
         ops.push(self.operand(tmp, &dest.ty, ndim));
-        let ops2: Vec<Operand> = ops
-            .iter()
-            .map(|o| Operand {
-                data: o.data,
-                dtype: o.dtype,
-                strides: o.strides.clone(),
-            })
-            .collect();
-        self.odometer(&counts, &ops2, zero, total, &mut |g, addrs, _| {
-            let v = g.map_body(m, &ops, addrs)?;
-            g.store_elem(dtype, addrs[nin], &v);
-            Ok(())
-        })?;
+        self.map_loop(m, &counts, &ops, zero, total, dtype)?;
         let copy = vec![
             self.operand(tmp, &dest.ty, ndim),
             self.operand(d, &dest.ty, ndim),
@@ -1260,14 +1395,31 @@ impl Gen<'_, '_> {
                 let len = self.b.ins().stack_load(types::I64, types::I64, cur, 8);
                 let hi = self.b.ins().iadd(lo, len);
                 let bufp = self.b.ins().stack_addr(types::I64, buf, 0);
-                self.odometer(&counts, &ops2, lo, hi, &mut |g, addrs, flat| {
+                let mut scalar = |g: &mut Self, addrs: &[Value], flat: Value| {
                     let v = g.map_body(m, &ops, addrs)?;
                     let rel = g.b.ins().isub(flat, lo);
                     let off = g.b.ins().imul_imm_s(rel, w);
                     let a = g.b.ins().iadd(bufp, off);
                     g.b.ins().store(MemFlagsData::trusted(), v[0], a, 0);
                     Ok(())
-                })?;
+                };
+                let mut vector = |g: &mut Self, addrs: &[Value], flat: Value| {
+                    let v = g.map_body_vec(m, addrs)?;
+                    let rel = g.b.ins().isub(flat, lo);
+                    let off = g.b.ins().imul_imm_s(rel, 8);
+                    let a = g.b.ins().iadd(bufp, off);
+                    g.b.ins().store(MemFlagsData::new().with_notrap(), v, a, 0);
+                    Ok(())
+                };
+                let vec_ok = vectorizable(m) && !is32;
+                self.odometer_vec(
+                    &counts,
+                    &ops2,
+                    lo,
+                    hi,
+                    &mut scalar,
+                    if vec_ok { Some(&mut vector) } else { None },
+                )?;
                 self.call_rt("kiln_pw_leaf", &[plan, bufp, len, f32flag]);
                 self.jump(head, &[]);
                 self.b.switch_to_block(done);
