@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Kiln benchmarks: run Kiln side by side with C and Numba peers and print ratios.
+"""Kiln benchmarks: run Kiln side by side with C, Numba, NumPy, Numexpr peers; print ratios.
 
     python3 bench/run.py                    # every workload, 10 timed runs each
     python3 bench/run.py mandelbrot -k 20   # one workload, 20 timed runs
+    python3 bench/run.py triad poly         # poly's /triad column needs triad in the same run
     python3 bench/run.py --rounds 3         # alternate C/Numba/Kiln 3 times (noisy machine)
     python3 bench/run.py --json out.json    # also write the raw figures
     python3 bench/run.py --selftest         # check the --timings parser on canned lines
@@ -11,10 +12,14 @@ Benchmarks are not tests: only the checksums decide pass/fail (exit status 2 on 
 checksum); times are reported, never gated. Compare ratios taken in one run, not absolute
 times across runs or machines. See bench/README.md.
 
-Adding a workload: make bench/<name>/ with up to three programs and add a Workload below.
+Adding a workload: make bench/<name>/ with its programs and add a Workload below, either the
+simple form (c=, python=, kiln=: rows C / Numba / Kiln) or a list of Impl rows (any number;
+each with its own args, env such as KILN_THREADS / OMP_NUM_THREADS / NUMBA_NUM_THREADS, C
+flags, timed Kiln cell), a `baseline` row for the ratios, `bytes_per_run` for a GB/s column
+and Targets (printed, never gated).
   c       a C file; the harness builds it with $CC (gcc) -O3 -march=native -ffp-contract=off
-          and runs `prog K`.
-  python  a Python file (Numba, NumPy, ...); run as `PY file K` with .venv/bin/python.
+          (+ the row's cflags) and runs `prog K ARGS...`.
+  python  a Python file (Numba, NumPy, Numexpr...); run as `PY file K ARGS...`.
   kiln    a .kiln file; run as `kiln run --timings --repeat K+1 file`.
 The C and Python programs do one warm-up, then K timed runs, and print ONE JSON object on
 stdout: {"impl", "checksum", "min_ms", "median_ms", "runs_ms", optional "compile_ms"}, or
@@ -43,11 +48,40 @@ TIMEOUT_S = 900
 
 
 @dataclasses.dataclass
+class Impl:
+    """One implementation (one row of a workload's table)."""
+    label: str
+    kind: str                     # "c" | "py" | "kiln"
+    file: str                     # relative to the workload's dir
+    args: list[str] = dataclasses.field(default_factory=list)   # after K on the command line
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    kiln_cell: int | None = None  # Kiln: the timed cell (1-based); None = last
+    cflags: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Target:
+    """A goal printed next to the table, never gated. Labels may be `workload:label` to refer to
+    a row of another workload run earlier in the same invocation (e.g. `triad:C OpenMP 2 thr`).
+      time   min(a) / min(b)          (a no slower than bound × b)
+      speedup  min(b) / min(a)        (a at least bound × faster than b)
+      gbps   GB/s(a) / GB/s(b)        (a reaches bound × b's bandwidth; from min times)
+    """
+    text: str
+    metric: str                   # "time" | "speedup" | "gbps"
+    a: str
+    b: str
+    op: str                       # "<=" | ">="
+    bound: float
+
+
+@dataclasses.dataclass
 class Workload:
     name: str
     title: str
     dir: str                      # relative to bench/
     checksum: float | int         # every implementation must print this
+    # The simple form: one C, one Python and one Kiln peer (rows "C", python_label, "Kiln")...
     c: str | None = None
     python: str | None = None
     python_label: str = "Numba"
@@ -58,7 +92,46 @@ class Workload:
     kiln_max_compile_ms: float | None = None
     note: str = ""
     extra_cflags: list[str] = dataclasses.field(default_factory=list)
+    # ...or the general form: any number of rows, ratios against `baseline`.
+    impls: list[Impl] = dataclasses.field(default_factory=list)
+    baseline: str = "C"
+    bytes_per_run: float | None = None    # bytes one run moves: adds a GB/s column
+    targets: list[Target] = dataclasses.field(default_factory=list)
 
+    def __post_init__(self):
+        if not self.impls:
+            if self.c:
+                self.impls.append(Impl("C", "c", self.c))
+            if self.python:
+                self.impls.append(Impl(self.python_label, "py", self.python))
+            if self.kiln:
+                self.impls.append(Impl("Kiln", "kiln", self.kiln, kiln_cell=self.kiln_cell))
+        if self.kiln_max_ratio is not None and not any(t.a == "Kiln" for t in self.targets):
+            self.targets.insert(0, Target(f"Kiln min <= {self.kiln_max_ratio:.2f}x C min",
+                                          "time", "Kiln", "C", "<=", self.kiln_max_ratio))
+
+
+def _kiln(label, file, threads, cell=2):
+    return Impl(label, "kiln", file, env={"KILN_THREADS": str(threads)}, kiln_cell=cell)
+
+
+def _c(label, file, threads, *args):
+    return Impl(label, "c", file, args=list(args), env={"OMP_NUM_THREADS": str(threads)},
+                cflags=["-fopenmp"])
+
+
+def _py(label, file, mode, threads=1):
+    return Impl(label, "py", file, args=[mode, str(threads)],
+                env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)})
+
+
+def _elementwise_targets(kiln1="Kiln 1 thr", c1="C 1 thr", numpy="NumPy as written"):
+    return [Target(f"{kiln1} <= 1.3x {c1}", "time", kiln1, c1, "<=", 1.3),
+            Target(f"{kiln1} >= 5x faster than {numpy}", "speedup", kiln1, numpy, ">=", 5.0)]
+
+
+TRIAD = "triad:C OpenMP 2 thr"
+N10M = 10_000_000
 
 WORKLOADS = [
     Workload(
@@ -73,7 +146,140 @@ WORKLOADS = [
         kiln_max_compile_ms=5.0,
         note="Numba compile of this function: ~350 ms on an idle machine (PERF-ANCHORS.md)",
     ),
-    # Next: poly (2x^3-3x^2+4x-1, 10M f64), reductions (sum(sqrt(x*x+1))), mandelbrot @par.
+    Workload(
+        name="mandelbrot_par",
+        title="Mandelbrot 1000x1000, 200 iterations, 2 threads (@par / prange / OpenMP)",
+        dir="mandelbrot",
+        checksum=38061767,
+        impls=[
+            _kiln("Kiln @par 2 thr", "mandel_par.kiln", 2, cell=None),
+            _kiln("Kiln @par 1 thr", "mandel_par.kiln", 1, cell=None),
+            _kiln("Kiln serial", "mandel.kiln", 1, cell=None),
+            _py("Numba prange 2 thr", "mandel_par_numba.py", "prange", 2),
+            _c("C OpenMP 2 thr", "mandel_omp.c", 2),
+            _c("C OpenMP 1 thr", "mandel_omp.c", 1),
+        ],
+        baseline="C OpenMP 2 thr",
+        targets=[
+            Target("Kiln @par 2 thr >= 1.8x faster than Kiln serial", "speedup",
+                   "Kiln @par 2 thr", "Kiln serial", ">=", 1.8),
+            Target("Kiln @par 2 thr no slower than Numba prange 2 thr", "time",
+                   "Kiln @par 2 thr", "Numba prange 2 thr", "<=", 1.0),
+        ],
+        note="C OpenMP: `omp parallel for schedule(dynamic)` over rows; Numba: prange over rows",
+    ),
+    Workload(
+        name="triad",
+        title="STREAM triad a = b + s*c, 3 x 80 MB f64 (memory-bandwidth ceiling)",
+        dir="triad",
+        checksum=25000000,
+        impls=[_c("C OpenMP 2 thr", "triad.c", 2), _c("C 1 thr", "triad.c", 1)],
+        baseline="C OpenMP 2 thr",
+        bytes_per_run=24 * N10M,
+        note="GB/s = 24 bytes/element (STREAM convention) / time; `/triad` columns of later "
+             "workloads divide by this workload's 2-thread best (min) and median figures",
+    ),
+    Workload(
+        name="poly",
+        title="y = 2*x**3 - 3*x**2 + 4*x - 1, 10M f64, into an existing y",
+        dir="poly",
+        checksum=5000000.0,
+        rel_tol=1e-9,
+        impls=[
+            _c("C 1 thr", "poly.c", 1, "inplace"),
+            _c("C OpenMP 2 thr", "poly.c", 2, "inplace"),
+            _py("NumPy as written", "poly_py.py", "numpy-pow"),
+            _py("NumPy x*x*x", "poly_py.py", "numpy-mul"),
+            _py("NumPy out= ufuncs", "poly_py.py", "numpy-out"),
+            _py("Numexpr 1 thr", "poly_py.py", "numexpr", 1),
+            _py("Numexpr 2 thr", "poly_py.py", "numexpr", 2),
+            _py("Numba", "poly_py.py", "numba"),
+            _py("Numba parallel 2 thr", "poly_py.py", "numba-par", 2),
+            _kiln("Kiln 1 thr", "poly.kiln", 1),
+            _kiln("Kiln 2 thr", "poly.kiln", 2),
+        ],
+        baseline="C 1 thr",
+        bytes_per_run=16 * N10M,
+        targets=_elementwise_targets() + [
+            Target("Kiln 2 thr >= 80% of triad bandwidth", "gbps", "Kiln 2 thr", TRIAD,
+                   ">=", 0.8)],
+        note="bytes = 16/element (read x, write y); NumPy rows write into y (y[:] = ... or "
+             "out=), so they include their temporaries",
+    ),
+    Workload(
+        name="poly_fresh",
+        title="poly, a fresh 10M f64 result array each call",
+        dir="poly",
+        checksum=5000000.0,
+        rel_tol=1e-9,
+        impls=[
+            _c("C 1 thr", "poly.c", 1, "fresh"),
+            _c("C OpenMP 2 thr", "poly.c", 2, "fresh"),
+            _py("NumPy as written", "poly_py.py", "numpy-pow-fresh"),
+            _py("NumPy x*x*x", "poly_py.py", "numpy-mul-fresh"),
+            _py("Numexpr 1 thr", "poly_py.py", "numexpr-fresh", 1),
+            _py("Numexpr 2 thr", "poly_py.py", "numexpr-fresh", 2),
+            _py("Numba", "poly_py.py", "numba-fresh"),
+            _py("Numba parallel 2 thr", "poly_py.py", "numba-par-fresh", 2),
+            _kiln("Kiln 1 thr", "poly_fresh.kiln", 1),
+            _kiln("Kiln 2 thr", "poly_fresh.kiln", 2),
+        ],
+        baseline="C 1 thr",
+        bytes_per_run=16 * N10M,
+        targets=_elementwise_targets(),
+        note="C: malloc (80 MB, mmap'd: page faults every call) + compute; Kiln: the timed "
+             "cell is the bare expression, whose value is a new array each run",
+    ),
+    Workload(
+        name="sqdiff",
+        title="z = x**2 + y**2 - 2*x*y, 10M f64, into an existing z",
+        dir="sqdiff",
+        checksum=13333336.000000266,
+        rel_tol=1e-9,
+        impls=[
+            _c("C 1 thr", "sqdiff.c", 1),
+            _c("C OpenMP 2 thr", "sqdiff.c", 2),
+            _py("NumPy as written", "sqdiff_py.py", "numpy"),
+            _py("Numexpr 1 thr", "sqdiff_py.py", "numexpr", 1),
+            _py("Numexpr 2 thr", "sqdiff_py.py", "numexpr", 2),
+            _py("Numba", "sqdiff_py.py", "numba"),
+            _py("Numba parallel 2 thr", "sqdiff_py.py", "numba-par", 2),
+            _kiln("Kiln 1 thr", "sqdiff.kiln", 1),
+            _kiln("Kiln 2 thr", "sqdiff.kiln", 2),
+        ],
+        baseline="C 1 thr",
+        bytes_per_run=24 * N10M,
+        targets=_elementwise_targets(),
+        note="bytes = 24/element (read x, y; write z)",
+    ),
+    Workload(
+        name="sumsqrt",
+        title="s = sum(sqrt(x*x + 1)), 10M f64 (fused reduction)",
+        dir="sumsqrt",
+        checksum=11477935.806276403,
+        rel_tol=1e-9,
+        impls=[
+            _c("C strict order", "sumsqrt.c", 1, "strict"),
+            _c("C reordered 1 thr", "sumsqrt.c", 1, "reordered"),
+            _c("C OpenMP 2 thr", "sumsqrt.c", 2, "reordered"),
+            _py("NumPy", "sumsqrt_py.py", "numpy"),
+            _py("Numexpr", "sumsqrt_py.py", "numexpr", 1),
+            _py("Numba strict", "sumsqrt_py.py", "numba"),
+            _py("Numba parallel 2 thr", "sumsqrt_py.py", "numba-par", 2),
+            _kiln("Kiln 1 thr", "sumsqrt.kiln", 1),
+            _kiln("Kiln 2 thr", "sumsqrt.kiln", 2),
+        ],
+        baseline="C strict order",
+        bytes_per_run=8 * N10M,
+        targets=[
+            Target("Kiln 1 thr <= 1.3x C strict order", "time", "Kiln 1 thr",
+                   "C strict order", "<=", 1.3),
+            Target("Kiln 2 thr <= 1.2x C OpenMP 2 thr", "time", "Kiln 2 thr",
+                   "C OpenMP 2 thr", "<=", 1.2),
+        ],
+        note="C reordered = `omp parallel for simd reduction(+:s)` (lanes + threads keep "
+             "partial sums); Kiln and NumPy sum pairwise; checksums agree to 1e-9",
+    ),
 ]
 
 
@@ -114,8 +320,14 @@ def merge_rounds(results: list[Result]) -> Result:
     return out
 
 
-def run_cmd(cmd, cwd=ROOT):
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S)
+def run_cmd(cmd, cwd=ROOT, env: dict[str, str] | None = None):
+    full_env = {**os.environ, **env} if env else None
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S,
+                          env=full_env)
+
+
+def env_prefix(env: dict[str, str]) -> str:
+    return "".join(f"{k}={shlex.quote(v)} " for k, v in env.items())
 
 
 def tail(text: str, n: int = 15) -> str:
@@ -133,22 +345,24 @@ def last_json_object(stdout: str) -> dict | None:
     return None
 
 
-def peer_result(label: str, cmd: list[str]) -> Result:
+def peer_result(label: str, cmd: list[str], env: dict[str, str] | None = None) -> Result:
     try:
-        p = run_cmd(cmd)
+        p = run_cmd(cmd, env=env)
     except subprocess.TimeoutExpired:
         return Result(label, "failed", f"timed out after {TIMEOUT_S} s: {shlex.join(cmd)}")
     obj = last_json_object(p.stdout)
     if p.returncode != 0 or obj is None:
         return Result(label, "failed",
-                      f"exit {p.returncode}, no JSON result: {shlex.join(cmd)}\n"
+                      f"exit {p.returncode}, no JSON result: "
+                      f"{env_prefix(env or {})}{shlex.join(cmd)}\n"
                       + tail(p.stderr + p.stdout))
     if "skipped" in obj:
         return Result(label, "skipped", obj["skipped"])
     return Result(label, checksum=obj.get("checksum"), min_ms=obj.get("min_ms"),
                   median_ms=obj.get("median_ms"), runs_ms=obj.get("runs_ms", []),
                   compile_ms=obj.get("compile_ms"),
-                  detail={k: v for k, v in obj.items() if k in ("version", "first_call_ms")})
+                  detail={k: v for k, v in obj.items()
+                          if k in ("version", "first_call_ms", "threads")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,11 +375,14 @@ def cc_version(cc: str) -> str:
         return "?"
 
 
-def build_c(w: Workload, cc: str) -> tuple[Path | None, str]:
-    src = BENCH / w.dir / w.c
+def build_c(w: Workload, cc: str, impl: Impl | None = None) -> tuple[Path | None, str]:
+    file = impl.file if impl else w.c
+    flags = [*w.extra_cflags, *(impl.cflags if impl else [])]
+    src = BENCH / w.dir / file
     BUILD.mkdir(exist_ok=True)
-    exe = BUILD / f"{w.name}_{Path(w.c).stem}"
-    cmd = [cc, *CFLAGS, *w.extra_cflags, str(src), "-o", str(exe), "-lm"]
+    tag = "".join(f.replace("-", "_") for f in flags)
+    exe = BUILD / f"{w.dir}_{Path(file).stem}{tag}"
+    cmd = [cc, *CFLAGS, *flags, str(src), "-o", str(exe), "-lm"]
     try:
         p = run_cmd(cmd)
     except OSError as e:
@@ -209,14 +426,17 @@ def parse_kiln_result(stdout: str):
     return None
 
 
-def kiln_result_from_output(w: Workload, stdout: str, stderr: str, warmup: int = 1) -> Result:
+def kiln_result_from_output(w: Workload, stdout: str, stderr: str, warmup: int = 1,
+                            impl: Impl | None = None) -> Result:
+    label = impl.label if impl else "Kiln"
     cells = parse_kiln_timings(stderr)
     if not cells:
-        return Result("Kiln", "failed", "no --timings JSON line on stderr\n" + tail(stderr))
+        return Result(label, "failed", "no --timings JSON line on stderr\n" + tail(stderr))
     by_cell = {c["cell"]: c for c in cells}   # with several lines per cell, the last wins
-    want = w.kiln_cell if w.kiln_cell is not None else max(by_cell)
+    cell_no = impl.kiln_cell if impl else w.kiln_cell
+    want = cell_no if cell_no is not None else max(by_cell)
     if want not in by_cell:
-        return Result("Kiln", "failed", f"no timings for cell {want}; got cells {sorted(by_cell)}")
+        return Result(label, "failed", f"no timings for cell {want}; got cells {sorted(by_cell)}")
     cell = by_cell[want]
     all_runs = [float(t) for t in cell["run_ms"]]
     runs = all_runs[warmup:] if len(all_runs) > warmup else all_runs
@@ -226,24 +446,25 @@ def kiln_result_from_output(w: Workload, stdout: str, stderr: str, warmup: int =
         detail["first_run_ms"] = all_runs[0]
     if len(by_cell) > 1:
         detail["compile_ms_all_cells"] = sum(c.get("compile_ms", 0.0) for c in by_cell.values())
-    return Result("Kiln", checksum=parse_kiln_result(stdout),
+    return Result(label, checksum=parse_kiln_result(stdout),
                   min_ms=min(runs) if runs else None, median_ms=median(runs), runs_ms=runs,
                   compile_ms=cell.get("compile_ms"), detail=detail)
 
 
-def run_kiln(w: Workload, kiln: Path, k: int) -> Result:
+def run_kiln(w: Workload, impl: Impl, kiln: Path, k: int) -> Result:
     if not kiln.exists():
-        return Result("Kiln", "skipped",
+        return Result(impl.label, "skipped",
                       f"{kiln} not found (build it: cargo build --release)")
-    cmd = [str(kiln), "run", "--timings", "--repeat", str(k + 1), str(BENCH / w.dir / w.kiln)]
+    cmd = [str(kiln), "run", "--timings", "--repeat", str(k + 1), str(BENCH / w.dir / impl.file)]
+    shown = env_prefix(impl.env) + shlex.join(cmd)
     try:
-        p = run_cmd(cmd)
+        p = run_cmd(cmd, env=impl.env)
     except subprocess.TimeoutExpired:
-        return Result("Kiln", "failed", f"timed out after {TIMEOUT_S} s: {shlex.join(cmd)}")
+        return Result(impl.label, "failed", f"timed out after {TIMEOUT_S} s: {shown}")
     if p.returncode != 0:
-        return Result("Kiln", "failed",
-                      f"exit {p.returncode}: {shlex.join(cmd)}\n" + tail(p.stderr + p.stdout))
-    return kiln_result_from_output(w, p.stdout, p.stderr)
+        return Result(impl.label, "failed",
+                      f"exit {p.returncode}: {shown}\n" + tail(p.stderr + p.stdout))
+    return kiln_result_from_output(w, p.stdout, p.stderr, impl=impl)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,80 +482,158 @@ def fmt(x, nd=1):
     return "-" if x is None else f"{x:.{nd}f}"
 
 
-def run_workload(w: Workload, args, py: str) -> tuple[list[Result], bool]:
+def gbps(w: Workload, r: Result | None, stat: str = "min_ms") -> float | None:
+    t = getattr(r, stat) if r else None
+    return w.bytes_per_run / (t * 1e6) if w.bytes_per_run and t else None
+
+
+def lookup(ref: str, w: Workload, results: dict[str, Result], done: dict):
+    """A row by label, or `workload:label` from a workload run earlier -> (Workload, Result)."""
+    if ":" in ref:
+        wname, label = ref.split(":", 1)
+        ww, rs = done.get(wname, (None, {}))
+        return ww, rs.get(label)
+    return w, results.get(ref)
+
+
+def eval_target(t: Target, w: Workload, results: dict[str, Result], done: dict):
+    """(value, verdict) of a target: verdict is met / MISSED / n/a (why) / void."""
+    (wa, a), (wb, b) = lookup(t.a, w, results, done), lookup(t.b, w, results, done)
+    for ref, ww, r in ((t.a, wa, a), (t.b, wb, b)):
+        if r is None or r.status != "ok":
+            why = "not run" if r is None else r.status
+            if ":" in ref and ww is None:
+                why = f"run {ref.split(':')[0]} in the same invocation"
+            return None, f"n/a ({ref}: {why})"
+        if not checksum_ok(ww, r.checksum):
+            return None, "void (wrong checksum)"
+    if t.metric == "time":
+        v = a.min_ms / b.min_ms
+    elif t.metric == "speedup":
+        v = b.min_ms / a.min_ms
+    else:
+        ga, gb = gbps(wa, a), gbps(wb, b)
+        if not ga or not gb:
+            return None, "n/a (no bytes_per_run)"
+        v = ga / gb
+    ok = v <= t.bound if t.op == "<=" else v >= t.bound
+    return v, "met" if ok else "MISSED"
+
+
+def run_one(w: Workload, impl: Impl, args, py: str, exes: dict) -> Result:
+    if impl.kind == "kiln":
+        return run_kiln(w, impl, args.kiln, args.k)
+    if impl.kind == "py":
+        return peer_result(impl.label, [py, str(BENCH / w.dir / impl.file), str(args.k),
+                                        *impl.args], impl.env)
+    exe, msg = exes[impl.label]
+    if exe is None:
+        return Result(impl.label, "failed", msg)
+    return peer_result(impl.label, [str(exe), str(args.k), *impl.args], impl.env)
+
+
+def run_workload(w: Workload, args, py: str, done: dict | None = None
+                 ) -> tuple[list[Result], bool, list[dict]]:
+    done = {} if done is None else done
     print(f"\n== {w.name}: {w.title}")
     print(f"   {args.k} timed runs after a warm-up"
-          + (f", {args.rounds} rounds (C, {w.python_label}, Kiln alternating)"
-             if args.rounds > 1 else ""))
+          + (f", {args.rounds} rounds (rows alternating)" if args.rounds > 1 else ""))
 
-    exe = None
-    if w.c:
-        exe, msg = build_c(w, args.cc)
-        print(f"   C: {msg}")
+    exes, built = {}, {}
+    for impl in w.impls:
+        if impl.kind == "c":
+            key = (impl.file, tuple(impl.cflags))
+            if key not in built:
+                built[key] = build_c(w, args.cc, impl)
+                print(f"   C: {built[key][1]}")
+            exes[impl.label] = built[key]
 
     rounds: dict[str, list[Result]] = {}
     for _ in range(args.rounds):
-        if w.c:
-            r = peer_result("C", [str(exe), str(args.k)]) if exe else Result("C", "failed", msg)
-            rounds.setdefault("C", []).append(r)
-        if w.python:
-            r = peer_result(w.python_label, [py, str(BENCH / w.dir / w.python), str(args.k)])
-            rounds.setdefault(w.python_label, []).append(r)
-        if w.kiln:
-            rounds.setdefault("Kiln", []).append(run_kiln(w, args.kiln, args.k))
+        for impl in w.impls:
+            rounds.setdefault(impl.label, []).append(run_one(w, impl, args, py, exes))
     results = [merge_rounds(rs) for rs in rounds.values()]
+    by_label = {r.impl: r for r in results}
 
-    c = next((r for r in results if r.impl == "C" and r.status == "ok"), None)
-    header = (f"   {'impl':<8}{'min ms':>10}{'median ms':>11}{'/C min':>9}{'/C med':>9}"
-              f"{'compile ms':>12}  checksum")
+    base = by_label.get(w.baseline)
+    base = base if base and base.status == "ok" else None
+    triad_w, triad = lookup(TRIAD, w, by_label, done)
+    show_bw = w.bytes_per_run is not None
+    show_triad = show_bw and triad is not None and triad.status == "ok" and w.name != "triad"
+    lw = max(8, *(len(r.impl) for r in results)) + 2
+    bname = w.baseline if len(w.baseline) <= 10 else "base"
+    header = (f"   {'impl':<{lw}}{'min ms':>9}{'median ms':>11}{'/' + bname + ' min':>{len(bname) + 6}}"
+              f"{'med':>6}")
+    if show_bw:
+        header += f"{'GB/s min':>10}{'med':>7}"
+    if show_triad:
+        header += f"{'/triad':>8}{'med':>6}"
+    header += f"{'compile ms':>12}  checksum"
+    print(f"   ratios: time / {w.baseline} (same statistic, this run)"
+          + ("; /triad: GB/s as a fraction of the STREAM triad's (best / median)"
+             if show_triad else ""))
     print(header)
-    print("   " + "-" * (len(header) - 3 + 12))
+    print("   " + "-" * (len(header) - 3 + 14))
     bad = False
     for r in results:
         if r.status != "ok":
             first, *rest = (r.why or "").splitlines() or [""]
-            print(f"   {r.impl:<8}{r.status.upper()}: {first}")
+            print(f"   {r.impl:<{lw}}{r.status.upper()}: {first}")
             for line in rest:
-                print(f"   {'':<8}  {line}")
+                print(f"   {'':<{lw}}  {line}")
             if r.status == "failed":
                 bad = True
             continue
         ok = checksum_ok(w, r.checksum)
         if not ok:
             bad = True
-        ratio_min = r.min_ms / c.min_ms if c and r.min_ms and c.min_ms else None
-        ratio_med = r.median_ms / c.median_ms if c and r.median_ms and c.median_ms else None
+        ratio_min = r.min_ms / base.min_ms if base and r.min_ms and base.min_ms else None
+        ratio_med = (r.median_ms / base.median_ms
+                     if base and r.median_ms and base.median_ms else None)
         mark = "ok" if ok else f"WRONG (expected {w.checksum})"
-        print(f"   {r.impl:<8}{fmt(r.min_ms):>10}{fmt(r.median_ms):>11}"
-              f"{fmt(ratio_min, 2):>9}{fmt(ratio_med, 2):>9}{fmt(r.compile_ms):>12}"
-              f"  {r.checksum} {mark}")
-        r.detail["ratio_min_vs_c"] = ratio_min
-        r.detail["ratio_median_vs_c"] = ratio_med
+        line = (f"   {r.impl:<{lw}}{fmt(r.min_ms):>9}{fmt(r.median_ms):>11}"
+                f"{fmt(ratio_min, 2):>{len(bname) + 6}}{fmt(ratio_med, 2):>6}")
+        r.detail["ratio_min_vs_baseline"] = ratio_min
+        r.detail["ratio_median_vs_baseline"] = ratio_med
+        if show_bw:
+            g, gm = gbps(w, r), gbps(w, r, "median_ms")
+            line += f"{fmt(g):>10}{fmt(gm):>7}"
+            r.detail["gbps_min"], r.detail["gbps_median"] = g, gm
+        if show_triad:
+            f_min = gbps(w, r) / gbps(triad_w, triad)
+            f_med = gbps(w, r, "median_ms") / gbps(triad_w, triad, "median_ms")
+            line += f"{f_min:>7.0%} {f_med:>5.0%}"
+            r.detail["triad_fraction_min"], r.detail["triad_fraction_median"] = f_min, f_med
+        line += f"{fmt(r.compile_ms):>12}  {r.checksum} {mark}"
+        print(line)
 
-    kr = next((r for r in results if r.impl == "Kiln" and r.status == "ok"), None)
-    if kr:
-        ph = kr.detail.get("phases_ms", {})
-        if ph:
-            print("   Kiln compile phases: "
-                  + ", ".join(f"{k[:-3]} {v:.2f}" for k, v in ph.items()) + " ms"
-                  + (f"; first run {kr.detail['first_run_ms']:.1f} ms (warm-up, not counted)"
-                     if "first_run_ms" in kr.detail else ""))
-    targets = []
-    kiln_right = kr is not None and checksum_ok(w, kr.checksum)
-    if w.kiln_max_ratio is not None:
-        r = kr.detail.get("ratio_min_vs_c") if kr else None
-        verdict = ("n/a" if r is None else "void (wrong checksum)" if not kiln_right
-                   else "met" if r <= w.kiln_max_ratio else "MISSED")
-        targets.append(f"Kiln min <= {w.kiln_max_ratio:.2f}x C min: "
-                       + (f"{r:.2f}x " if r is not None else "") + verdict)
+    kilns = [r for r in results if r.impl.startswith("Kiln") and r.status == "ok"]
+    if kilns and kilns[0].detail.get("phases_ms"):
+        kr = kilns[0]
+        print(f"   {kr.impl} compile phases (timed cell {kr.detail.get('cell')}): "
+              + ", ".join(f"{k[:-3]} {v:.2f}" for k, v in kr.detail["phases_ms"].items())
+              + " ms"
+              + (f"; first run {kr.detail['first_run_ms']:.1f} ms (warm-up, not counted)"
+                 if "first_run_ms" in kr.detail else ""))
+    target_rows = []
+    for t in w.targets:
+        v, verdict = eval_target(t, w, by_label, done)
+        target_rows.append({"target": t.text, "value": v, "verdict": verdict})
     if w.kiln_max_compile_ms is not None:
-        t = kr.compile_ms if kr else None
-        verdict = ("n/a" if t is None else "void (wrong checksum)" if not kiln_right
-                   else "met" if t <= w.kiln_max_compile_ms else "MISSED")
-        targets.append(f"Kiln compile <= {w.kiln_max_compile_ms:g} ms: "
-                       + (f"{t:.2f} ms " if t is not None else "") + verdict)
-    if targets:
-        print("   targets: " + "; ".join(targets))
+        kr = by_label.get("Kiln")
+        tm = kr.compile_ms if kr and kr.status == "ok" else None
+        verdict = ("n/a" if tm is None else "void (wrong checksum)"
+                   if not checksum_ok(w, kr.checksum)
+                   else "met" if tm <= w.kiln_max_compile_ms else "MISSED")
+        target_rows.append({"target": f"Kiln compile <= {w.kiln_max_compile_ms:g} ms",
+                            "value": tm, "verdict": verdict, "unit": "ms"})
+    if target_rows:
+        print("   targets:")
+        for t in target_rows:
+            v = t["value"]
+            shown = "" if v is None else (f"{v:.2f} ms" if t.get("unit") == "ms"
+                                         else f"{v:.0%}" if "%" in t["target"] else f"{v:.2f}x")
+            print(f"     {t['target']:<58} {shown:>9}  {t['verdict']}")
     if w.note:
         print(f"   note: {w.note}")
 
@@ -345,7 +644,8 @@ def run_workload(w: Workload, args, py: str) -> tuple[list[Result], bool]:
             print(f"!!! CHECKSUM MISMATCH in {w.name}: {r.impl} gave {r.checksum}, "
                   f"expected {w.checksum}")
         print("!" * 78)
-    return results, bad
+    done[w.name] = (w, by_label)
+    return results, bad, target_rows
 
 
 def default_python() -> str:
@@ -395,6 +695,22 @@ def selftest() -> int:
     assert not checksum_ok(w, parse_kiln_result("38044935\n"))
     assert parse_kiln_result("1.5\n") == 1.5 and parse_kiln_result("abc") is None
     assert checksum_ok(dataclasses.replace(w, checksum=1.0, rel_tol=1e-12), 1.0 + 1e-15)
+    # targets: time / speedup / bandwidth against a row of another workload
+    wt = Workload("t", "t", "t", 1, impls=[Impl("A", "c", "a.c"), Impl("B", "c", "b.c")],
+                  bytes_per_run=16e6)
+    tri = Workload("triad", "t", "t", 1, bytes_per_run=24e6)
+    rs = {"A": Result("A", checksum=1, min_ms=10.0), "B": Result("B", checksum=1, min_ms=20.0)}
+    done = {"triad": (tri, {"C OpenMP 2 thr": Result("C", checksum=1, min_ms=10.0)})}
+    v, verdict = eval_target(Target("", "time", "A", "B", "<=", 0.6), wt, rs, done)
+    assert (v, verdict) == (0.5, "met"), (v, verdict)
+    v, verdict = eval_target(Target("", "speedup", "A", "B", ">=", 3.0), wt, rs, done)
+    assert (v, verdict) == (2.0, "MISSED"), (v, verdict)
+    v, verdict = eval_target(Target("", "gbps", "A", TRIAD, ">=", 0.8), wt, rs, done)
+    assert math.isclose(v, (16e6 / 10e-3) / (24e6 / 10e-3)) and verdict == "MISSED"
+    v, verdict = eval_target(Target("", "gbps", "A", TRIAD, ">=", 0.8), wt, rs, {})
+    assert v is None and verdict.startswith("n/a"), verdict
+    rs["B"].checksum = 2
+    assert eval_target(Target("", "time", "A", "B", "<=", 1), wt, rs, done)[1].startswith("void")
     print("selftest ok")
     return 0
 
@@ -433,11 +749,12 @@ def main() -> int:
     print(f"python: {py}")
     print(f"kiln: {args.kiln}" + ("" if args.kiln.exists() else " (missing)"))
 
-    report, any_bad = {}, False
+    report, any_bad, done = {}, False, {}
     for w in chosen:
-        results, bad = run_workload(w, args, py)
+        results, bad, targets = run_workload(w, args, py, done)
         any_bad |= bad
-        report[w.name] = {"expected_checksum": w.checksum,
+        report[w.name] = {"expected_checksum": w.checksum, "baseline": w.baseline,
+                          "bytes_per_run": w.bytes_per_run, "targets": targets,
                           "results": [dataclasses.asdict(r) for r in results]}
     if args.json:
         args.json.write_text(json.dumps({"machine": machine_line(), "k": args.k,
