@@ -144,6 +144,18 @@ fn cell_error(kind: ErrorKind, message: impl Into<String>, traceback: Vec<String
 
 impl Session {
     pub fn new() -> Session {
+        // A compiler panic becomes an InternalError for the user; the log gets one line
+        // instead of a backtrace.
+        static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
+        QUIET_PANICS.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let loc = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                eprintln!("kiln: internal error{loc} (reported to the cell as InternalError)");
+            }));
+        });
         Session {
             interrupt: Arc::new(AtomicBool::new(false)),
             funcs: HashMap::new(),
@@ -327,6 +339,11 @@ impl Session {
                 keep_code: stage == Stage::Asm,
                 no_bounds_checks: !self.bounds_checks,
                 no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
+                // A measurement knob for bench/par_threshold.sh.
+                par_min_elements: std::env::var("KILN_PAR_MIN")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(codegen::clif::PAR_MAP_THRESHOLD),
             };
             Some(codegen::compile(&lowered.program, &opts).map_err(|e| {
                 cell_error(

@@ -33,7 +33,7 @@ use kiln_runtime::{DType, ErrorKind, ExecCtx};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Keep the CLIF text of every function (`%clif`, `--emit clif`).
     pub keep_clif: bool,
@@ -41,9 +41,23 @@ pub struct Options {
     pub keep_code: bool,
     /// Array bounds checks (`%bounds on/off`).
     pub no_bounds_checks: bool,
+    /// Whole-array loops with at least this many elements run on the worker pool.
+    pub par_min_elements: i64,
     /// Leave out the interrupt poll at loop back-edges. Only for measuring what the poll
     /// costs (`KILN_BENCH_NO_POLL=1`); such code cannot be interrupted.
     pub no_interrupt_poll: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            keep_clif: false,
+            keep_code: false,
+            no_bounds_checks: false,
+            par_min_elements: PAR_MAP_THRESHOLD,
+            no_interrupt_poll: false,
+        }
+    }
 }
 
 /// Machine code for one cell, alive as long as this value.
@@ -176,30 +190,62 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         par_fns.insert(p.id, id);
     }
 
+    // Large whole-array loops run on the worker pool: each map is also outlined.
+    let mut maps: Vec<(usize, &ir::ArrayMap, MapKind)> = Vec::new();
+    for (k, f) in prog.funcs.iter().enumerate() {
+        collect_maps_stmts(&f.body, k, &mut maps);
+    }
+    let mut map_fns: HashMap<usize, FuncId> = HashMap::new();
+    for (n, (_, m, _)) in maps.iter().enumerate() {
+        let mut sig = Signature::new(call_conv);
+        for _ in 0..5 {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        let id = module
+            .declare_function(&format!("kiln_map{n}"), Linkage::Local, &sig)
+            .map_err(|e| e.to_string())?;
+        map_fns.insert(*m as *const ir::ArrayMap as usize, id);
+    }
+
     let mut strings: Vec<Box<[u8]>> = Vec::new();
     let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
     let mut clif = Vec::new();
     let mut code = Vec::new();
-    let jobs: Vec<(usize, Option<&Stmt>)> = (0..prog.funcs.len())
-        .map(|k| (k, None))
-        .chain(par_loops.iter().map(|(k, st)| (*k, Some(*st))))
+    let jobs: Vec<(usize, Job)> = (0..prog.funcs.len())
+        .map(|k| (k, Job::Func))
+        .chain(par_loops.iter().map(|(k, st)| (*k, Job::ParLoop(st))))
+        .chain(maps.iter().map(|(k, m, kind)| (*k, Job::Map(m, *kind))))
         .collect();
-    for (k, outlined) in jobs {
+    for (k, job) in jobs {
         let f = &prog.funcs[k];
-        let (fid, sig, name) = match outlined {
-            None => (ids[k].0, ids[k].1.clone(), f.name.clone()),
-            Some(Stmt::For { par: Some(p), .. }) => {
+        let outlined_sig = |fid: FuncId, module: &JITModule| {
+            module
+                .declarations()
+                .get_function_decl(fid)
+                .signature
+                .clone()
+        };
+        let (fid, sig, name) = match &job {
+            Job::Func => (ids[k].0, ids[k].1.clone(), f.name.clone()),
+            Job::ParLoop(Stmt::For { par: Some(p), .. }) => {
                 let fid = par_fns[&p.id];
-                let sig = module
-                    .declarations()
-                    .get_function_decl(fid)
-                    .signature
-                    .clone();
-                (fid, sig, format!("{} (parallel loop {})", f.name, p.id))
+                (
+                    fid,
+                    outlined_sig(fid, &module),
+                    format!("{} (parallel loop {})", f.name, p.id),
+                )
             }
-            Some(_) => return Err("outlined a non-parallel loop".into()),
+            Job::ParLoop(_) => return Err("outlined a non-parallel loop".into()),
+            Job::Map(m, _) => {
+                let fid = map_fns[&(*m as *const ir::ArrayMap as usize)];
+                (
+                    fid,
+                    outlined_sig(fid, &module),
+                    format!("{} (array loop)", f.name),
+                )
+            }
         };
         ctx.func.signature = sig;
         {
@@ -211,6 +257,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 module: &mut module,
                 ids: &ids,
                 par_fns: &par_fns,
+                map_fns: &map_fns,
                 imports: &mut imports,
                 strings: &mut strings,
                 vars: Vec::new(),
@@ -222,13 +269,15 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 is_entry: k as u32 == prog.entry,
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
+                par_min: opts.par_min_elements,
                 map_elems: Vec::new(),
                 map_scalars: Vec::new(),
                 map_velems: Vec::new(),
             };
-            match outlined {
-                None => g.function()?,
-                Some(st) => g.outlined(st)?,
+            match job {
+                Job::Func => g.function()?,
+                Job::ParLoop(st) => g.outlined(st)?,
+                Job::Map(m, kind) => g.outlined_map(m, kind)?,
             }
             let target = g.module.target_config();
             g.b.finalize(target);
@@ -259,6 +308,133 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         clif,
         code,
     })
+}
+
+/// What an outlined whole-array loop does with its range of elements.
+#[derive(Clone, Copy, Debug)]
+enum MapKind {
+    /// Write elements to the last operand (a new array or a destination) of this dtype.
+    Write(DType),
+    /// Sum f64 elements into the reduction buffer (pairwise within the range).
+    SumF64,
+}
+
+enum Job<'a> {
+    Func,
+    ParLoop(&'a Stmt),
+    Map(&'a ir::ArrayMap, MapKind),
+}
+
+/// Whole-array loops below this many elements stay on the calling thread (the pool's
+/// wake-up costs more than a second core saves); `bench/par_threshold.sh` measures it.
+pub const PAR_MAP_THRESHOLD: i64 = 1 << 16;
+
+fn collect_maps_stmts<'a>(
+    body: &'a [Stmt],
+    func: usize,
+    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
+) {
+    for s in body {
+        match s {
+            Stmt::Assign { place, value } => {
+                if let Place::Elem { array, index, .. } = place {
+                    collect_maps_expr(array, func, out);
+                    index.iter().for_each(|e| collect_maps_expr(e, func, out));
+                }
+                collect_maps_expr(value, func, out);
+            }
+            Stmt::Eval(e) => collect_maps_expr(e, func, out),
+            Stmt::If { cond, then, els } => {
+                collect_maps_expr(cond, func, out);
+                collect_maps_stmts(then, func, out);
+                collect_maps_stmts(els, func, out);
+            }
+            Stmt::While { cond, body } => {
+                collect_maps_expr(cond, func, out);
+                collect_maps_stmts(body, func, out);
+            }
+            Stmt::For { ranges, body, .. } => {
+                for r in ranges {
+                    collect_maps_expr(&r.start, func, out);
+                    collect_maps_expr(&r.stop, func, out);
+                    collect_maps_expr(&r.step, func, out);
+                }
+                collect_maps_stmts(body, func, out);
+            }
+            Stmt::MapInto { dest, map, .. } => {
+                collect_maps_expr(dest, func, out);
+                map_parts(map, func, out);
+                if let Ty::Array { dtype, .. } = dest.ty {
+                    out.push((func, map, MapKind::Write(dtype)));
+                }
+            }
+            Stmt::Return(Some(e)) => collect_maps_expr(e, func, out),
+            Stmt::Print { args, sep, end, .. } => {
+                args.iter().for_each(|e| collect_maps_expr(e, func, out));
+                for e in [sep, end].into_iter().flatten() {
+                    collect_maps_expr(e, func, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn map_parts<'a>(
+    m: &'a ir::ArrayMap,
+    func: usize,
+    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
+) {
+    m.inputs
+        .iter()
+        .for_each(|e| collect_maps_expr(e, func, out));
+    m.scalars
+        .iter()
+        .for_each(|e| collect_maps_expr(e, func, out));
+}
+
+fn collect_maps_expr<'a>(
+    e: &'a Expr,
+    func: usize,
+    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
+) {
+    match &e.kind {
+        ExprKind::Map(m, _) => {
+            map_parts(m, func, out);
+            if let Ty::Array { dtype, .. } = e.ty {
+                out.push((func, m, MapKind::Write(dtype)));
+            }
+        }
+        ExprKind::MapReduce(m, op, _) => {
+            map_parts(m, func, out);
+            if matches!(op, ir::Reduce::Sum | ir::Reduce::Mean) && m.body.ty == Ty::F64 {
+                out.push((func, m, MapKind::SumF64));
+            }
+        }
+        ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => {
+            collect_maps_expr(a, func, out)
+        }
+        ExprKind::Binary(_, a, b, _)
+        | ExprKind::Compare(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b) => {
+            collect_maps_expr(a, func, out);
+            collect_maps_expr(b, func, out);
+        }
+        ExprKind::Select(c, a, b) => {
+            collect_maps_expr(c, func, out);
+            collect_maps_expr(a, func, out);
+            collect_maps_expr(b, func, out);
+        }
+        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } | ExprKind::Tuple(args) => {
+            args.iter().for_each(|a| collect_maps_expr(a, func, out))
+        }
+        ExprKind::Index { array, index, .. } => {
+            collect_maps_expr(array, func, out);
+            index.iter().for_each(|a| collect_maps_expr(a, func, out));
+        }
+        _ => {}
+    }
 }
 
 /// Parallel loops of a body (outermost only: nested ones run serially), in program order.
@@ -388,6 +564,7 @@ struct Gen<'a, 'b> {
     module: &'a mut JITModule,
     ids: &'a [(FuncId, Signature)],
     par_fns: &'a HashMap<u32, FuncId>,
+    map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
     strings: &'a mut Vec<Box<[u8]>>,
     vars: Vec<Vec<Variable>>,
@@ -400,6 +577,7 @@ struct Gen<'a, 'b> {
     is_entry: bool,
     bounds: bool,
     poll: bool,
+    par_min: i64,
     /// Inside a map's body: the current element of each input, and the scalar operands.
     map_elems: Vec<Vals>,
     map_scalars: Vec<Vals>,
@@ -1207,8 +1385,7 @@ impl Gen<'_, '_> {
             .collect();
         ops.push(self.operand(out, ty, ndim));
         let total = self.product(&counts);
-        let zero = self.iconst(0);
-        self.map_loop(m, &counts, &ops, zero, total, dtype)?;
+        self.map_write(m, &counts, &ops, total, dtype, site)?;
         self.release_inputs(m, &ins, &owned);
         Ok(out)
     }
@@ -1219,6 +1396,43 @@ impl Gen<'_, '_> {
             total = self.b.ins().imul(total, c);
         }
         total
+    }
+
+    /// All of a map's elements written to the last operand: on the worker pool when there
+    /// are enough of them, else on this thread.
+    fn map_write(
+        &mut self,
+        m: &ir::ArrayMap,
+        counts: &[Value],
+        ops: &[Operand],
+        total: Value,
+        dtype: DType,
+        site: ir::SiteId,
+    ) -> Result<(), String> {
+        let zero = self.iconst(0);
+        let Some(fid) = self
+            .map_fns
+            .get(&(m as *const ir::ArrayMap as usize))
+            .copied()
+        else {
+            return self.map_loop(m, counts, ops, zero, total, dtype);
+        };
+        let par_b = self.b.create_block();
+        let ser_b = self.b.create_block();
+        let join = self.b.create_block();
+        let big = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, self.par_min);
+        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+        self.b.switch_to_block(par_b);
+        self.run_par_map(fid, counts, ops, total, false, site);
+        self.jump(join, &[]);
+        self.b.switch_to_block(ser_b);
+        self.map_loop(m, counts, ops, zero, total, dtype)?;
+        self.jump(join, &[]);
+        self.b.switch_to_block(join);
+        Ok(())
     }
 
     /// The loop writing a map's elements `lo..hi` to the last operand (of `dtype`),
@@ -1288,7 +1502,7 @@ impl Gen<'_, '_> {
             .map(|(i, &a)| self.operand(a, &i.ty, ndim))
             .collect();
         ops.push(self.operand(d, &dest.ty, ndim));
-        self.map_loop(m, &counts, &ops, zero, total, dtype)?;
+        self.map_write(m, &counts, &ops, total, dtype, site)?;
         self.jump(done, &[]);
         // Overlapping: compute into a temporary of the destination's shape, then copy.
         self.b.switch_to_block(via_tmp);
@@ -1368,62 +1582,34 @@ impl Gen<'_, '_> {
         let result: Vals = match (op, &elem_ty) {
             (R::Sum | R::Mean, Ty::F64 | Ty::F32) => {
                 let is32 = elem_ty == Ty::F32;
-                let w = if is32 { 4 } else { 8 };
-                let f32flag = self.iconst(is32 as i64);
-                let plan = self.call_rt1("kiln_pw_begin", &[total, f32flag]);
-                let buf = self.b.create_sized_stack_slot(StackSlotData::new(
-                    StackSlotKind::ExplicitSlot,
-                    128 * 8,
-                    4,
-                ));
-                let cur = self.b.create_sized_stack_slot(StackSlotData::new(
-                    StackSlotKind::ExplicitSlot,
-                    16,
-                    3,
-                ));
-                let head = self.b.create_block();
-                let leaf = self.b.create_block();
-                let done = self.b.create_block();
-                self.jump(head, &[]);
-                self.b.switch_to_block(head);
-                let lop = self.b.ins().stack_addr(types::I64, cur, 0);
-                let lenp = self.b.ins().stack_addr(types::I64, cur, 8);
-                let more = self.call_rt1("kiln_pw_next", &[plan, lop, lenp]);
-                self.b.ins().brif(more, leaf, &[], done, &[]);
-                self.b.switch_to_block(leaf);
-                let lo = self.b.ins().stack_load(types::I64, types::I64, cur, 0);
-                let len = self.b.ins().stack_load(types::I64, types::I64, cur, 8);
-                let hi = self.b.ins().iadd(lo, len);
-                let bufp = self.b.ins().stack_addr(types::I64, buf, 0);
-                let mut scalar = |g: &mut Self, addrs: &[Value], flat: Value| {
-                    let v = g.map_body(m, &ops, addrs)?;
-                    let rel = g.b.ins().isub(flat, lo);
-                    let off = g.b.ins().imul_imm_s(rel, w);
-                    let a = g.b.ins().iadd(bufp, off);
-                    g.b.ins().store(MemFlagsData::trusted(), v[0], a, 0);
-                    Ok(())
+                let s = match self
+                    .map_fns
+                    .get(&(m as *const ir::ArrayMap as usize))
+                    .copied()
+                {
+                    // Large f64 sums: chunks summed pairwise on the workers, combined in order.
+                    Some(fid) if !is32 => {
+                        let par_b = self.b.create_block();
+                        let ser_b = self.b.create_block();
+                        let join = self.b.create_block();
+                        self.b.append_block_param(join, types::F64);
+                        let big = self.b.ins().icmp_imm_s(
+                            IntCC::SignedGreaterThanOrEqual,
+                            total,
+                            self.par_min,
+                        );
+                        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+                        self.b.switch_to_block(par_b);
+                        let r = self.run_par_map(fid, &counts, &ops2, total, true, site);
+                        self.jump(join, &[r]);
+                        self.b.switch_to_block(ser_b);
+                        let r = self.pairwise_range(m, &counts, &ops2, zero, total, false)?;
+                        self.jump(join, &[r]);
+                        self.b.switch_to_block(join);
+                        self.b.block_params(join)[0]
+                    }
+                    _ => self.pairwise_range(m, &counts, &ops2, zero, total, is32)?,
                 };
-                let mut vector = |g: &mut Self, addrs: &[Value], flat: Value| {
-                    let v = g.map_body_vec(m, addrs)?;
-                    let rel = g.b.ins().isub(flat, lo);
-                    let off = g.b.ins().imul_imm_s(rel, 8);
-                    let a = g.b.ins().iadd(bufp, off);
-                    g.b.ins().store(MemFlagsData::new().with_notrap(), v, a, 0);
-                    Ok(())
-                };
-                let vec_ok = vectorizable(m) && !is32;
-                self.odometer_vec(
-                    &counts,
-                    &ops2,
-                    lo,
-                    hi,
-                    &mut scalar,
-                    if vec_ok { Some(&mut vector) } else { None },
-                )?;
-                self.call_rt("kiln_pw_leaf", &[plan, bufp, len, f32flag]);
-                self.jump(head, &[]);
-                self.b.switch_to_block(done);
-                let s = self.call_rt1("kiln_pw_end", &[plan]);
                 let s = if is32 {
                     self.b.ins().fdemote(types::F32, s)
                 } else {
@@ -1460,18 +1646,26 @@ impl Gen<'_, '_> {
                         self.cast(&Ty::I64, &acc_ty, v)?
                     }
                     R::Min | R::Max => {
-                        // Start from the first element.
-                        let mut first = Vec::new();
-                        let one = self.iconst(1);
-                        self.odometer(&counts, &ops2, zero, one, &mut |g, addrs, _| {
-                            first = g.map_body(m, &ops, addrs)?;
-                            Ok(())
-                        })?;
-                        first
+                        // Start from the operator's identity (the array is not empty here):
+                        // every element then compares against it, NaN included.
+                        let is_min = op == R::Min;
+                        vec![match &acc_ty {
+                            Ty::F64 => self.b.ins().f64const(if is_min {
+                                f64::INFINITY
+                            } else {
+                                f64::NEG_INFINITY
+                            }),
+                            Ty::F32 => self.b.ins().f32const(if is_min {
+                                f32::INFINITY
+                            } else {
+                                f32::NEG_INFINITY
+                            }),
+                            Ty::I64 => self.iconst(if is_min { i64::MAX } else { i64::MIN }),
+                            _ => self.b.ins().iconst(types::I8, is_min as i64),
+                        }]
                     }
                     _ => cts.iter().map(|&t| self.zero(t)).collect(),
                 };
-                // `first` was defined inside the loop block: move it through the variables.
                 for (a, v) in accs.iter().zip(init) {
                     self.b.def_var(*a, v);
                 }
@@ -1543,6 +1737,213 @@ impl Gen<'_, '_> {
         };
         self.release_inputs(m, &ins, &owned);
         Ok(result)
+    }
+
+    /// NumPy's pairwise sum of a map's elements `lo..hi` (as f64; f32 sums in f32).
+    fn pairwise_range(
+        &mut self,
+        m: &ir::ArrayMap,
+        counts: &[Value],
+        ops: &[Operand],
+        lo: Value,
+        hi: Value,
+        is32: bool,
+    ) -> Result<Value, String> {
+        let w = if is32 { 4 } else { 8 };
+        let f32flag = self.iconst(is32 as i64);
+        let n = self.b.ins().isub(hi, lo);
+        let plan = self.call_rt1("kiln_pw_begin", &[n, f32flag]);
+        let buf = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            128 * 8,
+            4,
+        ));
+        let cur =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+        let head = self.b.create_block();
+        let leaf = self.b.create_block();
+        let done = self.b.create_block();
+        self.jump(head, &[]);
+        self.b.switch_to_block(head);
+        let lop = self.b.ins().stack_addr(types::I64, cur, 0);
+        let lenp = self.b.ins().stack_addr(types::I64, cur, 8);
+        let more = self.call_rt1("kiln_pw_next", &[plan, lop, lenp]);
+        self.b.ins().brif(more, leaf, &[], done, &[]);
+        self.b.switch_to_block(leaf);
+        let rel = self.b.ins().stack_load(types::I64, types::I64, cur, 0);
+        let start = self.b.ins().iadd(lo, rel);
+        let len = self.b.ins().stack_load(types::I64, types::I64, cur, 8);
+        let end = self.b.ins().iadd(start, len);
+        let bufp = self.b.ins().stack_addr(types::I64, buf, 0);
+        let mut scalar = |g: &mut Self, addrs: &[Value], flat: Value| {
+            let v = g.map_body(m, ops, addrs)?;
+            let r = g.b.ins().isub(flat, start);
+            let off = g.b.ins().imul_imm_s(r, w);
+            let a = g.b.ins().iadd(bufp, off);
+            g.b.ins().store(MemFlagsData::trusted(), v[0], a, 0);
+            Ok(())
+        };
+        let mut vector = |g: &mut Self, addrs: &[Value], flat: Value| {
+            let v = g.map_body_vec(m, addrs)?;
+            let r = g.b.ins().isub(flat, start);
+            let off = g.b.ins().imul_imm_s(r, 8);
+            let a = g.b.ins().iadd(bufp, off);
+            g.b.ins().store(MemFlagsData::new().with_notrap(), v, a, 0);
+            Ok(())
+        };
+        let vec_ok = vectorizable(m) && !is32;
+        self.odometer_vec(
+            counts,
+            ops,
+            start,
+            end,
+            &mut scalar,
+            if vec_ok { Some(&mut vector) } else { None },
+        )?;
+        self.call_rt("kiln_pw_leaf", &[plan, bufp, len, f32flag]);
+        self.jump(head, &[]);
+        self.b.switch_to_block(done);
+        Ok(self.call_rt1("kiln_pw_end", &[plan]))
+    }
+
+    /// Run an outlined whole-array loop over `0..total` on the worker pool. For a sum,
+    /// returns the combined value.
+    fn run_par_map(
+        &mut self,
+        fid: FuncId,
+        counts: &[Value],
+        ops: &[Operand],
+        total: Value,
+        sum: bool,
+        site: ir::SiteId,
+    ) -> Value {
+        let ndim = counts.len();
+        let scalars: Vec<Value> = self.map_scalars.iter().flatten().copied().collect();
+        let words = ndim + ops.len() * (1 + ndim) + scalars.len();
+        let env = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * words as u32,
+            3,
+        ));
+        let mut w = 0;
+        let mut put = |g: &mut Self, v: Value| {
+            g.b.ins().stack_store(types::I64, v, env, 8 * w as i32);
+            w += 1;
+        };
+        for &c in counts {
+            put(self, c);
+        }
+        for op in ops {
+            put(self, op.data);
+            for &st in &op.strides {
+                put(self, st);
+            }
+        }
+        for &x in &scalars {
+            put(self, x);
+        }
+        let one = |g: &mut Self, v: i64| {
+            let slot =
+                g.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+            let c = g.iconst(v);
+            g.b.ins().stack_store(types::I64, c, slot, 0);
+            (slot, g.b.ins().stack_addr(types::I64, slot, 0))
+        };
+        let (_, opsp) = one(self, ir::RedOp::Add as i64);
+        let (_, tysp) = one(self, 2);
+        let (io, iop) = one(self, 0);
+        let zero = self.b.ins().f64const(0.0);
+        self.b.ins().stack_store(types::I64, zero, io, 0);
+        let fref = self.module.declare_func_in_func(fid, self.b.func);
+        let faddr = self.b.ins().func_addr(types::I64, fref);
+        let envp = self.b.ins().stack_addr(types::I64, env, 0);
+        let nred = self.iconst(sum as i64);
+        let rc = self.call_rt1(
+            "kiln_par_for",
+            &[self.ctx, faddr, envp, total, nred, opsp, tysp, iop],
+        );
+        self.fail_if(rc, |_| vec![], site);
+        self.b.ins().stack_load(types::I64, types::F64, io, 0)
+    }
+
+    /// The outlined body of a whole-array loop: `fn(ctx, env, lo, hi, red)` does elements
+    /// `lo..hi` (the environment holds the counts, each operand's data and strides, and the
+    /// scalar operands).
+    fn outlined_map(&mut self, m: &ir::ArrayMap, kind: MapKind) -> Result<(), String> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let p = self.b.block_params(entry).to_vec();
+        let (env, lo, hi, red) = (p[1], p[2], p[3], p[4]);
+        self.ctx = p[0];
+        self.interrupt = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            CTX_INTERRUPT_OFFSET,
+        );
+        self.exit = self.b.create_block();
+        self.err_block = self.b.create_block();
+        self.b.set_cold_block(self.err_block);
+        let ro = MemFlagsData::trusted().with_readonly().with_can_move();
+        let ndim = m.ndim as usize;
+        let mut w = 0;
+        let mut get = |g: &mut Self, t: types::Type| {
+            let v = g.b.ins().load(t, ro, env, 8 * w as i32);
+            w += 1;
+            v
+        };
+        let counts: Vec<Value> = (0..ndim).map(|_| get(self, types::I64)).collect();
+        let mut dtypes: Vec<DType> = m
+            .inputs
+            .iter()
+            .map(|i| match i.ty {
+                Ty::Array { dtype, .. } => dtype,
+                _ => DType::F64,
+            })
+            .collect();
+        if let MapKind::Write(d) = kind {
+            dtypes.push(d);
+        }
+        let mut ops = Vec::new();
+        for d in dtypes {
+            let data = get(self, types::I64);
+            let strides = (0..ndim).map(|_| get(self, types::I64)).collect();
+            ops.push(Operand {
+                data,
+                dtype: d,
+                strides,
+            });
+        }
+        let mut scalars = Vec::new();
+        for x in &m.scalars {
+            let vals: Vals = clif_types(&x.ty)
+                .into_iter()
+                .map(|t| get(self, t))
+                .collect();
+            scalars.push(vals);
+        }
+        self.map_scalars = scalars;
+        match kind {
+            MapKind::Write(d) => self.map_loop(m, &counts, &ops, lo, hi, d)?,
+            MapKind::SumF64 => {
+                let s = self.pairwise_range(m, &counts, &ops, lo, hi, false)?;
+                let cur = self
+                    .b
+                    .ins()
+                    .load(types::F64, MemFlagsData::trusted(), red, 0);
+                let t = self.b.ins().fadd(cur, s);
+                self.b.ins().store(MemFlagsData::trusted(), t, red, 0);
+            }
+        }
+        self.jump(self.exit, &[]);
+        self.b.switch_to_block(self.err_block);
+        self.jump(self.exit, &[]);
+        self.b.switch_to_block(self.exit);
+        self.b.ins().return_(&[]);
+        self.b.seal_all_blocks();
+        Ok(())
     }
 
     /// Word offsets of every variable of the function in a parallel loop's environment,
@@ -2454,7 +2855,14 @@ impl Gen<'_, '_> {
                 BinOp::Sub => self.b.ins().fsub(a, b),
                 BinOp::Mul => self.b.ins().fmul(a, b),
                 BinOp::Div => self.b.ins().fdiv(a, b),
-                BinOp::FloorDiv => self.f64_call("kiln_m_py_floordiv", t, &[a, b]),
+                BinOp::FloorDiv => {
+                    // NumPy: x // 0.0 is ±inf or nan, like x / 0.0.
+                    let r = self.f64_call("kiln_m_py_floordiv", t, &[a, b]);
+                    let z = self.zero(clif_types(t)[0]);
+                    let is0 = self.b.ins().fcmp(FloatCC::Equal, b, z);
+                    let q = self.b.ins().fdiv(a, b);
+                    self.b.ins().select(is0, q, r)
+                }
                 BinOp::Mod => self.f64_call("kiln_m_py_fmod", t, &[a, b]),
                 BinOp::Pow => self.f64_call("kiln_m_pow", t, &[a, b]),
                 _ => return Err(format!("float {op:?} reached codegen")),

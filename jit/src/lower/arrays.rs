@@ -179,12 +179,17 @@ impl<'a> Env<'a> {
         let elem = Ty::from_dtype(dtype);
         let mut m = match &value.ty {
             Ty::Array { .. } => self.as_map(value),
-            t if t.is_numeric() => ArrayMap {
-                inputs: vec![],
-                scalars: vec![],
-                body: value,
-                ndim,
-            },
+            t if t.is_numeric() => {
+                // A scalar is evaluated once, before the loop (a map body only reads leaves).
+                let mut m = ArrayMap {
+                    inputs: vec![],
+                    scalars: vec![],
+                    body: Expr::none(),
+                    ndim,
+                };
+                m.body = self.map_operand(&mut m, value);
+                m
+            }
             t => return type_err(span, format!("cannot store a {t} in a {elem} array")),
         };
         if m.ndim > ndim {
