@@ -55,7 +55,7 @@ cargo build --release
 KILN="$PWD/target/release/kiln"
 
 # --- Python environment ----------------------------------------------------------------
-PY_PACKAGES=(jupyterlab jupyter_client jupyter-kernel-test nbclient nbformat nbconvert ipykernel pytest numpy numba)
+PY_PACKAGES=(jupyterlab jupyter_client jupyter-kernel-test nbclient nbformat nbconvert ipykernel pytest numpy numba numexpr)
 if [ ! -x .venv/bin/python ]; then
     say "Creating .venv"
     if ! python3 -m venv .venv 2>/dev/null; then

@@ -9,6 +9,7 @@ pub mod diag;
 pub mod disasm;
 pub mod ir;
 pub mod lower;
+pub mod magics;
 pub mod parallel;
 pub mod report;
 pub mod session;

@@ -176,7 +176,10 @@ impl Session {
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
     /// thread). Never panics and never ends the process, whatever the cell does.
     pub fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        self.execute_repeat(code, 1, sink)
+        match crate::magics::parse(code) {
+            Some(m) => crate::magics::run(self, m, sink),
+            None => self.execute_repeat(code, 1, sink),
+        }
     }
 
     /// Like `execute`, but compiles once and runs the cell `repeat` times (benchmarks,
@@ -635,7 +638,7 @@ impl Session {
             let v = unsafe { read_slot(&g.ty, g.slot.as_ptr()) };
             let mut s = format!("Type: {}\n", g.ty);
             if let Value::Array(a) = &v {
-                s.push_str(&format!("Shape: {:?}\n", a.shape()));
+                s.push_str(&format!("Shape: {}\n", shape_text(a.shape())));
             }
             s.push_str(&format!("Value: {}", kiln_runtime::repr_value(&v)));
             return Some(s);
@@ -657,7 +660,9 @@ impl Session {
                 // SAFETY: the slot holds a value of its type.
                 let v = unsafe { read_slot(&g.ty, g.slot.as_ptr()) };
                 let summary = match &v {
-                    Value::Array(a) => format!("shape {:?}, {} bytes", a.shape(), a.nbytes()),
+                    Value::Array(a) => {
+                        format!("shape {}, {} bytes", shape_text(a.shape()), a.nbytes())
+                    }
                     v => kiln_runtime::repr_value(v),
                 };
                 (k.clone(), g.ty.to_string(), summary)
@@ -680,6 +685,20 @@ struct Unit {
     compiled: Option<Compiled>,
     fresh: HashMap<String, Global>,
     funcs: HashMap<String, FnDef>,
+}
+
+/// A shape as NumPy prints it: `(3,)`, `(2, 3)`.
+fn shape_text(s: &[i64]) -> String {
+    match s {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            s.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 const KEYWORDS: &[&str] = &[

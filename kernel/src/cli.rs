@@ -110,7 +110,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
             continue;
         }
-        let result = session.execute_repeat(cell, args.repeat, &mut print_output);
+        let result = if args.repeat > 1 {
+            session.execute_repeat(cell, args.repeat, &mut print_output)
+        } else {
+            session.execute(cell, &mut print_output)
+        };
         if args.timings {
             let t = &session.timings;
             let runs: Vec<String> = t.run_ms.iter().map(|v| format!("{v:.4}")).collect();

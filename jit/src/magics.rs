@@ -1,0 +1,239 @@
+//! IPython-style magics (SPEC.md §8): `%time`, `%timeit`, `%threads`, `%who`, `%%ir`, ...
+//!
+//! A cell whose first line starts with `%%` is a cell magic for the rest of the cell; a cell
+//! that is one `%` line is a line magic. Everything else is Kiln code.
+
+use crate::session::{CellError, ExecResult, Output, Session, Stage};
+use crate::syntax::ast::Target;
+use kiln_runtime::ErrorKind;
+
+pub enum Magic<'a> {
+    /// `%time stmt` / `%%time`
+    Time(&'a str),
+    /// `%timeit stmt` / `%%timeit`
+    TimeIt(&'a str),
+    /// `%%ir`, `%%clif`, `%%asm`: print a stage of the cell instead of running it.
+    Stage(Stage, &'a str),
+    /// `%%target par|serial|gpu`
+    Target(&'a str, &'a str),
+    /// `%threads [N]`
+    Threads(&'a str),
+    /// `%bounds on|off`
+    Bounds(&'a str),
+    Who,
+    Whos,
+    Reset,
+    LsMagic,
+    Unknown(&'a str),
+}
+
+/// The magic of a cell, if it is one.
+pub fn parse(code: &str) -> Option<Magic<'_>> {
+    let trimmed = code.trim_start_matches(|c: char| c == '\n' || c == '\r');
+    if let Some(rest) = trimmed.strip_prefix("%%") {
+        let (first, body) = rest.split_once('\n').unwrap_or((rest, ""));
+        let mut words = first.split_whitespace();
+        let name = words.next().unwrap_or("");
+        let arg = first[name.len()..].trim();
+        return Some(match name {
+            "time" => Magic::Time(body),
+            "timeit" => Magic::TimeIt(body),
+            "ir" => Magic::Stage(Stage::Ir, body),
+            "clif" => Magic::Stage(Stage::Clif, body),
+            "asm" => Magic::Stage(Stage::Asm, body),
+            "target" => Magic::Target(arg, body),
+            _ => Magic::Unknown(name),
+        });
+    }
+    let line = trimmed.trim_end();
+    if !line.starts_with('%') || line.contains('\n') {
+        return None;
+    }
+    let rest = &line[1..];
+    let name = rest.split_whitespace().next().unwrap_or("");
+    let arg = rest[name.len()..].trim();
+    Some(match name {
+        "time" => Magic::Time(arg),
+        "timeit" => Magic::TimeIt(arg),
+        "threads" => Magic::Threads(arg),
+        "bounds" => Magic::Bounds(arg),
+        "who" => Magic::Who,
+        "whos" => Magic::Whos,
+        "reset" => Magic::Reset,
+        "lsmagic" => Magic::LsMagic,
+        _ => Magic::Unknown(name),
+    })
+}
+
+fn usage_error(message: String) -> ExecResult {
+    ExecResult::Err(CellError {
+        ename: ErrorKind::ValueError.name().into(),
+        evalue: message.clone(),
+        traceback: vec![format!("UsageError: {message}")],
+    })
+}
+
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else if v >= 1.0 {
+        format!("{v:.3} ms")
+    } else {
+        format!("{:.1} µs", v * 1000.0)
+    }
+}
+
+pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) -> ExecResult {
+    match magic {
+        Magic::Time(code) => {
+            let wall = std::time::Instant::now();
+            let r = session.execute_repeat(code, 1, sink);
+            let total = wall.elapsed().as_secs_f64() * 1e3;
+            let t = &session.timings;
+            let run: f64 = t.run_ms.iter().sum();
+            sink(Output::Stdout(format!(
+                "parse {}, check {}, lower {}, Cranelift codegen {}, run {}\nWall time: {}\n",
+                ms(t.parse_ms),
+                ms(t.check_ms),
+                ms(t.lower_ms),
+                ms(t.codegen_ms),
+                ms(run),
+                ms(total)
+            )));
+            r
+        }
+        Magic::TimeIt(code) => {
+            // As IPython: pick loops per run so a run takes ≥ 0.2 s, then 7 runs.
+            let first = session.execute_repeat(code, 1, &mut |_| {});
+            if let ExecResult::Err(e) = first {
+                return ExecResult::Err(e);
+            }
+            let once = session
+                .timings
+                .run_ms
+                .first()
+                .copied()
+                .unwrap_or(0.0)
+                .max(1e-6);
+            let mut loops: u32 = 1;
+            while (loops as f64) * once < 200.0 && loops < 10_000_000 {
+                loops *= 10;
+            }
+            let runs = 7u32;
+            let r = session.execute_repeat(code, loops * runs, &mut |_| {});
+            let times = session.timings.run_ms.clone();
+            let per_run: Vec<f64> = times
+                .chunks(loops as usize)
+                .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                .collect();
+            let n = per_run.len().max(1) as f64;
+            let mean = per_run.iter().sum::<f64>() / n;
+            let sd = (per_run.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let best = per_run.iter().cloned().fold(f64::INFINITY, f64::min);
+            let compile = session.timings.compile_ms();
+            sink(Output::Stdout(format!(
+                "{} ± {} per loop (mean ± std. dev. of {} runs, {} loop{} each); best {}; compiled once in {}\n",
+                ms(mean),
+                ms(sd),
+                per_run.len(),
+                loops,
+                if loops == 1 { "" } else { "s" },
+                ms(best),
+                ms(compile)
+            )));
+            match r {
+                ExecResult::Err(e) => ExecResult::Err(e),
+                ExecResult::Ok(_) => ExecResult::Ok(None),
+            }
+        }
+        Magic::Stage(stage, code) => match session.emit(code, stage) {
+            Ok(text) => {
+                sink(Output::Stdout(text));
+                ExecResult::Ok(None)
+            }
+            Err(e) => ExecResult::Err(e),
+        },
+        Magic::Target(t, code) => {
+            let target = match t {
+                "serial" => Target::Serial,
+                "par" => Target::Par,
+                "gpu" => Target::Gpu,
+                other => {
+                    return usage_error(format!("%%target takes serial, par or gpu, not '{other}'"))
+                }
+            };
+            let old = session.target_override.replace(target);
+            let r = session.execute_repeat(code, 1, sink);
+            session.target_override = old;
+            r
+        }
+        Magic::Threads(arg) => {
+            if !arg.is_empty() {
+                let n: usize = match arg.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return usage_error(format!(
+                            "%threads takes a positive number, not '{arg}'"
+                        ))
+                    }
+                };
+                if let Err(e) = kiln_runtime::par::set_threads(n) {
+                    return usage_error(e);
+                }
+            }
+            sink(Output::Stdout(format!(
+                "{} worker threads\n",
+                kiln_runtime::par::threads()
+            )));
+            ExecResult::Ok(None)
+        }
+        Magic::Bounds(arg) => {
+            match arg {
+                "on" => session.bounds_checks = true,
+                "off" => session.bounds_checks = false,
+                "" => {}
+                other => return usage_error(format!("%bounds takes on or off, not '{other}'")),
+            }
+            let state = if session.bounds_checks { "on" } else { "off" };
+            sink(Output::Stdout(format!("bounds checks {state}\n")));
+            ExecResult::Ok(None)
+        }
+        Magic::Who | Magic::Whos => {
+            let globals = session.globals();
+            let text = if matches!(magic, Magic::Who) {
+                globals
+                    .iter()
+                    .map(|g| g.0.clone())
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            } else {
+                let mut t = format!("{:<12}{:<16}{}\n", "Variable", "Type", "Data/Info");
+                t.push_str(&format!("{}\n", "-".repeat(44)));
+                for (n, ty, info) in &globals {
+                    t.push_str(&format!("{n:<12}{ty:<16}{info}\n"));
+                }
+                t
+            };
+            let text = if globals.is_empty() {
+                "Interactive namespace is empty.".to_string()
+            } else {
+                text
+            };
+            sink(Output::Stdout(format!("{}\n", text.trim_end())));
+            ExecResult::Ok(None)
+        }
+        Magic::Reset => {
+            session.reset();
+            ExecResult::Ok(None)
+        }
+        Magic::LsMagic => {
+            sink(Output::Stdout(
+                "Line magics: %time %timeit %threads %bounds %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%target\n".into(),
+            ));
+            ExecResult::Ok(None)
+        }
+        Magic::Unknown(name) => usage_error(format!(
+            "Line magic function `%{name}` not found (see %lsmagic)."
+        )),
+    }
+}
