@@ -395,6 +395,8 @@ pub enum Builtin {
     Display(u32),
     /// `clear_output(wait)`.
     ClearOutput,
+    /// `imshow(a, cmap, title)`: args are the 2-D array and two strings (or None).
+    Imshow,
     /// `array([...])` from a nested list literal: the elements, row-major, already cast.
     ArrayLit(DType, Vec<i64>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.

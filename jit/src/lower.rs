@@ -2593,6 +2593,7 @@ impl<'a> Env<'a> {
                     | "astype"
                     | "array"
                     | "display"
+                    | "imshow"
             ) {
                 array_arg(v, args[k].span)?;
             }
@@ -3174,6 +3175,48 @@ impl<'a> Env<'a> {
                 self.display_types.push(v.ty.clone());
                 let k = (self.display_types.len() - 1) as u32;
                 return Ok(self.builtin(cx, Builtin::Display(k), vec![v], Ty::None, span));
+            }
+            "imshow" => {
+                want(1, 1)?;
+                let a = vals.pop().unwrap();
+                if !matches!(a.ty, Ty::Array { ndim: 2, .. })
+                    || matches!(
+                        a.ty,
+                        Ty::Array {
+                            dtype: DType::C128,
+                            ..
+                        }
+                    )
+                {
+                    return type_err(
+                        span,
+                        format!("imshow() takes a 2-D real array, not {}", a.ty),
+                    );
+                }
+                let mut text = |k: &str| -> LResult<Expr> {
+                    match keywords.iter().find(|kw| kw.name == k) {
+                        Some(kw) => {
+                            let v = self.expr(cx, &kw.value)?;
+                            if v.ty != Ty::Str {
+                                return type_err(kw.value.span, format!("{k}= takes a string"));
+                            }
+                            Ok(v)
+                        }
+                        None => Ok(Expr::none()),
+                    }
+                };
+                let cmap = text("cmap")?;
+                let title = text("title")?;
+                if let Some(k) = keywords
+                    .iter()
+                    .find(|k| !["cmap", "title", "xlabel", "ylabel"].contains(&k.name.as_str()))
+                {
+                    return type_err(
+                        k.span,
+                        format!("imshow() got an unexpected keyword argument '{}'", k.name),
+                    );
+                }
+                return Ok(self.builtin(cx, Builtin::Imshow, vec![a, cmap, title], Ty::None, span));
             }
             "clear_output" => {
                 let wait = match (vals.pop(), keywords.iter().find(|k| k.name == "wait")) {

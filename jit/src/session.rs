@@ -30,6 +30,11 @@ pub enum Output {
     ClearOutput {
         wait: bool,
     },
+    /// A picture (`imshow`): PNG bytes, with its title if one was given.
+    Image {
+        png: Vec<u8>,
+        title: Option<String>,
+    },
 }
 
 /// A failed cell: Python's exception name, its message, and the rendered report.
@@ -466,6 +471,9 @@ impl Session {
                                 }
                             }
                             crate::codegen::support::DisplayEvent::Clear(w) => Msg::Clear(w),
+                            crate::codegen::support::DisplayEvent::Image(png, title) => {
+                                Msg::Image(png, title)
+                            }
                         };
                         let _ = dtx.send(msg);
                     })));
@@ -495,6 +503,7 @@ impl Session {
                     Msg::Text(Stream::Stderr, text) => Output::Stderr(text),
                     Msg::Display(v) => Output::Display(v),
                     Msg::Clear(wait) => Output::ClearOutput { wait },
+                    Msg::Image(png, title) => Output::Image { png, title },
                 });
             }
             match worker.join() {
@@ -678,6 +687,7 @@ enum Msg {
     Text(Stream, String),
     Display(Value),
     Clear(bool),
+    Image(Vec<u8>, Option<String>),
 }
 
 struct Unit {

@@ -536,6 +536,7 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_seed" => (vec![I64], vec![]),
         "kiln_display" => (vec![p, p, I64], vec![]),
         "kiln_clear_output" => (vec![p, I64], vec![]),
+        "kiln_imshow" => (vec![p, p, p, p], vec![]),
         "kiln_rand_scalar" => (vec![], vec![F64]),
         "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
         "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
@@ -3490,6 +3491,14 @@ impl Gen<'_, '_> {
                 let p = self.b.ins().stack_addr(types::I64, slot, 0);
                 let kk = self.iconst(*k as i64);
                 self.call_rt("kiln_display", &[ctx, p, kk]);
+                vec![]
+            }
+            Builtin::Imshow => {
+                let z = self.iconst(0);
+                let cm = vals[1].first().copied().unwrap_or(z);
+                let ti = vals[2].first().copied().unwrap_or(z);
+                self.call_rt("kiln_imshow", &[ctx, vals[0][0], cm, ti]);
+                self.check_err(site);
                 vec![]
             }
             Builtin::ClearOutput => {

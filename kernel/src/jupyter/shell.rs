@@ -247,6 +247,16 @@ impl Shell {
                 Output::ClearOutput { wait } => {
                     iopub.send(Some(msg), "clear_output", json!({"wait": wait}))
                 }
+                Output::Image { png, title } => {
+                    use base64::Engine;
+                    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+                    let text = format!("<Figure: {}>", title.as_deref().unwrap_or("image"));
+                    iopub.send(
+                        Some(msg),
+                        "display_data",
+                        json!({"data": {"image/png": data, "text/plain": text}, "metadata": {}, "transient": {}}),
+                    )
+                }
             }
         };
         self.kiln.execute(code, &mut sink)
