@@ -194,6 +194,9 @@ pub enum ExprKind {
     /// Short-circuit logic on two operands of the result's type (Python's value semantics).
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
+    /// Evaluate the value into the variable, then the body (a chained comparison's middle
+    /// operand is evaluated once).
+    Let(VarId, Box<Expr>, Box<Expr>),
     /// `a if cond else b`, lazily.
     Select(Box<Expr>, Box<Expr>, Box<Expr>),
     Call {
@@ -331,6 +334,8 @@ pub enum Builtin {
     RoundInt,
     /// `round(x, n)` → f64.
     RoundN,
+    /// `round(i, n)` of an int → i64.
+    RoundIntN,
     /// Float → i64 by floor / ceil (Python's `math.floor`, `math.ceil`).
     FloorInt,
     CeilInt,
@@ -699,6 +704,14 @@ impl Printer<'_> {
             }
             ExprKind::And(a, b) => format!("({} and {})", self.expr(a), self.expr(b)),
             ExprKind::Or(a, b) => format!("({} or {})", self.expr(a), self.expr(b)),
+            ExprKind::Let(v, x, body) => {
+                format!(
+                    "(let {} = {} in {})",
+                    self.var(*v),
+                    self.expr(x),
+                    self.expr(body)
+                )
+            }
             ExprKind::Select(c, a, b) => {
                 format!(
                     "({} if {} else {})",
@@ -1026,6 +1039,13 @@ impl Verifier<'_> {
                 self.expr(a)?;
                 self.expr(b)?;
                 same(a, b)?;
+            }
+            ExprKind::Let(v, x, body) => {
+                self.expr(x)?;
+                self.expr(body)?;
+                if self.var_ty(*v)? != x.ty || body.ty != e.ty {
+                    return Err("let of the wrong type".into());
+                }
             }
             ExprKind::Select(c, a, b) => {
                 self.cond(c)?;

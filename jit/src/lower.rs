@@ -1509,11 +1509,24 @@ impl<'a> Env<'a> {
                 acc
             }
             A::Compare { left, ops } => {
-                // `a < b < c` is `a < b and b < c` (b evaluated twice: operands are pure).
+                // `a < b < c` is `a < b and b < c`, with b evaluated once: a middle operand
+                // that is not a plain name or literal goes through a temporary, bound just
+                // before the comparison that first reads it (short-circuiting as Python).
                 let mut prev = self.expr(cx, left)?;
-                let mut acc: Option<Expr> = None;
-                for (op, rhs) in ops {
-                    let r = self.expr(cx, rhs)?;
+                let mut cmps: Vec<(Option<(ir::VarId, Expr)>, Expr)> = Vec::new();
+                for (k, (op, rhs)) in ops.iter().enumerate() {
+                    let mut r = self.expr(cx, rhs)?;
+                    let mut bind = None;
+                    if k + 1 < ops.len()
+                        && !arrays::is_leafy(&r)
+                        && !r.is_literal()
+                        && r.ty.is_numeric()
+                    {
+                        let v = cx.new_var("cmp", r.ty.clone());
+                        let ty = r.ty.clone();
+                        bind = Some((v, r));
+                        r = Expr::new(ExprKind::Var(v), ty);
+                    }
                     let c = if matches!(prev.ty, Ty::Array { .. })
                         || matches!(r.ty, Ty::Array { .. })
                     {
@@ -1536,11 +1549,24 @@ impl<'a> Env<'a> {
                     } else {
                         self.compare(*op, prev, r.clone(), e.span)?
                     };
-                    acc = Some(match acc {
-                        None => c,
-                        Some(a) => Expr::new(ExprKind::And(Box::new(a), Box::new(c)), Ty::Bool),
-                    });
+                    cmps.push((bind, c));
                     prev = r;
+                }
+                let mut acc: Option<Expr> = None;
+                for (bind, c) in cmps.into_iter().rev() {
+                    let ty = c.ty.clone();
+                    let joined = match acc {
+                        None => c,
+                        Some(rest) => {
+                            Expr::new(ExprKind::And(Box::new(c), Box::new(rest)), ty.clone())
+                        }
+                    };
+                    acc = Some(match bind {
+                        Some((v, val)) => {
+                            Expr::new(ExprKind::Let(v, Box::new(val), Box::new(joined)), ty)
+                        }
+                        None => joined,
+                    });
                 }
                 acc.unwrap()
             }
@@ -2886,7 +2912,10 @@ impl<'a> Env<'a> {
                     let n = self.int_arg(n, args[1].span, "round")?;
                     let x = vals.pop().unwrap();
                     if x.ty.is_int_like() {
-                        return Ok(cast(x, Ty::I64));
+                        // Python: an int stays an int; a negative n rounds to tens,
+                        // hundreds, ... (half to even).
+                        let x = cast(x, Ty::I64);
+                        return Ok(self.builtin(cx, Builtin::RoundIntN, vec![x, n], Ty::I64, span));
                     }
                     let x = cast(float_like(x, self), Ty::F64);
                     return Ok(self.builtin(cx, Builtin::RoundN, vec![x, n], Ty::F64, span));

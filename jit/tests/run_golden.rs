@@ -46,7 +46,7 @@ fn run_case(name: &str, src: &str) -> String {
                 printed.push_str(&kiln_runtime::repr_value(&v));
                 printed.push('\n');
             }
-            Output::Stderr(_) | Output::ClearOutput { .. } => {}
+            Output::Stderr(_) | Output::ClearOutput { .. } | Output::Image { .. } => {}
         });
         out.push_str(&printed);
         match r {

@@ -421,6 +421,10 @@ fn collect_maps_expr<'a>(
             collect_maps_expr(a, func, out);
             collect_maps_expr(b, func, out);
         }
+        ExprKind::Let(_, a, b) => {
+            collect_maps_expr(a, func, out);
+            collect_maps_expr(b, func, out);
+        }
         ExprKind::Select(c, a, b) => {
             collect_maps_expr(c, func, out);
             collect_maps_expr(a, func, out);
@@ -537,6 +541,7 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_display" => (vec![p, p, I64], vec![]),
         "kiln_clear_output" => (vec![p, I64], vec![]),
         "kiln_imshow" => (vec![p, p, p, p], vec![]),
+        "kiln_round_int" => (vec![I64, I64], vec![I64]),
         "kiln_rand_scalar" => (vec![], vec![F64]),
         "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
         "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
@@ -2635,6 +2640,11 @@ impl Gen<'_, '_> {
                 self.b.switch_to_block(join);
                 self.b.block_params(join).to_vec()
             }
+            ExprKind::Let(v, x, body) => {
+                let val = self.expr(x)?;
+                self.store(&Place::Var(*v), val)?;
+                self.expr(body)?
+            }
             ExprKind::Select(c, a, b) => {
                 let cv = self.expr(c)?[0];
                 let tb = self.b.create_block();
@@ -3207,6 +3217,7 @@ impl Gen<'_, '_> {
                 vec![self.b.ins().fcvt_to_sint_sat(types::I64, r)]
             }
             Builtin::RoundN => vec![self.call_rt1("kiln_m_round_n", &[vals[0][0], vals[1][0]])],
+            Builtin::RoundIntN => vec![self.call_rt1("kiln_round_int", &[vals[0][0], vals[1][0]])],
             Builtin::Atan2 => {
                 vec![self.f64_call("kiln_m_arctan2", &arg_ty, &[vals[0][0], vals[1][0]])]
             }
@@ -3251,7 +3262,9 @@ impl Gen<'_, '_> {
                         };
                         let p = self.b.ins().fcmp(FloatCC::GreaterThan, x, z);
                         let n = self.b.ins().fcmp(FloatCC::LessThan, x, z);
-                        let r = self.b.ins().select(n, mone, x);
+                        // Zero (of either sign) gives +0.0 and nan stays nan, as in NumPy.
+                        let zero_or_nan = self.b.ins().fadd(x, z);
+                        let r = self.b.ins().select(n, mone, zero_or_nan);
                         vec![self.b.ins().select(p, one, r)]
                     }
                 }

@@ -451,6 +451,29 @@ pub unsafe extern "C" fn kiln_imshow(
     display_event(ctx, DisplayEvent::Image(png, kstr(title)));
 }
 
+/// Python's `round(i, n)` for an int: unchanged for n >= 0, else to a multiple of 10^-n,
+/// ties to even.
+#[no_mangle]
+pub extern "C" fn kiln_round_int(x: i64, n: i64) -> i64 {
+    if n >= 0 {
+        return x;
+    }
+    if n < -18 {
+        return 0;
+    }
+    let m = 10i128.pow((-n) as u32);
+    let x = x as i128;
+    let q = x.div_euclid(m);
+    let r = x.rem_euclid(m);
+    let twice = 2 * r;
+    let q = if twice > m || (twice == m && q % 2 != 0) {
+        q + 1
+    } else {
+        q
+    };
+    (q * m) as i64
+}
+
 /// The symbols above, for the JIT's symbol table.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -464,5 +487,6 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_display", kiln_display as *const u8),
         ("kiln_clear_output", kiln_clear_output as *const u8),
         ("kiln_imshow", kiln_imshow as *const u8),
+        ("kiln_round_int", kiln_round_int as *const u8),
     ]
 }
