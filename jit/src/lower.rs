@@ -1669,6 +1669,11 @@ impl<'a> Env<'a> {
                     span,
                 ))
             }
+            (Ty::Array { dtype, .. }, "dtype") => {
+                // The dtype's name as a string: prints, formats and compares as NumPy's
+                // dtype does (`float64`); only its repr differs (no `dtype('...')` wrapper).
+                Ok(Expr::new(ExprKind::Str(dtype.numpy_name().into()), Ty::Str))
+            }
             (Ty::Array { .. }, "T") => {
                 let t = v.ty.clone();
                 Ok(self.builtin(cx, Builtin::Transpose, vec![v], t, span))
