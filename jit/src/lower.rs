@@ -1136,7 +1136,8 @@ impl<'a> Env<'a> {
             cx.par = Some(scope);
         }
         let result = self.for_body(cx, target, iter, body, &counters, elem_source, ranges.len());
-        let scope = cx.par.take();
+        // Only the loop that opened the parallel scope closes it (nested loops run inside it).
+        let scope = if plan.is_some() { cx.par.take() } else { None };
         let body_pre = result?;
         let par = match (plan, scope) {
             (Some(plan), Some(scope)) => {
@@ -2070,7 +2071,11 @@ impl<'a> Env<'a> {
                 // calls pow and is ~10x slower than x*x*x).
                 if t.is_float() || t == Ty::C128 {
                     if let ExprKind::Int(k) = b.kind {
-                        let pure = arrays::is_leafy(&a);
+                        // x**2 is exact either way; x**3 and x**4 are multiplied out only in whole-array
+                        // code (the arrays issue asks for it: NumPy's pow is ~10x slower), while
+                        // scalars keep Python's pow so `xi**3` prints as CPython does.
+                        let in_map = matches!(a.kind, ExprKind::Elem(_) | ExprKind::MapScalar(_));
+                        let pure = arrays::is_leafy(&a) && (k == 2 || in_map);
                         if pure && (1..=4).contains(&k) && t != Ty::C128 {
                             let x = cast(a, t.clone());
                             let mut acc = x.clone();

@@ -154,11 +154,7 @@ impl Session {
         static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
         QUIET_PANICS.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
-                let loc = info
-                    .location()
-                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
-                    .unwrap_or_default();
-                eprintln!("kiln: internal error{loc} (reported to the cell as InternalError)");
+                eprintln!("kiln: internal error (reported to the cell as InternalError): {info}");
             }));
         });
         Session {

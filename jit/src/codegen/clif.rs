@@ -329,6 +329,9 @@ enum Job<'a> {
 /// wake-up costs more than a second core saves); `bench/par_threshold.sh` measures it.
 pub const PAR_MAP_THRESHOLD: i64 = 1 << 16;
 
+/// How many nodes of NumPy's pairwise tree a threaded sum is split into (at most).
+const MAX_PW_NODES: i64 = 64;
+
 fn collect_maps_stmts<'a>(
     body: &'a [Stmt],
     func: usize,
@@ -551,6 +554,8 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_pw_next" => (vec![p, p, p], vec![I64]),
         "kiln_pw_leaf" => (vec![p, p, I64, I64], vec![]),
         "kiln_pw_end" => (vec![p], vec![F64]),
+        "kiln_pw_nodes" => (vec![I64, I64, p], vec![I64]),
+        "kiln_pw_combine" => (vec![I64, I64, p], vec![F64]),
         "kiln_pow_i64" => (vec![p, I64, I64], vec![I64]),
         "kiln_m_arctan2" | "kiln_m_hypot" | "kiln_m_pow" | "kiln_m_py_fmod"
         | "kiln_m_py_floordiv" => (vec![F64, F64], vec![F64]),
@@ -1849,6 +1854,49 @@ impl Gen<'_, '_> {
         for &x in &scalars {
             put(self, x);
         }
+        // A sum runs over the nodes of NumPy's pairwise tree (one node per iteration), each
+        // summed exactly as NumPy sums it; the node sums are then combined in the tree's
+        // order, so the threaded result equals the serial one bit for bit.
+        let mut nodes = None;
+        if sum {
+            let table = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                16 * MAX_PW_NODES as u32,
+                3,
+            ));
+            let sums = self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                8 * MAX_PW_NODES as u32,
+                3,
+            ));
+            let tp = self.b.ins().stack_addr(types::I64, table, 0);
+            let sp = self.b.ins().stack_addr(types::I64, sums, 0);
+            let maxn = self.iconst(MAX_PW_NODES);
+            let count = self.call_rt1("kiln_pw_nodes", &[total, maxn, tp]);
+            nodes = Some((count, tp, sp));
+        }
+        let extra = if sum { 2 } else { 0 };
+        let env2 = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            8 * (words + extra).max(1) as u32,
+            3,
+        ));
+        for k in 0..words {
+            let v = self
+                .b
+                .ins()
+                .stack_load(types::I64, types::I64, env, 8 * k as i32);
+            self.b.ins().stack_store(types::I64, v, env2, 8 * k as i32);
+        }
+        if let Some((_, tp, sp)) = nodes {
+            self.b
+                .ins()
+                .stack_store(types::I64, tp, env2, 8 * words as i32);
+            self.b
+                .ins()
+                .stack_store(types::I64, sp, env2, 8 * (words + 1) as i32);
+        }
+        let env = env2;
         let one = |g: &mut Self, v: i64| {
             let slot =
                 g.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
@@ -1864,13 +1912,18 @@ impl Gen<'_, '_> {
         let fref = self.module.declare_func_in_func(fid, self.b.func);
         let faddr = self.b.ins().func_addr(types::I64, fref);
         let envp = self.b.ins().stack_addr(types::I64, env, 0);
-        let nred = self.iconst(sum as i64);
+        let nred = self.iconst(0);
+        let maxn_value = self.iconst(MAX_PW_NODES);
+        let iterations = nodes.map(|(c, _, _)| c).unwrap_or(total);
         let rc = self.call_rt1(
             "kiln_par_for",
-            &[self.ctx, faddr, envp, total, nred, opsp, tysp, iop],
+            &[self.ctx, faddr, envp, iterations, nred, opsp, tysp, iop],
         );
         self.fail_if(rc, |_| vec![], site);
-        self.b.ins().stack_load(types::I64, types::F64, io, 0)
+        match nodes {
+            Some((_, _, sp)) => self.call_rt1("kiln_pw_combine", &[total, maxn_value, sp]),
+            None => self.b.ins().stack_load(types::I64, types::F64, io, 0),
+        }
     }
 
     /// The outlined body of a whole-array loop: `fn(ctx, env, lo, hi, red)` does elements
@@ -1934,13 +1987,43 @@ impl Gen<'_, '_> {
         match kind {
             MapKind::Write(d) => self.map_loop(m, &counts, &ops, lo, hi, d)?,
             MapKind::SumF64 => {
-                let s = self.pairwise_range(m, &counts, &ops, lo, hi, false)?;
-                let cur = self
+                // Iterations are pairwise-tree nodes: (start, len) from the table; each
+                // node's sum goes to its slot.
+                let _ = red;
+                let table = get(self, types::I64);
+                let sums = get(self, types::I64);
+                let k = self.b.declare_var(types::I64);
+                self.b.def_var(k, lo);
+                let head = self.b.create_block();
+                let body = self.b.create_block();
+                let done = self.b.create_block();
+                self.jump(head, &[]);
+                self.b.switch_to_block(head);
+                let kv = self.b.use_var(k);
+                let more = self.b.ins().icmp(IntCC::SignedLessThan, kv, hi);
+                self.b.ins().brif(more, body, &[], done, &[]);
+                self.b.switch_to_block(body);
+                let kv = self.b.use_var(k);
+                let off = self.b.ins().imul_imm_s(kv, 16);
+                let ent = self.b.ins().iadd(table, off);
+                let start = self
                     .b
                     .ins()
-                    .load(types::F64, MemFlagsData::trusted(), red, 0);
-                let t = self.b.ins().fadd(cur, s);
-                self.b.ins().store(MemFlagsData::trusted(), t, red, 0);
+                    .load(types::I64, MemFlagsData::trusted(), ent, 0);
+                let len = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), ent, 8);
+                let end = self.b.ins().iadd(start, len);
+                let s = self.pairwise_range(m, &counts, &ops, start, end, false)?;
+                let kv = self.b.use_var(k);
+                let off = self.b.ins().imul_imm_s(kv, 8);
+                let slot = self.b.ins().iadd(sums, off);
+                self.b.ins().store(MemFlagsData::trusted(), s, slot, 0);
+                let k1 = self.b.ins().iadd_imm_s(kv, 1);
+                self.b.def_var(k, k1);
+                self.jump(head, &[]);
+                self.b.switch_to_block(done);
             }
         }
         self.jump(self.exit, &[]);

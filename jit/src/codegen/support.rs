@@ -245,6 +245,64 @@ pub unsafe extern "C" fn kiln_pw_next(plan: *mut PairwisePlan, lo: *mut i64, len
     }
 }
 
+/// The nodes of NumPy's pairwise tree over `n` elements cut at the shallowest depth with
+/// at least 16 nodes (or fewer, where subtrees are leaves), left to right: the units a
+/// threaded sum hands to workers. Writes (start, len) pairs; returns the count.
+fn pw_cut(lo: i64, n: i64, depth: u32, out: &mut Vec<(i64, i64)>) {
+    if n <= 128 || depth == 0 {
+        out.push((lo, n));
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pw_cut(lo, n2, depth - 1, out);
+        pw_cut(lo + n2, n - n2, depth - 1, out);
+    }
+}
+
+fn pw_depth(max_nodes: i64) -> u32 {
+    // 2^depth nodes at most; 16 is plenty for balance on a few cores.
+    (max_nodes.clamp(1, 16) as u64).ilog2()
+}
+
+/// # Safety
+/// `out` has room for `2 * max_nodes` i64.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_pw_nodes(n: i64, max_nodes: i64, out: *mut i64) -> i64 {
+    let mut nodes = Vec::new();
+    pw_cut(0, n.max(0), pw_depth(max_nodes), &mut nodes);
+    for (k, (a, len)) in nodes.iter().enumerate() {
+        *out.add(2 * k) = *a;
+        *out.add(2 * k + 1) = *len;
+    }
+    nodes.len() as i64
+}
+
+/// Combine node sums as NumPy's recursion adds them, then start from 0.0 as `np.sum` does.
+///
+/// # Safety
+/// `sums` holds one f64 per node of `kiln_pw_nodes(n, max_nodes)`.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_pw_combine(n: i64, max_nodes: i64, sums: *const f64) -> f64 {
+    fn walk(n: i64, depth: u32, next: &mut usize, sums: *const f64) -> f64 {
+        if n <= 128 || depth == 0 {
+            // SAFETY: one slot per node, visited in order.
+            let v = unsafe { *sums.add(*next) };
+            *next += 1;
+            v
+        } else {
+            let mut n2 = n / 2;
+            n2 -= n2 % 8;
+            let a = walk(n2, depth - 1, next, sums);
+            a + walk(n - n2, depth - 1, next, sums)
+        }
+    }
+    if n <= 0 {
+        return 0.0;
+    }
+    let mut next = 0;
+    0.0 + walk(n, pw_depth(max_nodes), &mut next, sums)
+}
+
 /// A leaf block's sum, as NumPy's `pairwise_sum` computes it (8 accumulators), pushed onto
 /// the plan's stack. `f32` says the buffer holds f32 values summed in f32.
 ///
@@ -488,5 +546,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_clear_output", kiln_clear_output as *const u8),
         ("kiln_imshow", kiln_imshow as *const u8),
         ("kiln_round_int", kiln_round_int as *const u8),
+        ("kiln_pw_nodes", kiln_pw_nodes as *const u8),
+        ("kiln_pw_combine", kiln_pw_combine as *const u8),
     ]
 }
