@@ -86,20 +86,24 @@ fn ms(v: f64) -> String {
 pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) -> ExecResult {
     match magic {
         Magic::Time(code) => {
+            // The body may itself be a magic (`%%time` over `%%target serial`).
+            session.timings = Default::default();
             let wall = std::time::Instant::now();
-            let r = session.execute_repeat(code, 1, sink);
+            let r = session.execute(code, sink);
             let total = wall.elapsed().as_secs_f64() * 1e3;
             let t = &session.timings;
-            let run: f64 = t.run_ms.iter().sum();
-            sink(Output::Stdout(format!(
-                "parse {}, check {}, lower {}, Cranelift codegen {}, run {}\nWall time: {}\n",
-                ms(t.parse_ms),
-                ms(t.check_ms),
-                ms(t.lower_ms),
-                ms(t.codegen_ms),
-                ms(run),
-                ms(total)
-            )));
+            if !t.run_ms.is_empty() {
+                let run: f64 = t.run_ms.iter().sum();
+                sink(Output::Stdout(format!(
+                    "parse {}, check {}, lower {}, Cranelift codegen {}, run {}\nWall time: {}\n",
+                    ms(t.parse_ms),
+                    ms(t.check_ms),
+                    ms(t.lower_ms),
+                    ms(t.codegen_ms),
+                    ms(run),
+                    ms(total)
+                )));
+            }
             r
         }
         Magic::TimeIt(code) => {
@@ -115,9 +119,12 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
                 .copied()
                 .unwrap_or(0.0)
                 .max(1e-6);
+            // 1, 2, 5, 10, 20, 50, ... loops, as IPython chooses them.
             let mut loops: u32 = 1;
+            let mut k = 0;
             while (loops as f64) * once < 200.0 && loops < 10_000_000 {
-                loops *= 10;
+                loops = [1, 2, 5][(k + 1) % 3] * 10u32.pow((k + 1) as u32 / 3);
+                k += 1;
             }
             let runs = 7u32;
             let r = session.execute_repeat(code, loops * runs, &mut |_| {});
@@ -163,7 +170,7 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
                 }
             };
             let old = session.target_override.replace(target);
-            let r = session.execute_repeat(code, 1, sink);
+            let r = session.execute(code, sink);
             session.target_override = old;
             r
         }
