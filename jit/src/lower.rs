@@ -1713,14 +1713,8 @@ impl<'a> Env<'a> {
                     let t = f.ty.clone();
                     self.builtin(cx, Builtin::Atan2, vec![zero, f], t, span)
                 }
-                _ => {
-                    let t = if v.ty.is_float() {
-                        v.ty.clone()
-                    } else {
-                        v.ty.clone()
-                    };
-                    zero_of(&t)
-                }
+                // imag of a real number is a zero of its type.
+                _ => zero_of(&v.ty),
             }),
             ref t => type_err(span, format!("{} of a {t}", crate::ir::builtin_name(&op))),
         }
@@ -1991,15 +1985,7 @@ impl<'a> Env<'a> {
             if !(a.ty.is_numeric() || matches!(a.ty, Ty::Array { .. }))
                 || !(b.ty.is_numeric() || matches!(b.ty, Ty::Array { .. }))
             {
-                return type_err(
-                    span,
-                    format!(
-                        "unsupported operand type(s) for {}: '{}' and '{}'",
-                        op.symbol(),
-                        a.ty,
-                        b.ty
-                    ),
-                );
+                return unsupported(op, &a, &b, span);
             }
             let site = self.site(cx, span);
             return self.elementwise(site, vec![a, b], span, |s, l| {
@@ -2012,26 +1998,10 @@ impl<'a> Env<'a> {
             if op == B::Add && a.ty == Ty::Str && b.ty == Ty::Str {
                 return Ok(self.builtin(cx, Builtin::Concat, vec![a, b], Ty::Str, span));
             }
-            return type_err(
-                span,
-                format!(
-                    "unsupported operand type(s) for {}: '{}' and '{}'",
-                    op.symbol(),
-                    a.ty,
-                    b.ty
-                ),
-            );
+            return unsupported(op, &a, &b, span);
         }
         let Some(mut t) = self.arith_type(&a, &b) else {
-            return type_err(
-                span,
-                format!(
-                    "unsupported operand type(s) for {}: '{}' and '{}'",
-                    op.symbol(),
-                    a.ty,
-                    b.ty
-                ),
-            );
+            return unsupported(op, &a, &b, span);
         };
         let site = self.site(cx, span);
         let mk = |op: BinOp, a: Expr, b: Expr, t: Ty| {
@@ -2090,15 +2060,7 @@ impl<'a> Env<'a> {
             }
             B::BitAnd | B::BitOr | B::BitXor => {
                 if !t.is_int_like() {
-                    return type_err(
-                        span,
-                        format!(
-                            "unsupported operand type(s) for {}: '{}' and '{}'",
-                            op.symbol(),
-                            a.ty,
-                            b.ty
-                        ),
-                    );
+                    return unsupported(op, &a, &b, span);
                 }
                 let iop = match op {
                     B::BitAnd => BinOp::BitAnd,
@@ -2109,15 +2071,7 @@ impl<'a> Env<'a> {
             }
             B::Shl | B::Shr => {
                 if !t.is_int_like() {
-                    return type_err(
-                        span,
-                        format!(
-                            "unsupported operand type(s) for {}: '{}' and '{}'",
-                            op.symbol(),
-                            a.ty,
-                            b.ty
-                        ),
-                    );
+                    return unsupported(op, &a, &b, span);
                 }
                 let iop = if op == B::Shl { BinOp::Shl } else { BinOp::Shr };
                 mk(iop, cast(a, Ty::I64), cast(b, Ty::I64), Ty::I64)
@@ -2417,7 +2371,7 @@ impl<'a> Env<'a> {
                     self.shape_arg(vals.pop().unwrap(), span)?
                 } else {
                     let tup = Expr::new(
-                        ExprKind::Tuple(vals.iter().cloned().collect()),
+                        ExprKind::Tuple(vals.to_vec()),
                         Ty::tuple(vals.iter().map(|v| v.ty.clone()).collect()),
                     );
                     self.shape_arg(tup, span)?
@@ -3300,6 +3254,19 @@ impl<'a> Env<'a> {
             ),
         }
     }
+}
+
+/// Python's TypeError for an operator that does not apply to its operands' types.
+fn unsupported<T>(op: ast::BinOp, a: &Expr, b: &Expr, span: Span) -> LResult<T> {
+    type_err(
+        span,
+        format!(
+            "unsupported operand type(s) for {}: '{}' and '{}'",
+            op.symbol(),
+            a.ty,
+            b.ty
+        ),
+    )
 }
 
 fn collect_target_names(e: &ast::Expr, out: &mut Vec<String>) {

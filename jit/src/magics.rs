@@ -29,7 +29,7 @@ pub enum Magic<'a> {
 
 /// The magic of a cell, if it is one.
 pub fn parse(code: &str) -> Option<Magic<'_>> {
-    let trimmed = code.trim_start_matches(|c: char| c == '\n' || c == '\r');
+    let trimmed = code.trim_start_matches(['\n', '\r']);
     if let Some(rest) = trimmed.strip_prefix("%%") {
         let (first, body) = rest.split_once('\n').unwrap_or((rest, ""));
         let mut words = first.split_whitespace();

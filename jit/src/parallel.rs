@@ -361,10 +361,8 @@ fn assigned_before_read_from(body: &[Stmt], name: &str, mut assigned: bool) -> (
                     return (false, assigned);
                 }
             }
-            StmtKind::While { body, .. } => {
-                if !assigned_before_read_from(body, name, assigned).0 {
-                    return (false, assigned);
-                }
+            StmtKind::While { body, .. } if !assigned_before_read_from(body, name, assigned).0 => {
+                return (false, assigned);
             }
             _ => {}
         }
@@ -375,19 +373,15 @@ fn assigned_before_read_from(body: &[Stmt], name: &str, mut assigned: bool) -> (
 fn grow_dependent(body: &[Stmt], dep: &mut HashSet<String>) {
     for s in body {
         match &s.kind {
-            StmtKind::Assign { targets, value } => {
-                if dep.iter().any(|d| mentions(value, d)) {
-                    let mut names = Vec::new();
-                    targets.iter().for_each(|t| target_names(t, &mut names));
-                    dep.extend(names);
-                }
+            StmtKind::Assign { targets, value } if dep.iter().any(|d| mentions(value, d)) => {
+                let mut names = Vec::new();
+                targets.iter().for_each(|t| target_names(t, &mut names));
+                dep.extend(names);
             }
-            StmtKind::AugAssign { target, value, .. } => {
-                if dep.iter().any(|d| mentions(value, d)) {
-                    let mut names = Vec::new();
-                    target_names(target, &mut names);
-                    dep.extend(names);
-                }
+            StmtKind::AugAssign { target, value, .. } if dep.iter().any(|d| mentions(value, d)) => {
+                let mut names = Vec::new();
+                target_names(target, &mut names);
+                dep.extend(names);
             }
             StmtKind::For { target, iter, body } => {
                 if dep.iter().any(|d| mentions(iter, d)) {

@@ -634,6 +634,11 @@ fn vectorizable(m: &ir::ArrayMap) -> bool {
     }) && ok(&m.body)
 }
 
+/// What a whole-array loop does for an element (or two lanes): gets each operand's address
+/// and the element's flat index.
+type ElemFn<'f, 'a, 'b> =
+    &'f mut dyn FnMut(&mut Gen<'a, 'b>, &[Value], Value) -> Result<(), String>;
+
 /// An operand of a whole-array loop: its data pointer, element size and its stride (in
 /// elements) along each dimension of the loop (0 where it is broadcast).
 #[derive(Clone)]
@@ -650,7 +655,7 @@ fn header_flags() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
-impl Gen<'_, '_> {
+impl<'a, 'b> Gen<'a, 'b> {
     fn function(&mut self) -> Result<(), String> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -1026,7 +1031,7 @@ impl Gen<'_, '_> {
                     if k > 0 {
                         self.write_opt(sep.as_ref(), " ", stream)?;
                     }
-                    let s = self.to_str(a, "", false, 0)?;
+                    let s = self.format_expr(a, "", false, 0)?;
                     self.call_rt("kiln_write_str", &[self.ctx, stream, s]);
                     self.call_rt("kiln_decref", &[s]);
                 }
@@ -1178,7 +1183,7 @@ impl Gen<'_, '_> {
         ops: &[Operand],
         lo: Value,
         hi: Value,
-        f: &mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>,
+        f: ElemFn<'_, 'a, 'b>,
     ) -> Result<(), String> {
         self.odometer_vec(counts, ops, lo, hi, f, None)
     }
@@ -1186,15 +1191,14 @@ impl Gen<'_, '_> {
     /// `odometer` with an optional two-lane body: when every operand of a row segment is
     /// contiguous f64 (byte stride 8), pairs of elements go through `vector` (F64X2), the
     /// remainder through `f`.
-    #[allow(clippy::type_complexity)]
     fn odometer_vec(
         &mut self,
         counts: &[Value],
         ops: &[Operand],
         lo: Value,
         hi: Value,
-        f: &mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>,
-        mut vector: Option<&mut dyn FnMut(&mut Self, &[Value], Value) -> Result<(), String>>,
+        f: ElemFn<'_, 'a, 'b>,
+        mut vector: Option<ElemFn<'_, 'a, 'b>>,
     ) -> Result<(), String> {
         let n = counts.len();
         let flat = self.b.declare_var(types::I64);
@@ -1233,8 +1237,8 @@ impl Gen<'_, '_> {
         let mut bstrides = Vec::new();
         for (k, op) in ops.iter().enumerate() {
             let mut off = self.iconst(0);
-            for d in 0..n {
-                let t = self.b.ins().imul(idx[d], op.strides[d]);
+            for (&i, &st) in idx.iter().zip(&op.strides) {
+                let t = self.b.ins().imul(i, st);
                 off = self.b.ins().iadd(off, t);
             }
             let size = op.dtype.size() as i64;
@@ -1594,14 +1598,7 @@ impl Gen<'_, '_> {
             .zip(&ins)
             .map(|(i, &a)| self.operand(a, &i.ty, ndim))
             .collect();
-        let ops2: Vec<Operand> = ops
-            .iter()
-            .map(|o| Operand {
-                data: o.data,
-                dtype: o.dtype,
-                strides: o.strides.clone(),
-            })
-            .collect();
+        let ops2: Vec<Operand> = ops.clone();
         let mut total = self.iconst(1);
         for &c in &counts {
             total = self.b.ins().imul(total, c);
@@ -1857,7 +1854,7 @@ impl Gen<'_, '_> {
         ));
         let mut w = 0;
         let mut put = |g: &mut Self, v: Value| {
-            g.b.ins().stack_store(types::I64, v, env, 8 * w as i32);
+            g.b.ins().stack_store(types::I64, v, env, 8 * w);
             w += 1;
         };
         for &c in counts {
@@ -1967,7 +1964,7 @@ impl Gen<'_, '_> {
         let ndim = m.ndim as usize;
         let mut w = 0;
         let mut get = |g: &mut Self, t: types::Type| {
-            let v = g.b.ins().load(t, ro, env, 8 * w as i32);
+            let v = g.b.ins().load(t, ro, env, 8 * w);
             w += 1;
             v
         };
@@ -2154,7 +2151,7 @@ impl Gen<'_, '_> {
             self.b.ins().stack_store(types::I64, tc, tys, 8 * r as i32);
             let cur = self.read_place(&red.outer);
             for v in cur {
-                self.b.ins().stack_store(types::I64, v, io, 8 * w as i32);
+                self.b.ins().stack_store(types::I64, v, io, 8 * w);
                 w += 1;
             }
         }
@@ -2177,7 +2174,7 @@ impl Gen<'_, '_> {
             let vals: Vals = clif_types(&red.ty)
                 .into_iter()
                 .map(|ct| {
-                    let v = self.b.ins().stack_load(types::I64, ct, io, 8 * w as i32);
+                    let v = self.b.ins().stack_load(types::I64, ct, io, 8 * w);
                     w += 1;
                     v
                 })
@@ -2255,10 +2252,7 @@ impl Gen<'_, '_> {
         for r in &par.reductions {
             let vars = self.vars[r.acc as usize].clone();
             for (var, ct) in vars.into_iter().zip(clif_types(&r.ty)) {
-                let v = self
-                    .b
-                    .ins()
-                    .load(ct, MemFlagsData::trusted(), red, 8 * w as i32);
+                let v = self.b.ins().load(ct, MemFlagsData::trusted(), red, 8 * w);
                 self.b.def_var(var, v);
                 w += 1;
             }
@@ -2354,9 +2348,7 @@ impl Gen<'_, '_> {
             let vars = self.vars[r.acc as usize].clone();
             for var in vars {
                 let v = self.b.use_var(var);
-                self.b
-                    .ins()
-                    .store(MemFlagsData::trusted(), v, red, 8 * w as i32);
+                self.b.ins().store(MemFlagsData::trusted(), v, red, 8 * w);
                 w += 1;
             }
         }
@@ -3084,7 +3076,7 @@ impl Gen<'_, '_> {
     }
 
     /// The text of a value: `str(v)`, `format(v, spec)` or `repr(v)` as a new string.
-    fn to_str(
+    fn format_expr(
         &mut self,
         e: &Expr,
         spec: &str,
