@@ -2646,7 +2646,8 @@ impl<'a> Env<'a> {
                     t => type_err(span, format!("object of type '{t}' has no len()")),
                 };
             }
-            "int" | "i64" | "float" | "f64" | "f32" | "bool" | "c128" => {
+            "int" | "i64" | "float" | "f64" | "f32" | "bool" | "c128" | "float64" | "float32"
+            | "int64" | "int_" | "bool_" | "complex128" | "double" | "single" => {
                 no_kw(keywords)?;
                 want(0, 1)?;
                 let target = Ty::from_dtype(dtype_of_name(name).unwrap());
