@@ -273,6 +273,9 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 map_elems: Vec::new(),
                 map_scalars: Vec::new(),
                 map_velems: Vec::new(),
+                map_vconsts: HashMap::new(),
+                map_vscalars: Vec::new(),
+                fconsts: HashMap::new(),
             };
             match job {
                 Job::Func => g.function()?,
@@ -446,6 +449,92 @@ fn collect_maps_expr<'a>(
     }
 }
 
+/// Every expression of a body, recursively (map bodies included).
+fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    fn expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+        f(e);
+        match &e.kind {
+            ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => expr(a, f),
+            ExprKind::Binary(_, a, b, _)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Let(_, a, b) => {
+                expr(a, f);
+                expr(b, f);
+            }
+            ExprKind::Select(c, a, b) => {
+                expr(c, f);
+                expr(a, f);
+                expr(b, f);
+            }
+            ExprKind::Call { args, .. }
+            | ExprKind::Builtin { args, .. }
+            | ExprKind::Tuple(args) => args.iter().for_each(|a| expr(a, f)),
+            ExprKind::Index { array, index, .. } => {
+                expr(array, f);
+                index.iter().for_each(|a| expr(a, f));
+            }
+            ExprKind::Map(m, _) | ExprKind::MapReduce(m, _, _) => {
+                m.inputs.iter().chain(&m.scalars).for_each(|a| expr(a, f));
+                expr(&m.body, f);
+            }
+            _ => {}
+        }
+    }
+    fn place(p: &Place, f: &mut dyn FnMut(&Expr)) {
+        match p {
+            Place::Elem { array, index, .. } => {
+                expr(array, f);
+                index.iter().for_each(|a| expr(a, f));
+            }
+            Place::Tuple(items) => items.iter().for_each(|i| place(i, f)),
+            _ => {}
+        }
+    }
+    for s in body {
+        match s {
+            Stmt::Assign { place: p, value } => {
+                place(p, f);
+                expr(value, f);
+            }
+            Stmt::Eval(e) | Stmt::Return(Some(e)) => expr(e, f),
+            Stmt::If { cond, then, els } => {
+                expr(cond, f);
+                visit_stmts(then, f);
+                visit_stmts(els, f);
+            }
+            Stmt::While { cond, body } => {
+                expr(cond, f);
+                visit_stmts(body, f);
+            }
+            Stmt::For { ranges, body, .. } => {
+                for r in ranges {
+                    expr(&r.start, f);
+                    expr(&r.stop, f);
+                    expr(&r.step, f);
+                }
+                visit_stmts(body, f);
+            }
+            Stmt::MapInto { dest, map, .. } => {
+                expr(dest, f);
+                map.inputs
+                    .iter()
+                    .chain(&map.scalars)
+                    .for_each(|a| expr(a, f));
+                expr(&map.body, f);
+            }
+            Stmt::Print { args, sep, end, .. } => {
+                args.iter().for_each(|a| expr(a, f));
+                for e in [sep, end].into_iter().flatten() {
+                    expr(e, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Parallel loops of a body (outermost only: nested ones run serially), in program order.
 fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'a Stmt)>) {
     for s in body {
@@ -596,6 +685,12 @@ struct Gen<'a, 'b> {
     map_scalars: Vec<Vals>,
     /// The same, two lanes at a time (F64X2), in a vectorised map body.
     map_velems: Vec<Value>,
+    /// Splatted constants and scalar operands of the map being generated, made once before
+    /// its loop (Cranelift would otherwise rebuild them in every iteration).
+    map_vconsts: HashMap<u64, Value>,
+    map_vscalars: Vec<Value>,
+    /// Scalar float constants of the function, loaded once in its entry block.
+    fconsts: HashMap<(u64, bool), Value>,
 }
 
 /// Can this map's body run two f64 lanes at a time? (f64 inputs and result, and only
@@ -691,6 +786,8 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
+        let body = self.func.body.as_slice();
+        self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
         for t in clif_types(&self.func.ret) {
             self.b.append_block_param(self.exit, t);
@@ -1326,14 +1423,20 @@ impl<'a, 'b> Gen<'a, 'b> {
         let v2 = types::F64X2;
         Ok(match &e.kind {
             ExprKind::Elem(k) => self.map_velems[*k as usize],
-            ExprKind::MapScalar(k) => {
-                let x = self.map_scalars[*k as usize][0];
-                self.b.ins().splat(v2, x)
-            }
-            ExprKind::Float(v) => {
-                let x = self.float_const(*v, false);
-                self.b.ins().splat(v2, x)
-            }
+            ExprKind::MapScalar(k) => match self.map_vscalars.get(*k as usize) {
+                Some(&v) => v,
+                None => {
+                    let x = self.map_scalars[*k as usize][0];
+                    self.b.ins().splat(v2, x)
+                }
+            },
+            ExprKind::Float(v) => match self.map_vconsts.get(&v.to_bits()) {
+                Some(&c) => c,
+                None => {
+                    let x = self.float_const(*v, false);
+                    self.b.ins().splat(v2, x)
+                }
+            },
             ExprKind::Binary(op, a, b, _) => {
                 let (x, y) = (self.vexpr(a)?, self.vexpr(b)?);
                 match op {
@@ -1360,6 +1463,92 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             _ => return Err("vexpr of a non-vectorisable expression".into()),
         })
+    }
+
+    /// Load the function's float constants once, in the entry block: plain loads stay there
+    /// and keep their values in registers across loops (Cranelift would rebuild a constant
+    /// in every iteration). A dozen at most, so they do not crowd the registers.
+    fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
+        let mut found: Vec<(u64, bool)> = Vec::new();
+        visit_stmts(body, &mut |e: &Expr| {
+            if let ExprKind::Float(v) = e.kind {
+                let key = (v.to_bits(), e.ty == Ty::F32);
+                if !found.contains(&key) && found.len() < 12 {
+                    found.push(key);
+                }
+            }
+        });
+        for (bits, is32) in found {
+            let v = f64::from_bits(bits);
+            let bytes: Box<[u8]> = if is32 {
+                Box::new((v as f32).to_le_bytes())
+            } else {
+                Box::new(v.to_le_bytes())
+            };
+            let addr = bytes.as_ptr() as i64;
+            self.strings.push(bytes);
+            let p = self.iconst(addr);
+            let t = if is32 { types::F32 } else { types::F64 };
+            let c = self.b.ins().load(t, MemFlagsData::trusted(), p, 0);
+            self.fconsts.insert((bits, is32), c);
+        }
+    }
+
+    /// Make the splatted constants and scalars of a vectorisable body, before its loop.
+    fn prepare_vector_consts(&mut self, m: &ir::ArrayMap) {
+        fn floats(e: &Expr, out: &mut Vec<f64>) {
+            match &e.kind {
+                ExprKind::Float(v) => out.push(*v),
+                ExprKind::Binary(_, a, b, _) => {
+                    floats(a, out);
+                    floats(b, out);
+                }
+                ExprKind::Unary(_, a) => floats(a, out),
+                ExprKind::Builtin { args, .. } => args.iter().for_each(|a| floats(a, out)),
+                _ => {}
+            }
+        }
+        let mut vals = Vec::new();
+        floats(&m.body, &mut vals);
+        self.map_vconsts.clear();
+        // Plain loads (not `can_move`) stay where they are, before the loop, and their
+        // results stay in registers; pure splats would be sunk back into the loop.
+        let fixed = MemFlagsData::trusted();
+        for v in vals {
+            if !self.map_vconsts.contains_key(&v.to_bits()) {
+                let mut bytes = Vec::with_capacity(16);
+                bytes.extend_from_slice(&v.to_le_bytes());
+                bytes.extend_from_slice(&v.to_le_bytes());
+                let bytes: Box<[u8]> = bytes.into();
+                let addr = bytes.as_ptr() as i64;
+                self.strings.push(bytes);
+                let p = self.iconst(addr);
+                let c = self
+                    .b
+                    .ins()
+                    .load(types::F64X2, MemFlagsData::new().with_notrap(), p, 0);
+                self.map_vconsts.insert(v.to_bits(), c);
+            }
+        }
+        let scalars = self.map_scalars.clone();
+        self.map_vscalars = scalars
+            .iter()
+            .map(|x| {
+                if x.len() == 1 && self.b.func.dfg.value_type(x[0]) == types::F64 {
+                    let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        16,
+                        4,
+                    ));
+                    self.b.ins().stack_store(types::I64, x[0], slot, 0);
+                    self.b.ins().stack_store(types::I64, x[0], slot, 8);
+                    let p = self.b.ins().stack_addr(types::I64, slot, 0);
+                    self.b.ins().load(types::F64X2, fixed, p, 0)
+                } else {
+                    x[0]
+                }
+            })
+            .collect();
     }
 
     /// Evaluate a vectorisable map's body for two elements at each input address.
@@ -1492,6 +1681,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             Ok(())
         };
         let vec_ok = vectorizable(m) && dtype == DType::F64;
+        if vec_ok {
+            self.prepare_vector_consts(m);
+        }
         self.odometer_vec(
             counts,
             ops,
@@ -1779,6 +1971,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         let f32flag = self.iconst(is32 as i64);
         let n = self.b.ins().isub(hi, lo);
         let plan = self.call_rt1("kiln_pw_begin", &[n, f32flag]);
+        if vectorizable(m) && !is32 {
+            self.prepare_vector_consts(m);
+        }
         let buf = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             128 * 8,
@@ -2263,6 +2458,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
+        self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
         self.err_block = self.b.create_block();
         self.b.set_cold_block(self.err_block);
@@ -2675,7 +2871,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             ExprKind::None => vec![],
             ExprKind::Bool(b) => vec![self.b.ins().iconst(types::I8, *b as i64)],
             ExprKind::Int(v) => vec![self.iconst(*v)],
-            ExprKind::Float(v) => vec![self.float_const(*v, e.ty == Ty::F32)],
+            ExprKind::Float(v) => vec![match self.fconsts.get(&(v.to_bits(), e.ty == Ty::F32)) {
+                Some(&c) => c,
+                None => self.float_const(*v, e.ty == Ty::F32),
+            }],
             ExprKind::Complex(re, im) => {
                 vec![self.b.ins().f64const(*re), self.b.ins().f64const(*im)]
             }
