@@ -1976,7 +1976,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         let buf = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            128 * 8,
+            8 * super::support::PW_BLOCK as u32,
             4,
         ));
         let cur =

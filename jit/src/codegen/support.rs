@@ -185,8 +185,13 @@ enum PwOp {
     Combine,
 }
 
+/// Blocks the generated loop fills at a time: whole subtrees of NumPy's recursion of up to
+/// this many elements, each summed by `pairwise` exactly as NumPy sums that subtree (so the
+/// loop calls the runtime once per few thousand elements, not once per 128).
+pub const PW_BLOCK: i64 = 4096;
+
 fn plan_into(ops: &mut Vec<PwOp>, lo: i64, n: i64) {
-    if n <= 128 {
+    if n <= PW_BLOCK {
         ops.push(PwOp::Leaf(lo, n));
     } else {
         let mut n2 = n / 2;
@@ -303,8 +308,8 @@ pub unsafe extern "C" fn kiln_pw_combine(n: i64, max_nodes: i64, sums: *const f6
     0.0 + walk(n, pw_depth(max_nodes), &mut next, sums)
 }
 
-/// A leaf block's sum, as NumPy's `pairwise_sum` computes it (8 accumulators), pushed onto
-/// the plan's stack. `f32` says the buffer holds f32 values summed in f32.
+/// A block's sum, as NumPy's `pairwise_sum` computes that subtree, pushed onto the plan's
+/// stack. `f32` says the buffer holds f32 values summed in f32.
 ///
 /// # Safety
 /// `buf` holds `len` values of the given width.
@@ -313,12 +318,23 @@ pub unsafe extern "C" fn kiln_pw_leaf(plan: *mut PairwisePlan, buf: *const u8, l
     let n = len.max(0) as usize;
     let v = if f32 != 0 {
         let b = std::slice::from_raw_parts(buf as *const f32, n);
-        leaf(b) as f64
+        subtree(b) as f64
     } else {
         let b = std::slice::from_raw_parts(buf as *const f64, n);
-        leaf(b)
+        subtree(b)
     };
     (*plan).stack.push(v);
+}
+
+/// NumPy's pairwise sum of a whole subtree (its recursion above 128 elements, `leaf` below).
+fn subtree<T: Copy + Default + std::ops::Add<Output = T>>(a: &[T]) -> T {
+    let n = a.len();
+    if n <= 128 {
+        return leaf(a);
+    }
+    let mut n2 = n / 2;
+    n2 -= n2 % 8;
+    subtree(&a[..n2]) + subtree(&a[n2..])
 }
 
 fn leaf<T: Copy + Default + std::ops::Add<Output = T>>(a: &[T]) -> T {
