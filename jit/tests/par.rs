@@ -522,13 +522,13 @@ fn top_level_loop_on_globals_across_cells() {
 // ---------------------------------------------------------------- whole-array statements
 
 /// A whole-array statement vs the same computed in a serial element loop, at sizes below and
-/// above the threading threshold (65536 elements). The loops write `xi*xi*xi` because
+/// above the threading threshold (524288 elements). The loops write `xi*xi*xi` because
 /// whole-array `x**3` is multiplied out, while a scalar `xi**3` is Python's pow (they can
 /// differ in the last bit; not a threading matter).
 #[test]
 fn whole_array_statements_match_serial_loops() {
     let _g = lock();
-    for n in [1000, 65535, 65536, 70001, 300000] {
+    for n in [1000, 524287, 524288, 600001] {
         let code = format!(
             "n = {n}\nx = linspace(-1.0, 2.0, n)\ny = zeros(n)\nz = zeros(n)\ny = 2*x**3 - 3*x**2 + 4*x - 1\nfor i in range(n):\n    xi = x[i]\n    z[i] = 2*(xi*xi*xi) - 3*xi**2 + 4*xi - 1\nk = arange(n) * 3 - 7\nkk = zeros(n, dtype=i64)\nfor i in range(n):\n    kk[i] = i * 3 - 7\nw = x * x + 1.0\nw2 = zeros(n)\nfor i in range(n):\n    w2[i] = x[i] * x[i] + 1.0\n(y, z, k, kk, w, w2)\n"
         );
@@ -565,12 +565,12 @@ fn whole_array_statements_match_serial_loops() {
 #[test]
 fn whole_array_in_place_and_slices() {
     let _g = lock();
-    let n = 200_000;
+    let n = 600_000;
     let code = format!(
-        "n = {n}\nx = linspace(0.0, 1.0, n)\ny = x * 0.0\ny = 2*x**3 - 3*x**2 + 4*x - 1\nm = zeros((400, 500))\nm[:, :] = 1.5\nm[1:, :] = m[1:, :] * 2.0 + 1.0\nv = zeros(n)\nv[::2] = x[::2] + 1.0\n(y, m, v)\n"
+        "n = {n}\nx = linspace(0.0, 1.0, n)\ny = x * 0.0\ny = 2*x**3 - 3*x**2 + 4*x - 1\nm = zeros((800, 700))\nm[:, :] = 1.5\nm[1:, :] = m[1:, :] * 2.0 + 1.0\nv = zeros(n)\nv[::2] = x[::2] + 1.0\n(y, m, v)\n"
     );
     let serial_code = format!(
-        "n = {n}\nx = linspace(0.0, 1.0, n)\ny = zeros(n)\nfor i in range(n):\n    xi = x[i]\n    y[i] = 2*(xi*xi*xi) - 3*xi**2 + 4*xi - 1\nm = zeros((400, 500))\nfor i, j in ndrange(400, 500):\n    m[i, j] = 1.5\n    if i >= 1:\n        m[i, j] = m[i, j] * 2.0 + 1.0\nv = zeros(n)\nfor i in range(0, n, 2):\n    v[i] = x[i] + 1.0\n(y, m, v)\n"
+        "n = {n}\nx = linspace(0.0, 1.0, n)\ny = zeros(n)\nfor i in range(n):\n    xi = x[i]\n    y[i] = 2*(xi*xi*xi) - 3*xi**2 + 4*xi - 1\nm = zeros((800, 700))\nfor i, j in ndrange(800, 700):\n    m[i, j] = 1.5\n    if i >= 1:\n        m[i, j] = m[i, j] * 2.0 + 1.0\nv = zeros(n)\nfor i in range(0, n, 2):\n    v[i] = x[i] + 1.0\n(y, m, v)\n"
     );
     let a = run(&code, 2).1;
     let b = run(&code, 1).1;
