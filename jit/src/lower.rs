@@ -1991,6 +1991,22 @@ impl<'a> Env<'a> {
             return self.elementwise(site, vec![a, b], span, |s, l| {
                 let mut l = l.into_iter();
                 let (x, y) = (l.next().unwrap(), l.next().unwrap());
+                // NumPy keeps bool arrays bool: + is or, * is and, - is an error.
+                if x.ty == Ty::Bool && y.ty == Ty::Bool {
+                    let op = match op {
+                        B::Add => B::BitOr,
+                        B::Mul => B::BitAnd,
+                        B::Sub => {
+                            return type_err(
+                                span,
+                                "numpy boolean subtract, the `-` operator, is not supported",
+                            )
+                            .map_err(|e| with_hint(e, "use ^ (logical xor) or & ~ instead"))
+                        }
+                        other => other,
+                    };
+                    return s.binary(cx, op, x, y, span);
+                }
                 s.binary(cx, op, x, y, span)
             });
         }
