@@ -336,6 +336,8 @@ pub enum Builtin {
     RoundN,
     /// `round(i, n)` of an int → i64.
     RoundIntN,
+    /// NumPy's `round(a, n)` of array elements → f64.
+    NpRoundN,
     /// Float → i64 by floor / ceil (Python's `math.floor`, `math.ceil`).
     FloorInt,
     CeilInt,

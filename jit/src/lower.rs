@@ -2561,6 +2561,7 @@ impl<'a> Env<'a> {
             // NumPy's round of an array stays float (half to even).
             let scalar_name = match (name, nargs) {
                 ("round" | "around", 1) => "rint",
+                ("round" | "around", _) => "np_round",
                 ("minimum" | "fmin", _) => "minimum",
                 ("maximum" | "fmax", _) => "maximum",
                 (n, _) => n,
@@ -2884,6 +2885,17 @@ impl<'a> Env<'a> {
                 want(1, 1)?;
                 let n = self.int_arg(vals.pop().unwrap(), args[0].span, "seed")?;
                 return Ok(self.builtin(cx, Builtin::Seed, vec![n], Ty::None, span));
+            }
+            "np_round" => {
+                // NumPy's round(x, n) for array elements (scaled rint, not Python's).
+                let n = vals.pop().unwrap();
+                let n = self.int_arg(n, span, "round")?;
+                let x = vals.pop().unwrap();
+                if x.ty.is_int_like() {
+                    return Ok(cast(x, Ty::I64));
+                }
+                let x = cast(float_like(x, self), Ty::F64);
+                return Ok(self.builtin(cx, Builtin::NpRoundN, vec![x, n], Ty::F64, span));
             }
             "round" => {
                 no_kw(keywords)?;

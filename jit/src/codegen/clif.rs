@@ -650,7 +650,7 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_pow_i64" => (vec![p, I64, I64], vec![I64]),
         "kiln_m_arctan2" | "kiln_m_hypot" | "kiln_m_pow" | "kiln_m_py_fmod"
         | "kiln_m_py_floordiv" => (vec![F64, F64], vec![F64]),
-        "kiln_m_round_n" => (vec![F64, I64], vec![F64]),
+        "kiln_m_round_n" | "kiln_m_np_round_n" => (vec![F64, I64], vec![F64]),
         "kiln_c_div" | "kiln_c_pow" => (vec![F64, F64, F64, F64, p], vec![]),
         "kiln_c_abs" => (vec![F64, F64], vec![F64]),
         n if n.starts_with("kiln_c_") => (vec![F64, F64, p], vec![]),
@@ -3510,6 +3510,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             Builtin::RoundN => vec![self.call_rt1("kiln_m_round_n", &[vals[0][0], vals[1][0]])],
             Builtin::RoundIntN => vec![self.call_rt1("kiln_round_int", &[vals[0][0], vals[1][0]])],
+            Builtin::NpRoundN => {
+                vec![self.call_rt1("kiln_m_np_round_n", &[vals[0][0], vals[1][0]])]
+            }
             Builtin::Atan2 => {
                 vec![self.f64_call("kiln_m_arctan2", &arg_ty, &[vals[0][0], vals[1][0]])]
             }
