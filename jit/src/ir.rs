@@ -387,6 +387,8 @@ pub enum Builtin {
     Eye(DType),
     /// `cumsum(a)` (flattened).
     Cumsum,
+    /// `a.cumsum(axis=k)` (args: array, axis): same shape.
+    CumsumAxis,
     /// A reduction along an axis (args: array, axis); the runtime's op code.
     ReduceAxis(i64),
     /// A whole-array reduction done by the runtime, by op code (std, var, argmin, ...).

@@ -2426,12 +2426,32 @@ impl<'a> Env<'a> {
                 let t = recv.ty.clone();
                 Ok(self.builtin(cx, Builtin::Transpose, vec![recv], t, span))
             }
-            (Ty::Array { dtype, .. }, "cumsum") => {
-                let d = match dtype {
-                    DType::Bool => DType::I64,
-                    d => *d,
+            (Ty::Array { dtype, ndim }, "cumsum") => {
+                let (d, nd) = (
+                    match dtype {
+                        DType::Bool => DType::I64,
+                        d => *d,
+                    },
+                    *ndim as usize,
+                );
+                let axis = match (args.first(), keywords.iter().find(|k| k.name == "axis")) {
+                    (Some(a), None) => Some(self.expr(cx, a)?),
+                    (None, Some(k)) => Some(self.expr(cx, &k.value)?),
+                    _ => None,
                 };
-                Ok(self.builtin(cx, Builtin::Cumsum, vec![recv], Ty::array(d, 1), span))
+                match axis {
+                    Some(ax) if ax.ty != Ty::None => {
+                        let ax = self.int_arg(ax, span, "cumsum")?;
+                        Ok(self.builtin(
+                            cx,
+                            Builtin::CumsumAxis,
+                            vec![recv, ax],
+                            Ty::array(d, nd),
+                            span,
+                        ))
+                    }
+                    _ => Ok(self.builtin(cx, Builtin::Cumsum, vec![recv], Ty::array(d, 1), span)),
+                }
             }
             (Ty::Array { .. }, "dot") => {
                 let Some(a) = args.first() else {

@@ -636,6 +636,7 @@ fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_clear_output" => (vec![p, I64], vec![]),
         "kiln_imshow" => (vec![p, p, p, p], vec![]),
         "kiln_round_int" => (vec![I64, I64], vec![I64]),
+        "kiln_cumsum_axis" => (vec![p, p, I64], vec![p]),
         "kiln_rand_scalar" => (vec![], vec![F64]),
         "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
         "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
@@ -3735,6 +3736,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                     "kiln_cumsum"
                 };
                 let a = self.call_rt1(name, &[ctx, vals[0][0]]);
+                self.check_null(a, site);
+                vec![a]
+            }
+            Builtin::CumsumAxis => {
+                let a = self.call_rt1("kiln_cumsum_axis", &[ctx, vals[0][0], vals[1][0]]);
                 self.check_null(a, site);
                 vec![a]
             }

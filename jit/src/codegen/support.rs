@@ -548,6 +548,88 @@ pub extern "C" fn kiln_round_int(x: i64, n: i64) -> i64 {
     (q * m) as i64
 }
 
+/// `a.cumsum(axis=k)`: running sums along one axis, NumPy's dtypes (bool sums as i64),
+/// added in order along the axis as NumPy does.
+///
+/// # Safety
+/// `ctx` is live; `a` is a live array.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_cumsum_axis(
+    ctx: *mut ExecCtx,
+    a: *const Array,
+    axis: i64,
+) -> *mut Array {
+    let arr = &*a;
+    let nd = arr.ndim.clamp(0, 4) as usize;
+    let ax = if axis < 0 { axis + nd as i64 } else { axis };
+    if ax < 0 || ax >= nd as i64 {
+        (*ctx).raise(
+            ErrorKind::ValueError,
+            format!("axis {axis} is out of bounds for array of dimension {nd}"),
+        );
+        return std::ptr::null_mut();
+    }
+    let ax = ax as usize;
+    let dt = DType::from_i64(arr.dtype);
+    let out_dt = if dt == DType::Bool { DType::I64 } else { dt };
+    let out = kiln_runtime::kiln_array_new(ctx, out_dt as i64, nd as i64, arr.shape.as_ptr(), 0);
+    if out.is_null() {
+        return out;
+    }
+    let o = &*out;
+    let shape = &arr.shape[..nd];
+    let total: i64 = shape.iter().product();
+    // Elements after the axis, in C order: the step between neighbours along it in `out`.
+    let inner: i64 = shape[ax + 1..].iter().product();
+    let mut idx = vec![0i64; nd];
+    for flat in 0..total {
+        let mut rest = flat;
+        for d in (0..nd).rev() {
+            idx[d] = rest % shape[d];
+            rest /= shape[d];
+        }
+        let src = arr.data.offset(
+            (idx.iter()
+                .zip(&arr.strides[..nd])
+                .map(|(i, s)| i * s)
+                .sum::<i64>()
+                * dt.size() as i64) as isize,
+        );
+        let dst = o.data.offset((flat * out_dt.size() as i64) as isize);
+        let prev = (idx[ax] > 0).then(|| {
+            o.data
+                .offset(((flat - inner) * out_dt.size() as i64) as isize)
+        });
+        match dt {
+            DType::Bool | DType::I64 => {
+                let v = if dt == DType::Bool {
+                    *src as i64
+                } else {
+                    *(src as *const i64)
+                };
+                let p = prev.map(|p| *(p as *const i64)).unwrap_or(0);
+                *(dst as *mut i64) = p.wrapping_add(v);
+            }
+            DType::F64 => {
+                let p = prev.map(|p| *(p as *const f64)).unwrap_or(0.0);
+                *(dst as *mut f64) = p + *(src as *const f64);
+            }
+            DType::F32 => {
+                let p = prev.map(|p| *(p as *const f32)).unwrap_or(0.0);
+                *(dst as *mut f32) = p + *(src as *const f32);
+            }
+            DType::C128 => {
+                let (pr, pi) = prev
+                    .map(|p| (*(p as *const f64), *(p as *const f64).add(1)))
+                    .unwrap_or((0.0, 0.0));
+                *(dst as *mut f64) = pr + *(src as *const f64);
+                *(dst as *mut f64).add(1) = pi + *(src as *const f64).add(1);
+            }
+        }
+    }
+    out
+}
+
 /// The symbols above, for the JIT's symbol table.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -562,6 +644,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_clear_output", kiln_clear_output as *const u8),
         ("kiln_imshow", kiln_imshow as *const u8),
         ("kiln_round_int", kiln_round_int as *const u8),
+        ("kiln_cumsum_axis", kiln_cumsum_axis as *const u8),
         ("kiln_pw_nodes", kiln_pw_nodes as *const u8),
         ("kiln_pw_combine", kiln_pw_combine as *const u8),
     ]
