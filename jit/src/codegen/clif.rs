@@ -2594,35 +2594,43 @@ impl<'a, 'b> Gen<'a, 'b> {
                 _ => Err("for loop counter must be a variable".into()),
             }
         };
+        // Rotated loops: the condition is tested once before the loop and then at the bottom,
+        // so an iteration takes one branch back instead of a jump to a test at the top.
         let exit = self.b.create_block();
         let n = ranges.len();
-        let mut latches = Vec::new();
-        let mut heads = Vec::new();
+        let tops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
+        let latches: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
+        let mut counters = Vec::new();
         for k in 0..n {
-            let var = self.vars[var_of(&vars[k])? as usize][0];
-            let (start, stop, step, step_const) = bounds[k];
-            self.b.def_var(var, start);
-            let head = self.b.create_block();
-            let bodyb = self.b.create_block();
-            let latch = self.b.create_block();
-            self.jump(head, &[]);
-            self.b.switch_to_block(head);
-            let i = self.b.use_var(var);
-            let c = match step_const {
-                Some(s) if s > 0 => self.b.ins().icmp(IntCC::SignedLessThan, i, stop),
-                Some(_) => self.b.ins().icmp(IntCC::SignedGreaterThan, i, stop),
+            counters.push(self.vars[var_of(&vars[k])? as usize][0]);
+        }
+        let cond = |g: &mut Self, k: usize, i: Value| {
+            let (_, stop, step, step_const) = bounds[k];
+            match step_const {
+                Some(s) if s > 0 => g.b.ins().icmp(IntCC::SignedLessThan, i, stop),
+                Some(_) => g.b.ins().icmp(IntCC::SignedGreaterThan, i, stop),
                 None => {
-                    let up = self.b.ins().icmp(IntCC::SignedLessThan, i, stop);
-                    let down = self.b.ins().icmp(IntCC::SignedGreaterThan, i, stop);
-                    let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
-                    self.b.ins().select(pos, up, down)
+                    let up = g.b.ins().icmp(IntCC::SignedLessThan, i, stop);
+                    let down = g.b.ins().icmp(IntCC::SignedGreaterThan, i, stop);
+                    let pos = g.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+                    g.b.ins().select(pos, up, down)
                 }
-            };
+            }
+        };
+        // Entering level k (from before the nest, or from the top of level k - 1).
+        let enter = |g: &mut Self, k: usize| {
+            let start = bounds[k].0;
+            g.b.def_var(counters[k], start);
+            let c = cond(g, k, start);
             let out = if k == 0 { exit } else { latches[k - 1] };
-            self.b.ins().brif(c, bodyb, &[], out, &[]);
-            self.b.switch_to_block(bodyb);
-            latches.push(latch);
-            heads.push((head, var, step));
+            g.b.ins().brif(c, tops[k], &[], out, &[]);
+        };
+        enter(self, 0);
+        for k in 0..n {
+            self.b.switch_to_block(tops[k]);
+            if k + 1 < n {
+                enter(self, k + 1);
+            }
         }
         self.loops.push((latches[n - 1], exit));
         self.block(body)?;
@@ -2631,15 +2639,16 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.jump(latches[n - 1], &[]);
         }
         for k in (0..n).rev() {
-            let (head, var, step) = heads[k];
             self.b.switch_to_block(latches[k]);
-            let i = self.b.use_var(var);
-            let i1 = self.b.ins().iadd(i, step);
-            self.b.def_var(var, i1);
+            let i = self.b.use_var(counters[k]);
+            let i1 = self.b.ins().iadd(i, bounds[k].2);
+            self.b.def_var(counters[k], i1);
             if k == n - 1 {
                 self.poll_interrupt(site);
             }
-            self.jump(head, &[]);
+            let c = cond(self, k, i1);
+            let out = if k == 0 { exit } else { latches[k - 1] };
+            self.b.ins().brif(c, tops[k], &[], out, &[]);
         }
         self.b.switch_to_block(exit);
         Ok(())
