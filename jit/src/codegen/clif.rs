@@ -2601,8 +2601,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         let tops: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
         let latches: Vec<_> = (0..n).map(|_| self.b.create_block()).collect();
         let mut counters = Vec::new();
-        for k in 0..n {
-            counters.push(self.vars[var_of(&vars[k])? as usize][0]);
+        for v in vars {
+            counters.push(self.vars[var_of(v)? as usize][0]);
         }
         let cond = |g: &mut Self, k: usize, i: Value| {
             let (_, stop, step, step_const) = bounds[k];
@@ -2626,8 +2626,8 @@ impl<'a, 'b> Gen<'a, 'b> {
             g.b.ins().brif(c, tops[k], &[], out, &[]);
         };
         enter(self, 0);
-        for k in 0..n {
-            self.b.switch_to_block(tops[k]);
+        for (k, &top) in tops.iter().enumerate() {
+            self.b.switch_to_block(top);
             if k + 1 < n {
                 enter(self, k + 1);
             }
