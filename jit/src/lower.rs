@@ -553,15 +553,16 @@ impl<'a> Env<'a> {
         if MODULES.contains(&name) {
             return type_err(span, format!("module '{name}' used as a value"));
         }
-        let msg = format!("name '{name}' is not defined");
-        if cx.is_cell || !self.probe {
-            // It may still be assigned later in the cell (probe rounds see it then).
-            let hint = similar_name(name, self, cx).map(|s| format!("did you mean '{s}'?"));
-            let mut d = Diagnostic::new(ErrorKind::NameError, span, msg);
-            d.hint = hint;
-            return Err(LErr::Unknown(d));
-        }
-        self.unknown(span, msg)
+        // Unknown, not an error yet: a later statement may still assign it (the probe rounds
+        // see that); the final round reports it.
+        let hint = similar_name(name, self, cx).map(|s| format!("did you mean '{s}'?"));
+        let mut d = Diagnostic::new(
+            ErrorKind::NameError,
+            span,
+            format!("name '{name}' is not defined"),
+        );
+        d.hint = hint;
+        Err(LErr::Unknown(d))
     }
 
     /// The place for assigning `name`, recording the assigned type.
@@ -897,9 +898,6 @@ impl<'a> Env<'a> {
                 Ok(out)
             }
             ast::ExprKind::Name(name) => {
-                if constant(name).is_some() && cx.is_cell && self.global_ty(name).is_none() {
-                    // Shadowing `pi` or `e` is allowed, as in Python.
-                }
                 let (place, t) = self.name_place(cx, name, &v.ty, target.span)?;
                 let v = self.convert(v, &t, target.span)?;
                 Ok(vec![Stmt::Assign { place, value: v }])
@@ -1115,7 +1113,6 @@ impl<'a> Env<'a> {
         let counters: Vec<ir::VarId> = (0..ranges.len())
             .map(|k| cx.new_var(&format!("i{k}"), Ty::I64))
             .collect();
-        let counter = |k: usize| Expr::new(ExprKind::Var(counters[k]), Ty::I64);
         if let Some(plan) = &plan {
             let key = s.span.lo;
             let mut scope = ParScope {
@@ -1167,7 +1164,6 @@ impl<'a> Env<'a> {
             }
             _ => None,
         };
-        let _ = counter;
         let site = self.site(cx, iter.span);
         out.push(Stmt::For {
             vars: counters.into_iter().map(Place::Var).collect(),
@@ -2379,8 +2375,7 @@ impl<'a> Env<'a> {
                 }
                 self.reduction(cx, name, recv, axis, span)
             }
-            (Ty::Array { ndim, .. }, "reshape") => {
-                let _ = ndim;
+            (Ty::Array { .. }, "reshape") => {
                 let vals: LResult<Vec<Expr>> = args.iter().map(|a| self.expr(cx, a)).collect();
                 let mut vals = vals?;
                 let shape = if vals.len() == 1 {
@@ -2669,7 +2664,7 @@ impl<'a> Env<'a> {
             };
             return Ok(self.builtin(cx, op, vec![v], t, span));
         }
-        let ty = match name {
+        match name {
             "len" => {
                 no_kw(keywords)?;
                 want(1, 1)?;
@@ -3269,9 +3264,8 @@ impl<'a> Env<'a> {
                 let wait = self.truth(wait, span)?;
                 return Ok(self.builtin(cx, Builtin::ClearOutput, vec![wait], Ty::None, span));
             }
-            _ => None::<Ty>,
-        };
-        let _ = ty;
+            _ => {}
+        }
         let hint = similar_name(name, self, cx).map(|s| format!("did you mean '{s}'?"));
         let mut d = Diagnostic::new(
             ErrorKind::NameError,

@@ -2145,7 +2145,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
-        let (env, lo, hi, red) = (p[1], p[2], p[3], p[4]);
+        // A map writes or sums through `env`; the reduction buffer (p[4]) is unused.
+        let (env, lo, hi) = (p[1], p[2], p[3]);
         self.ctx = p[0];
         self.interrupt = self.b.ins().load(
             types::I64,
@@ -2200,7 +2201,6 @@ impl<'a, 'b> Gen<'a, 'b> {
             MapKind::SumF64 => {
                 // Iterations are pairwise-tree nodes: (start, len) from the table; each
                 // node's sum goes to its slot.
-                let _ = red;
                 let table = get(self, types::I64);
                 let sums = get(self, types::I64);
                 let k = self.b.declare_var(types::I64);
@@ -3062,7 +3062,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn cast(&mut self, from: &Ty, to: &Ty, v: Vals) -> Result<Vals, String> {
-        use types::{F32, F64, I64, I8};
+        use types::{F32, F64, I64};
         let x = v.first().copied();
         Ok(match (from, to) {
             (a, b) if a == b => v,
@@ -3083,10 +3083,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 vec![re, im]
             }
             (Ty::C128, Ty::Bool) => vec![self.truth(from, &v)?],
-            (f, t) => {
-                let _ = I8;
-                return Err(format!("no conversion from {f} to {t}"));
-            }
+            (f, t) => return Err(format!("no conversion from {f} to {t}")),
         })
     }
 

@@ -266,17 +266,13 @@ impl<'a> Env<'a> {
     /// `a.astype(d)`: a new array (or the same one when the dtype already matches).
     pub(super) fn astype(&mut self, cx: &FnCx, a: Expr, d: DType, span: Span) -> Expr {
         match a.ty {
-            Ty::Array { dtype, ndim } if dtype != d => {
-                let site = self.site(cx, span);
-                let _ = site;
-                self.builtin(
-                    cx,
-                    Builtin::AsType(d),
-                    vec![a],
-                    Ty::array(d, ndim as usize),
-                    span,
-                )
-            }
+            Ty::Array { dtype, ndim } if dtype != d => self.builtin(
+                cx,
+                Builtin::AsType(d),
+                vec![a],
+                Ty::array(d, ndim as usize),
+                span,
+            ),
             _ => a,
         }
     }
@@ -337,8 +333,6 @@ impl<'a> Env<'a> {
         match axis {
             Some(ax) if ndim > 1 => {
                 let d = scalar.dtype().unwrap_or(DType::F64);
-                let site = self.site(cx, span);
-                let _ = site;
                 Ok(self.builtin(
                     cx,
                     Builtin::ReduceAxis(code),
