@@ -193,7 +193,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     // Large whole-array loops run on the worker pool: each map is also outlined.
     let mut maps: Vec<(usize, &ir::ArrayMap, MapKind)> = Vec::new();
     for (k, f) in prog.funcs.iter().enumerate() {
-        collect_maps_stmts(&f.body, k, &mut maps);
+        collect_maps(&f.body, k, &mut maps);
     }
     let mut map_fns: HashMap<usize, FuncId> = HashMap::new();
     for (n, (_, m, _)) in maps.iter().enumerate() {
@@ -337,122 +337,17 @@ pub const PAR_MAP_THRESHOLD: i64 = 1 << 19;
 /// How many nodes of NumPy's pairwise tree a threaded sum is split into (at most).
 const MAX_PW_NODES: i64 = 64;
 
-fn collect_maps_stmts<'a>(
-    body: &'a [Stmt],
-    func: usize,
-    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
-) {
-    for s in body {
-        match s {
-            Stmt::Assign { place, value } => {
-                if let Place::Elem { array, index, .. } = place {
-                    collect_maps_expr(array, func, out);
-                    index.iter().for_each(|e| collect_maps_expr(e, func, out));
-                }
-                collect_maps_expr(value, func, out);
-            }
-            Stmt::Eval(e) => collect_maps_expr(e, func, out),
-            Stmt::If { cond, then, els } => {
-                collect_maps_expr(cond, func, out);
-                collect_maps_stmts(then, func, out);
-                collect_maps_stmts(els, func, out);
-            }
-            Stmt::While { cond, body } => {
-                collect_maps_expr(cond, func, out);
-                collect_maps_stmts(body, func, out);
-            }
-            Stmt::For { ranges, body, .. } => {
-                for r in ranges {
-                    collect_maps_expr(&r.start, func, out);
-                    collect_maps_expr(&r.stop, func, out);
-                    collect_maps_expr(&r.step, func, out);
-                }
-                collect_maps_stmts(body, func, out);
-            }
-            Stmt::MapInto { dest, map, .. } => {
-                collect_maps_expr(dest, func, out);
-                map_parts(map, func, out);
-                if let Ty::Array { dtype, .. } = dest.ty {
-                    out.push((func, map, MapKind::Write(dtype)));
-                }
-            }
-            Stmt::Return(Some(e)) => collect_maps_expr(e, func, out),
-            Stmt::Print { args, sep, end, .. } => {
-                args.iter().for_each(|e| collect_maps_expr(e, func, out));
-                for e in [sep, end].into_iter().flatten() {
-                    collect_maps_expr(e, func, out);
-                }
-            }
-            _ => {}
-        }
-    }
+/// A statement or an expression met by [`visit`].
+enum Node<'a> {
+    Stmt(&'a Stmt),
+    Expr(&'a Expr),
 }
 
-fn map_parts<'a>(
-    m: &'a ir::ArrayMap,
-    func: usize,
-    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
-) {
-    m.inputs
-        .iter()
-        .for_each(|e| collect_maps_expr(e, func, out));
-    m.scalars
-        .iter()
-        .for_each(|e| collect_maps_expr(e, func, out));
-}
-
-fn collect_maps_expr<'a>(
-    e: &'a Expr,
-    func: usize,
-    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
-) {
-    match &e.kind {
-        ExprKind::Map(m, _) => {
-            map_parts(m, func, out);
-            if let Ty::Array { dtype, .. } = e.ty {
-                out.push((func, m, MapKind::Write(dtype)));
-            }
-        }
-        ExprKind::MapReduce(m, op, _) => {
-            map_parts(m, func, out);
-            if matches!(op, ir::Reduce::Sum | ir::Reduce::Mean) && m.body.ty == Ty::F64 {
-                out.push((func, m, MapKind::SumF64));
-            }
-        }
-        ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => {
-            collect_maps_expr(a, func, out)
-        }
-        ExprKind::Binary(_, a, b, _)
-        | ExprKind::Compare(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b) => {
-            collect_maps_expr(a, func, out);
-            collect_maps_expr(b, func, out);
-        }
-        ExprKind::Let(_, a, b) => {
-            collect_maps_expr(a, func, out);
-            collect_maps_expr(b, func, out);
-        }
-        ExprKind::Select(c, a, b) => {
-            collect_maps_expr(c, func, out);
-            collect_maps_expr(a, func, out);
-            collect_maps_expr(b, func, out);
-        }
-        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } | ExprKind::Tuple(args) => {
-            args.iter().for_each(|a| collect_maps_expr(a, func, out))
-        }
-        ExprKind::Index { array, index, .. } => {
-            collect_maps_expr(array, func, out);
-            index.iter().for_each(|a| collect_maps_expr(a, func, out));
-        }
-        _ => {}
-    }
-}
-
-/// Every expression of a body, recursively (map bodies included).
-fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
-    fn expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-        f(e);
+/// Every statement and expression of a body, recursively, parents first (map bodies and
+/// parallel loop bodies included): the one walk over the IR the backend's pre-passes use.
+fn visit<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
+    fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
+        f(Node::Expr(e));
         match &e.kind {
             ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => expr(a, f),
             ExprKind::Binary(_, a, b, _)
@@ -475,14 +370,15 @@ fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                 expr(array, f);
                 index.iter().for_each(|a| expr(a, f));
             }
-            ExprKind::Map(m, _) | ExprKind::MapReduce(m, _, _) => {
-                m.inputs.iter().chain(&m.scalars).for_each(|a| expr(a, f));
-                expr(&m.body, f);
-            }
+            ExprKind::Map(m, _) | ExprKind::MapReduce(m, _, _) => map(m, f),
             _ => {}
         }
     }
-    fn place(p: &Place, f: &mut dyn FnMut(&Expr)) {
+    fn map<'a>(m: &'a ir::ArrayMap, f: &mut dyn FnMut(Node<'a>)) {
+        m.inputs.iter().chain(&m.scalars).for_each(|a| expr(a, f));
+        expr(&m.body, f);
+    }
+    fn place<'a>(p: &'a Place, f: &mut dyn FnMut(Node<'a>)) {
         match p {
             Place::Elem { array, index, .. } => {
                 expr(array, f);
@@ -493,6 +389,7 @@ fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
         }
     }
     for s in body {
+        f(Node::Stmt(s));
         match s {
             Stmt::Assign { place: p, value } => {
                 place(p, f);
@@ -501,12 +398,12 @@ fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
             Stmt::Eval(e) | Stmt::Return(Some(e)) => expr(e, f),
             Stmt::If { cond, then, els } => {
                 expr(cond, f);
-                visit_stmts(then, f);
-                visit_stmts(els, f);
+                visit(then, f);
+                visit(els, f);
             }
             Stmt::While { cond, body } => {
                 expr(cond, f);
-                visit_stmts(body, f);
+                visit(body, f);
             }
             Stmt::For { ranges, body, .. } => {
                 for r in ranges {
@@ -514,40 +411,53 @@ fn visit_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                     expr(&r.stop, f);
                     expr(&r.step, f);
                 }
-                visit_stmts(body, f);
+                visit(body, f);
             }
-            Stmt::MapInto { dest, map, .. } => {
+            Stmt::MapInto { dest, map: m, .. } => {
                 expr(dest, f);
-                map.inputs
-                    .iter()
-                    .chain(&map.scalars)
-                    .for_each(|a| expr(a, f));
-                expr(&map.body, f);
+                map(m, f);
             }
             Stmt::Print { args, sep, end, .. } => {
-                args.iter().for_each(|a| expr(a, f));
-                for e in [sep, end].into_iter().flatten() {
-                    expr(e, f);
-                }
+                args.iter().chain(sep).chain(end).for_each(|a| expr(a, f));
             }
             _ => {}
         }
     }
 }
 
-/// Parallel loops of a body (outermost only: nested ones run serially), in program order.
-fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'a Stmt)>) {
-    for s in body {
-        match s {
-            Stmt::For { par: Some(_), .. } => out.push((func, s)),
-            Stmt::For { body, .. } | Stmt::While { body, .. } => collect_par_loops(body, func, out),
-            Stmt::If { then, els, .. } => {
-                collect_par_loops(then, func, out);
-                collect_par_loops(els, func, out);
+/// The whole-array loops of a body that may run on the worker pool.
+fn collect_maps<'a>(
+    body: &'a [Stmt],
+    func: usize,
+    out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
+) {
+    visit(body, &mut |n| match n {
+        Node::Stmt(Stmt::MapInto { dest, map, .. }) => {
+            if let Ty::Array { dtype, .. } = dest.ty {
+                out.push((func, map, MapKind::Write(dtype)));
             }
-            _ => {}
         }
-    }
+        Node::Expr(Expr {
+            kind: ExprKind::Map(m, _),
+            ty: Ty::Array { dtype, .. },
+        }) => out.push((func, m, MapKind::Write(*dtype))),
+        Node::Expr(Expr {
+            kind: ExprKind::MapReduce(m, op, _),
+            ..
+        }) if matches!(op, ir::Reduce::Sum | ir::Reduce::Mean) && m.body.ty == Ty::F64 => {
+            out.push((func, m, MapKind::SumF64))
+        }
+        _ => {}
+    });
+}
+
+/// Parallel loops of a body, in program order (nested ones were lowered as serial).
+fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'a Stmt)>) {
+    visit(body, &mut |n| {
+        if let Node::Stmt(s @ Stmt::For { par: Some(_), .. }) = n {
+            out.push((func, s));
+        }
+    });
 }
 
 /// Variables a body assigns (they are private to an iteration of a parallel loop).
@@ -561,21 +471,17 @@ fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) 
             _ => {}
         }
     }
-    for s in body {
-        match s {
-            Stmt::Assign { place: p, .. } => place(p, out),
-            Stmt::For { vars, body, .. } => {
-                vars.iter().for_each(|v| place(v, out));
-                assigned_vars(body, out);
-            }
-            Stmt::While { body, .. } => assigned_vars(body, out),
-            Stmt::If { then, els, .. } => {
-                assigned_vars(then, out);
-                assigned_vars(els, out);
-            }
-            _ => {}
+    visit(body, &mut |n| match n {
+        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, out),
+        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, out)),
+        Node::Expr(Expr {
+            kind: ExprKind::Let(v, _, _),
+            ..
+        }) => {
+            out.insert(*v);
         }
-    }
+        _ => {}
+    });
 }
 
 /// Type codes of reduction values for `kiln_par_for`.
@@ -1471,8 +1377,15 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// in every iteration). A dozen at most, so they do not crowd the registers.
     fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
         let mut found: Vec<(u64, bool)> = Vec::new();
-        visit_stmts(body, &mut |e: &Expr| {
-            if let ExprKind::Float(v) = e.kind {
+        visit(body, &mut |n| {
+            if let Node::Expr(
+                e @ Expr {
+                    kind: ExprKind::Float(v),
+                    ..
+                },
+            ) = n
+            {
+                let v = *v;
                 let key = (v.to_bits(), e.ty == Ty::F32);
                 if !found.contains(&key) && found.len() < 12 {
                     found.push(key);
