@@ -53,8 +53,10 @@ pub struct Lowered {
     /// Globals assigned by this cell with their final types.
     pub assigned: HashMap<String, Ty>,
     pub result_ty: Ty,
-    /// Probe rounds it took to reach the fixpoint (reported by `--timings`).
-    pub rounds: usize,
+    /// Time spent in the probe rounds (type inference) and in the final round (lowering),
+    /// reported by `%time` and `--timings`.
+    pub check_time: std::time::Duration,
+    pub lower_time: std::time::Duration,
 }
 
 /// The hidden global that receives the cell's result value.
@@ -103,6 +105,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         par_count: 0,
         display_types: Vec::new(),
     };
+    let started = std::time::Instant::now();
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -123,6 +126,8 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         }
     }
     // Converged: one more round, for real.
+    let check_time = started.elapsed();
+    let lowering = std::time::Instant::now();
     env.reset_round();
     env.probe = false;
     env.cell_final = true;
@@ -162,7 +167,8 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         },
         assigned,
         result_ty,
-        rounds,
+        check_time,
+        lower_time: lowering.elapsed(),
     })
 }
 

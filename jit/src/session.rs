@@ -128,8 +128,6 @@ pub struct Session {
     pub target_override: Option<ast::Target>,
     /// Times of the last `execute`.
     pub timings: Timings,
-    /// How many times `execute_repeat` runs a cell.
-    repeat: u32,
 }
 
 impl Default for Session {
@@ -165,7 +163,6 @@ impl Session {
             bounds_checks: true,
             target_override: None,
             timings: Timings::default(),
-            repeat: 1,
         }
     }
 
@@ -191,10 +188,9 @@ impl Session {
         repeat: u32,
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
-        self.repeat = repeat.max(1);
         self.interrupt.store(false, Ordering::Relaxed);
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.execute_inner(code, sink)
+            self.execute_inner(code, repeat.max(1), sink)
         }));
         match caught {
             Ok(r) => r,
@@ -363,8 +359,9 @@ impl Session {
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
         self.timings = Timings {
             parse_ms: ms(t0, t1),
-            check_ms: ms(t1, t2) * (lowered.rounds as f64 / (lowered.rounds as f64 + 1.0)),
-            lower_ms: ms(t1, t2) / (lowered.rounds as f64 + 1.0) + ms(t2, t3),
+            check_ms: lowered.check_time.as_secs_f64() * 1e3,
+            // The lowering's final round, slot assignment and the IR verifier.
+            lower_ms: lowered.lower_time.as_secs_f64() * 1e3 + ms(t2, t3),
             codegen_ms: ms(t3, t4),
             run_ms: Vec::new(),
         };
@@ -376,7 +373,12 @@ impl Session {
         })
     }
 
-    fn execute_inner(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
+    fn execute_inner(
+        &mut self,
+        code: &str,
+        repeat: u32,
+        sink: &mut dyn FnMut(Output),
+    ) -> ExecResult {
         let cell = self.sources.len() + 1;
         let unit = match self.compile(code, cell, true, Stage::Ir) {
             Ok(u) => u,
@@ -411,7 +413,7 @@ impl Session {
         }
         let mut run_ms = Vec::new();
         let mut error = None;
-        for _ in 0..self.repeat {
+        for _ in 0..repeat {
             let t = Instant::now();
             error = self.run(&compiled, &lowered.program.display_types, sink);
             run_ms.push((Instant::now() - t).as_secs_f64() * 1e3);

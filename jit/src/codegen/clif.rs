@@ -2178,18 +2178,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         site: ir::SiteId,
     ) -> Result<Vec<(Value, Value, Value)>, String> {
         let mut out = Vec::new();
-        for r in ranges {
-            let start = self.expr(&r.start)?[0];
-            let stop = self.expr(&r.stop)?[0];
-            let step = self.expr(&r.step)?[0];
-            if !matches!(r.step.kind, ExprKind::Int(_)) {
-                let z = self.b.ins().icmp_imm_s(IntCC::Equal, step, 0);
-                self.fail_if(
-                    z,
-                    |g| g.raise_msg(ErrorKind::ValueError, "range() arg 3 must not be zero"),
-                    site,
-                );
-            }
+        for (start, stop, step, _) in self.range_bounds(ranges, site)? {
             // count = ceil((stop - start) / step), at least 0, for either sign of step.
             let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
             let span = self.b.ins().isub(stop, start);
@@ -2203,6 +2192,37 @@ impl<'a, 'b> Gen<'a, 'b> {
             let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, q, 0);
             let count = self.b.ins().select(neg, z, q);
             out.push((start, step, count));
+        }
+        Ok(out)
+    }
+
+    /// A loop nest's bounds, each evaluated once before the nest (as Python evaluates
+    /// `range(...)`): (start, stop, step, the step when it is a constant). A step that may be
+    /// zero is checked here.
+    #[allow(clippy::type_complexity)]
+    fn range_bounds(
+        &mut self,
+        ranges: &[ir::Range],
+        site: ir::SiteId,
+    ) -> Result<Vec<(Value, Value, Value, Option<i64>)>, String> {
+        let mut out = Vec::new();
+        for r in ranges {
+            let start = self.expr(&r.start)?[0];
+            let stop = self.expr(&r.stop)?[0];
+            let step_const = match r.step.kind {
+                ExprKind::Int(k) => Some(k),
+                _ => None,
+            };
+            let step = self.expr(&r.step)?[0];
+            if step_const.is_none() {
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, step, 0);
+                self.fail_if(
+                    z,
+                    |g| g.raise_msg(ErrorKind::ValueError, "range() arg 3 must not be zero"),
+                    site,
+                );
+            }
+            out.push((start, stop, step, step_const));
         }
         Ok(out)
     }
@@ -2481,26 +2501,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         body: &[Stmt],
         site: ir::SiteId,
     ) -> Result<(), String> {
-        // All bounds are evaluated once, before the nest (as Python evaluates range(...)).
-        let mut bounds = Vec::new();
-        for r in ranges {
-            let start = self.expr(&r.start)?[0];
-            let stop = self.expr(&r.stop)?[0];
-            let step_const = match r.step.kind {
-                ExprKind::Int(k) => Some(k),
-                _ => None,
-            };
-            let step = self.expr(&r.step)?[0];
-            if step_const.is_none() {
-                let z = self.b.ins().icmp_imm_s(IntCC::Equal, step, 0);
-                self.fail_if(
-                    z,
-                    |g| g.raise_msg(ErrorKind::ValueError, "range() arg 3 must not be zero"),
-                    site,
-                );
-            }
-            bounds.push((start, stop, step, step_const));
-        }
+        let bounds = self.range_bounds(ranges, site)?;
         let var_of = |p: &Place| -> Result<u32, String> {
             match p {
                 Place::Var(v) => Ok(*v),
