@@ -561,7 +561,12 @@ impl<'a> Env<'a> {
         }
         // Unknown, not an error yet: a later statement may still assign it (the probe rounds
         // see that); the final round reports it.
-        let hint = similar_name(name, self, cx).map(|s| format!("did you mean '{s}'?"));
+        // The hint costs an edit-distance scan: only the final round, which reports, makes it.
+        let hint = if self.probe {
+            None
+        } else {
+            similar_name(name, self, cx).map(|s| format!("did you mean '{s}'?"))
+        };
         let mut d = Diagnostic::new(
             ErrorKind::NameError,
             span,
