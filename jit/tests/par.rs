@@ -877,11 +877,9 @@ fn runtime_errors_in_many_iterations() {
 
 // ---------------------------------------------------------------- interrupt
 
-#[test]
-fn keyboard_interrupt_in_long_par_loop() {
-    let _g = lock();
-    threads(2);
-    // Guard against a hang (an interrupt the workers never see): not a timing assertion.
+/// Ends the test process if the interrupted loop never stops (2 minutes): a guard against a
+/// hang, not a timing assertion. The test sets the returned flag once the cell has returned.
+fn hang_guard(test: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let d2 = done.clone();
     std::thread::spawn(move || {
@@ -891,9 +889,17 @@ fn keyboard_interrupt_in_long_par_loop() {
                 return;
             }
         }
-        eprintln!("keyboard_interrupt_in_long_par_loop: the @par loop was never interrupted");
+        eprintln!("{test}: the @par loop was never interrupted");
         std::process::exit(3);
     });
+    done
+}
+
+#[test]
+fn keyboard_interrupt_in_long_par_loop() {
+    let _g = lock();
+    threads(2);
+    let done = hang_guard("keyboard_interrupt_in_long_par_loop");
     let mut s = Session::new();
     ok(&mut s, "before = 1\ns = 5\n");
     let flag = s.interrupt_handle();
@@ -939,18 +945,7 @@ fn keyboard_interrupt_from_another_thread_during_par_loop() {
     // channel from the output callback); the par loop runs an uneven, long workload.
     let _g = lock();
     threads(2);
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let d2 = done.clone();
-    std::thread::spawn(move || {
-        for _ in 0..600 {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            if d2.load(Ordering::Relaxed) {
-                return;
-            }
-        }
-        eprintln!("keyboard_interrupt_from_another_thread_during_par_loop: never interrupted");
-        std::process::exit(3);
-    });
+    let done = hang_guard("keyboard_interrupt_from_another_thread_during_par_loop");
     let mut s = Session::new();
     ok(&mut s, "before = 1\n");
     let flag = s.interrupt_handle();
