@@ -5,42 +5,10 @@
 //! cell runs.
 use std::sync::atomic::Ordering;
 
+mod common;
+use common::{err, ok};
 use kiln_jit::{CellError, ExecResult, Output, Session};
 use kiln_runtime::{repr_value, Value};
-
-/// Run a cell that must succeed; returns its stdout and its result's repr.
-fn ok(s: &mut Session, code: &str) -> (String, Option<String>) {
-    let mut out = String::new();
-    match s.execute(code, &mut |o| {
-        if let Output::Stdout(t) = o {
-            out.push_str(&t)
-        }
-    }) {
-        ExecResult::Ok(v) => (out, v.as_ref().map(repr_value)),
-        ExecResult::Err(e) => panic!(
-            "cell should run:\n{code}\n{}: {}\n{}",
-            e.ename,
-            e.evalue,
-            e.traceback.join("\n")
-        ),
-    }
-}
-
-/// Run a cell that must fail; returns what it printed and the error.
-fn err(s: &mut Session, code: &str) -> (String, CellError) {
-    let mut out = String::new();
-    match s.execute(code, &mut |o| {
-        if let Output::Stdout(t) = o {
-            out.push_str(&t)
-        }
-    }) {
-        ExecResult::Ok(v) => panic!(
-            "cell should fail:\n{code}\nbut gave {:?} and printed {out:?}",
-            v.as_ref().map(repr_value)
-        ),
-        ExecResult::Err(e) => (out, e),
-    }
-}
 
 /// Whether the error is reported at cell `cell`, line `line`, column `col`, with a caret line
 /// right after the quoted source line.

@@ -3,45 +3,15 @@
 //! streamed output, and interrupts that keep globals.
 use std::sync::atomic::Ordering;
 
-use kiln_jit::{CellError, ExecResult, Output, Session};
+mod common;
+use common::{err, ok};
+use kiln_jit::{ExecResult, Output, Session};
 use kiln_runtime::repr_value;
-
-fn ok(s: &mut Session, code: &str) -> (String, Option<String>) {
-    let mut out = String::new();
-    match s.execute(code, &mut |o| {
-        if let Output::Stdout(t) = o {
-            out.push_str(&t)
-        }
-    }) {
-        ExecResult::Ok(v) => (out, v.as_ref().map(repr_value)),
-        ExecResult::Err(e) => panic!(
-            "cell should run:\n{code}\n{}: {}\n{}",
-            e.ename,
-            e.evalue,
-            e.traceback.join("\n")
-        ),
-    }
-}
 
 fn val(s: &mut Session, code: &str) -> String {
     ok(s, code)
         .1
         .unwrap_or_else(|| panic!("no result from {code:?}"))
-}
-
-fn err(s: &mut Session, code: &str) -> (String, CellError) {
-    let mut out = String::new();
-    match s.execute(code, &mut |o| {
-        if let Output::Stdout(t) = o {
-            out.push_str(&t)
-        }
-    }) {
-        ExecResult::Ok(v) => panic!(
-            "cell should fail:\n{code}\nbut gave {:?}",
-            v.as_ref().map(repr_value)
-        ),
-        ExecResult::Err(e) => (out, e),
-    }
 }
 
 #[test]
