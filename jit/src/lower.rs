@@ -214,6 +214,11 @@ struct FnCx {
     /// Set while lowering a parallel loop's body: its private variables and reductions.
     par: Option<ParScope>,
     id: Option<ir::FuncId>,
+    /// Variables the lowering makes itself (temporaries, loop counters, parallel privates),
+    /// in creation order. Each inference round walks the body in the same order, so round k
+    /// reuses them instead of piling up copies.
+    temps: Vec<ir::VarId>,
+    temp_cursor: usize,
 }
 
 /// Names of a parallel loop's body that do not refer to the enclosing scope.
@@ -248,6 +253,8 @@ impl FnCx {
             loop_depth: 0,
             par: None,
             id: None,
+            temps: Vec::new(),
+            temp_cursor: 0,
         }
     }
 
@@ -262,9 +269,26 @@ impl FnCx {
     }
 
     fn new_var(&mut self, name: &str, ty: Ty) -> ir::VarId {
-        self.vars
-            .push((name.to_string(), Some(ty), Span::default()));
-        (self.vars.len() - 1) as u32
+        self.temp_var(name, Some(ty), Span::default())
+    }
+
+    /// The lowering's next own variable of this round (see `temps`).
+    fn temp_var(&mut self, name: &str, ty: Option<Ty>, span: Span) -> ir::VarId {
+        let entry = (name.to_string(), ty, span);
+        let v = match self.temps.get(self.temp_cursor) {
+            Some(&v) => {
+                self.vars[v as usize] = entry;
+                v
+            }
+            None => {
+                self.vars.push(entry);
+                let v = (self.vars.len() - 1) as u32;
+                self.temps.push(v);
+                v
+            }
+        };
+        self.temp_cursor += 1;
+        v
     }
 }
 
@@ -1133,8 +1157,8 @@ impl<'a> Env<'a> {
             };
             for name in &plan.private {
                 let ty = self.par_types.get(&(key, name.clone())).cloned();
-                cx.vars.push((name.clone(), ty, s.span));
-                scope.vars.insert(name.clone(), (cx.vars.len() - 1) as u32);
+                let v = cx.temp_var(name, ty, s.span);
+                scope.vars.insert(name.clone(), v);
             }
             for (name, op) in &plan.reductions {
                 let outer = self.read_name(cx, name, s.span)?;
@@ -2301,6 +2325,8 @@ impl<'a> Env<'a> {
             loop_depth: 0,
             par: None,
             id: Some(id),
+            temps: Vec::new(),
+            temp_cursor: 0,
         };
         let mut params = Vec::new();
         for (p, t) in d.params.iter().zip(&tys) {
@@ -2319,11 +2345,13 @@ impl<'a> Env<'a> {
             rounds += 1;
             self.changed = false;
             self.probe = true;
+            fx.temp_cursor = 0;
             if let Err(LErr::Diag(e)) = self.block(&mut fx, &d.body) {
                 break Err(LErr::Diag(e));
             }
             if !self.changed || rounds > 40 {
                 self.probe = !self.cell_final;
+                fx.temp_cursor = 0;
                 break self.block(&mut fx, &d.body);
             }
         };

@@ -230,7 +230,7 @@ impl Session {
             _ => {}
         }
         let cell = self.sources.len() + 1;
-        let unit = self.compile(code, cell, stage != Stage::Ir, stage)?;
+        let unit = self.compile(code, cell, Some(stage))?;
         Ok(match stage {
             Stage::Ir => unit.lowered.program.to_string(),
             Stage::Clif => unit
@@ -265,13 +265,8 @@ impl Session {
         e
     }
 
-    fn compile(
-        &mut self,
-        code: &str,
-        cell: usize,
-        codegen: bool,
-        stage: Stage,
-    ) -> Result<Unit, CellError> {
+    /// Compile a cell; `emit` names the stage a caller will print instead of running.
+    fn compile(&mut self, code: &str, cell: usize, emit: Option<Stage>) -> Result<Unit, CellError> {
         let t0 = Instant::now();
         let (module, diags) = syntax::parse(code);
         if let Some(d) = diags.first() {
@@ -333,10 +328,11 @@ impl Session {
             ));
         }
         let t3 = Instant::now();
-        let compiled = if codegen {
+        // Printing the IR needs no machine code; CLIF and assembly keep what they print.
+        let compiled = if emit != Some(Stage::Ir) {
             let opts = Options {
-                keep_clif: stage == Stage::Clif,
-                keep_code: stage == Stage::Asm,
+                keep_clif: emit == Some(Stage::Clif),
+                keep_code: emit == Some(Stage::Asm),
                 no_bounds_checks: !self.bounds_checks,
                 no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
                 // A measurement knob for bench/par_threshold.sh.
@@ -380,7 +376,7 @@ impl Session {
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
         let cell = self.sources.len() + 1;
-        let unit = match self.compile(code, cell, true, Stage::Ir) {
+        let unit = match self.compile(code, cell, None) {
             Ok(u) => u,
             Err(e) => {
                 // A cell that fails to compile runs nothing, but still counts (its source is
