@@ -335,6 +335,7 @@ impl Session {
                 keep_code: emit == Some(Stage::Asm),
                 no_bounds_checks: !self.bounds_checks,
                 no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
+                no_inline: std::env::var_os("KILN_BENCH_NO_INLINE").is_some(),
                 // A measurement knob for bench/par_threshold.sh.
                 par_min_elements: std::env::var("KILN_PAR_MIN")
                     .ok()

@@ -287,6 +287,26 @@ fn recursion_error() {
 }
 
 #[test]
+fn error_inside_an_inlined_leaf_function() {
+    // `f` is small and calls no user function, so it is inlined into `g`'s loop; its error
+    // exit then jumps straight to `g`'s error path. The report must still name both frames
+    // and the session must go on.
+    let mut s = Session::new();
+    ok(
+        &mut s,
+        "def f(i: i64) -> i64:\n    return 10 // (i - 5)\ndef g(k: i64) -> i64:\n    t = 0\n    for i in range(k):\n        t += f(i)\n    return t\n",
+    );
+    assert_eq!(ok(&mut s, "g(5)\n").1.as_deref(), Some("-24"));
+    let (_, e) = err(&mut s, "g(8)\n");
+    assert_eq!(e.ename, "ZeroDivisionError");
+    assert_points_at(&e, 1, 2, 12);
+    assert_points_at(&e, 1, 6, 14);
+    assert_points_at(&e, 3, 1, 1);
+    // The session goes on, and the function still runs where it does not fail.
+    assert_eq!(ok(&mut s, "g(5) + f(6)\n").1.as_deref(), Some("-14"));
+}
+
+#[test]
 fn keyboard_interrupt() {
     let mut s = Session::new();
     ok(&mut s, "before = 1\n");

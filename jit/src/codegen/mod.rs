@@ -2,6 +2,8 @@
 //! beside it and read the same IR.
 
 pub mod clif;
+mod inline;
+mod prune;
 pub mod support;
 
 pub use clif::{compile, Compiled, Options};
