@@ -316,6 +316,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 .map_err(|e| format!("Cranelift could not inline into {name}: {e:?}"))?;
         }
         super::inline::thread_error_exits(&mut ctx.func, CTX_ERR_OFFSET);
+        super::prune::order_loop_params(&mut ctx.func);
         if opts.keep_clif {
             clif.push((name.clone(), ctx.func.display().to_string()));
         }
