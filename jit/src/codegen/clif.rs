@@ -309,6 +309,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
             .map(|(fid, _, func)| (fid.as_u32(), func)),
         &user_fns,
     );
+    let entry_id = ids[prog.entry as usize].0;
+    let mut finished = Vec::with_capacity(built.len());
     for (fid, name, func) in built {
         ctx.func = func;
         if !opts.no_inline {
@@ -317,6 +319,17 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         }
         super::inline::thread_error_exits(&mut ctx.func, CTX_ERR_OFFSET);
         super::prune::order_loop_params(&mut ctx.func);
+        let func = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+        finished.push((fid, name, func));
+        module.clear_context(&mut ctx);
+    }
+    // A function inlined at every call site has no caller left: it is not compiled.
+    let called = super::inline::called_functions(finished.iter().map(|(_, _, f)| f));
+    for (fid, name, func) in finished {
+        if fid != entry_id && user_fns.contains(&fid.as_u32()) && !called.contains(&fid.as_u32()) {
+            continue;
+        }
+        ctx.func = func;
         if opts.keep_clif {
             clif.push((name.clone(), ctx.func.display().to_string()));
         }

@@ -47,6 +47,27 @@ fn callee_id(func: &Function, callee: FuncRef) -> Option<u32> {
     }
 }
 
+/// The function ids that the direct calls left in `funcs` name.
+pub fn called_functions<'a>(funcs: impl Iterator<Item = &'a Function>) -> Vec<u32> {
+    let mut ids = Vec::new();
+    for f in funcs {
+        for block in f.layout.blocks() {
+            for inst in f.layout.block_insts(block) {
+                if let cranelift_codegen::ir::InstructionData::Call { func_ref, .. } =
+                    f.dfg.insts[inst]
+                {
+                    if let Some(id) = callee_id(f, func_ref) {
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ids
+}
+
 /// Whether `func` imports (and so may call) any of `ids`.
 fn calls_any(func: &Function, ids: &[u32]) -> bool {
     func.dfg
