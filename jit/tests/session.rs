@@ -264,3 +264,17 @@ fn cells_number_in_reports() {
     assert!(tb.contains("cell 4, line 2:12"), "{tb}");
     assert!(tb.contains("return a // b"), "{tb}");
 }
+
+#[test]
+fn inlined_leaf_keeps_its_own_float_constants() {
+    // `f` is inlined into `g`'s loop. Each function reads its float constants from read-only
+    // data named in its own table of external names; the inlined copy must still read `f`'s
+    // (0.25, 1.5) and not whatever `g`'s table holds at the same index (3.0, 0.125).
+    let mut s = Session::new();
+    let (_, v) = ok(
+        &mut s,
+        "def f(x: f64) -> f64:\n    return x * 0.25 + 1.5\ndef g(n: i64) -> f64:\n    t = 3.0\n    for i in range(n):\n        t += f(i * 0.125)\n    return t\ng(4)\n",
+    );
+    // 3 + sum over i<4 of (i/8 * 1/4 + 3/2) = 3 + 6 + 6/32
+    assert_eq!(v.as_deref(), Some("9.1875"));
+}

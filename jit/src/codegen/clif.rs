@@ -22,7 +22,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use kiln_runtime::array::{
     ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_SIZE_OFFSET, ARRAY_STRIDES_OFFSET,
 };
@@ -212,6 +212,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     }
 
     let mut strings: Vec<Box<[u8]>> = Vec::new();
+    let mut const_data: HashMap<(u64, bool), DataId> = HashMap::new();
     let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
@@ -267,6 +268,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 map_fns: &map_fns,
                 imports: &mut imports,
                 strings: &mut strings,
+                const_data: &mut const_data,
                 vars: Vec::new(),
                 ctx: Value::from_u32(0),
                 interrupt: Value::from_u32(0),
@@ -314,7 +316,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     for (fid, name, func) in built {
         ctx.func = func;
         if !opts.no_inline {
-            ctx.inline(&inliner)
+            inliner
+                .inline_into(&mut ctx)
                 .map_err(|e| format!("Cranelift could not inline into {name}: {e:?}"))?;
         }
         super::inline::thread_error_exits(&mut ctx.func, CTX_ERR_OFFSET);
@@ -621,6 +624,8 @@ struct Gen<'a, 'b> {
     map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
     strings: &'a mut Vec<Box<[u8]>>,
+    /// Scalar float constants as read-only data objects of the module, one per value.
+    const_data: &'a mut HashMap<(u64, bool), DataId>,
     vars: Vec<Vec<Variable>>,
     ctx: Value,
     interrupt: Value,
@@ -739,7 +744,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             CTX_INTERRUPT_OFFSET,
         );
         let body = self.func.body.as_slice();
-        self.prepare_scalar_consts(body);
+        self.prepare_scalar_consts(body)?;
         self.exit = self.b.create_block();
         for t in clif_types(&self.func.ret) {
             self.b.append_block_param(self.exit, t);
@@ -1450,7 +1455,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Load the function's float constants once, in the entry block: plain loads stay there
     /// and keep their values in registers across loops (Cranelift would rebuild a constant
     /// in every iteration). A dozen at most, so they do not crowd the registers.
-    fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
+    fn prepare_scalar_consts(&mut self, body: &[Stmt]) -> Result<(), String> {
         let mut found: Vec<(u64, bool)> = Vec::new();
         visit(body, &mut |n| {
             if let Node::Expr(
@@ -1468,19 +1473,54 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         });
         for (bits, is32) in found {
-            let v = f64::from_bits(bits);
-            let bytes: Box<[u8]> = if is32 {
-                Box::new((v as f32).to_le_bytes())
-            } else {
-                Box::new(v.to_le_bytes())
+            // A read-only data object of the module, reached through `global_value`: unlike
+            // an address constant (which Cranelift rematerialises at every use), the symbol
+            // is a pure value of the function (`symbol_value`), so the `can_move` load is placed once, out of
+            // every loop, also where this function is inlined into a caller's loop.
+            let id = match self.const_data.get(&(bits, is32)) {
+                Some(&id) => id,
+                None => {
+                    let v = f64::from_bits(bits);
+                    let bytes: Box<[u8]> = if is32 {
+                        Box::new((v as f32).to_le_bytes())
+                    } else {
+                        Box::new(v.to_le_bytes())
+                    };
+                    let id = self
+                        .module
+                        .declare_anonymous_data(false, false)
+                        .map_err(|e| e.to_string())?;
+                    let mut data = DataDescription::new();
+                    data.define(bytes);
+                    data.set_align(8);
+                    self.module
+                        .define_data(id, &data)
+                        .map_err(|e| e.to_string())?;
+                    self.const_data.insert((bits, is32), id);
+                    id
+                }
             };
-            let addr = bytes.as_ptr() as i64;
-            self.strings.push(bytes);
-            let p = self.iconst(addr);
+            // Not `declare_data_in_func`: it marks local data colocated (a 32-bit
+            // PC-relative address), but cranelift-jit may place data far from the code.
+            let name = self.b.func.declare_imported_user_function(
+                cranelift_codegen::ir::UserExternalName::new(1, id.as_u32()),
+            );
+            let gv =
+                self.b
+                    .func
+                    .create_global_value(cranelift_codegen::ir::GlobalValueData::Symbol {
+                        name: cranelift_codegen::ir::ExternalName::user(name),
+                        offset: cranelift_codegen::ir::immediates::Imm64::new(0),
+                        colocated: false,
+                        tls: false,
+                    });
+            let p = self.b.ins().symbol_value(types::I64, gv);
             let t = if is32 { types::F32 } else { types::F64 };
-            let c = self.b.ins().load(t, MemFlagsData::trusted(), p, 0);
+            let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+            let c = self.b.ins().load(t, flags, p, 0);
             self.fconsts.insert((bits, is32), c);
         }
+        Ok(())
     }
 
     /// Make the splatted constants and scalars of a vectorisable body, before its loop.
@@ -2467,7 +2507,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
-        self.prepare_scalar_consts(body);
+        self.prepare_scalar_consts(body)?;
         self.exit = self.b.create_block();
         self.err_block = self.b.create_block();
         self.b.set_cold_block(self.err_block);
