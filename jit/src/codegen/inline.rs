@@ -159,8 +159,8 @@ pub const ERR_EXIT_MARK: i64 = 0x4b49_4c4e_4552_5221;
 /// jump back into the caller's code, so every value the caller keeps in registers around the
 /// call is also live across the callee's (cold) error-reporting calls, and the register
 /// allocator spills them, even in the hot loop. The error exit is only reached with `ctx.err`
-/// set, so its jump can go directly to where the caller's check would send it. Also removes
-/// the markers.
+/// set, so its jump can go directly to where the caller's check would send it; the check
+/// itself, then reached only by normal returns, becomes a jump. Also removes the markers.
 pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
     use cranelift_codegen::ir::{BlockArg, BlockCall, InstructionData};
     let Some(entry) = func.layout.entry_block() else {
@@ -208,7 +208,7 @@ pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
         };
         let InstructionData::Brif {
             arg: cond,
-            blocks: [on_err, _],
+            blocks: [on_err, on_ok],
             ..
         } = func.dfg.insts[br]
         else {
@@ -230,5 +230,20 @@ pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
             opcode: Opcode::Jump,
             destination: call,
         };
+        // What still reaches the check are the callee's normal returns, and a function
+        // returns normally only with `ctx.err` clear (every failing runtime call branches
+        // to the error exit). So the check always goes on: make it a jump.
+        func.dfg.insts[br] = InstructionData::Jump {
+            opcode: Opcode::Jump,
+            destination: on_ok,
+        };
+        let flag_used = func.layout.blocks().any(|b| {
+            func.layout
+                .block_insts(b)
+                .any(|i| func.dfg.inst_values(i).any(|v| v == flag))
+        });
+        if !flag_used {
+            func.layout.remove_inst(load);
+        }
     }
 }
