@@ -737,9 +737,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.def_var(var, v);
             }
         }
+        // The flag's address never changes for a context: a pure load, so an inlined
+        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted(),
+            MemFlagsData::trusted().with_readonly().with_can_move(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
@@ -2176,9 +2178,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         // A map writes or sums through `env`; the reduction buffer (p[4]) is unused.
         let (env, lo, hi) = (p[1], p[2], p[3]);
         self.ctx = p[0];
+        // The flag's address never changes for a context: a pure load, so an inlined
+        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted(),
+            MemFlagsData::trusted().with_readonly().with_can_move(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
@@ -2501,9 +2505,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 w += 1;
             }
         }
+        // The flag's address never changes for a context: a pure load, so an inlined
+        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted(),
+            MemFlagsData::trusted().with_readonly().with_can_move(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
