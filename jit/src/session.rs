@@ -181,13 +181,18 @@ impl Session {
     }
 
     /// Like `execute`, but compiles once and runs the cell `repeat` times (benchmarks,
-    /// `%timeit`); the result is the last run's.
+    /// `%timeit`); the result is the last run's. A magic cell (`%bounds off`) runs once.
     pub fn execute_repeat(
         &mut self,
         code: &str,
         repeat: u32,
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
+        if repeat > 1 {
+            if let Some(m) = crate::magics::parse(code) {
+                return crate::magics::run(self, m, sink);
+            }
+        }
         self.interrupt.store(false, Ordering::Relaxed);
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.execute_inner(code, repeat.max(1), sink)

@@ -278,3 +278,21 @@ fn inlined_leaf_keeps_its_own_float_constants() {
     // 3 + sum over i<4 of (i/8 * 1/4 + 3/2) = 3 + 6 + 6/32
     assert_eq!(v.as_deref(), Some("9.1875"));
 }
+
+#[test]
+fn repeated_magic_cell_runs_once() {
+    // `kiln run --repeat N` runs every cell N times; a magic cell (`%bounds off`) is run
+    // once, as a magic, not compiled as code.
+    let mut s = Session::new();
+    let mut out = String::new();
+    let r = s.execute_repeat("%bounds off\n", 5, &mut |o| {
+        if let kiln_jit::Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    });
+    assert!(
+        matches!(r, kiln_jit::ExecResult::Ok(_)),
+        "the magic should run"
+    );
+    assert_eq!(out, "bounds checks off\n");
+}
