@@ -351,6 +351,52 @@ fn keyboard_interrupt() {
     assert_eq!(ok(&mut s, "before + 40\n").1.as_deref(), Some("42"));
 }
 
+/// Runs `code` (which prints `spinning` and then never ends by itself), setting the
+/// interrupt flag when the line is printed; the cell must end in KeyboardInterrupt.
+fn interrupted(s: &mut Session, code: &str) -> CellError {
+    let flag = s.interrupt_handle();
+    let mut seen = String::new();
+    let r = s.execute(code, &mut |o| {
+        if let Output::Stdout(t) = o {
+            seen.push_str(&t);
+            if seen.contains("spinning\n") {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    let ExecResult::Err(e) = r else {
+        panic!("the cell should be interrupted:\n{code}")
+    };
+    assert_eq!(e.ename, "KeyboardInterrupt", "{}", e.traceback.join("\n"));
+    e
+}
+
+#[test]
+fn keyboard_interrupt_with_short_inner_loops() {
+    // A short scalar inner loop runs without polling (`for_loop` in codegen), so the
+    // enclosing loop must still stop; also when the short loop sits in an inlined function.
+    let mut s = Session::new();
+    interrupted(
+        &mut s,
+        "print('spinning')\nt = 0\nfor i in range(1 << 60):\n    for k in range(100):\n        t += k\n",
+    );
+    interrupted(
+        &mut s,
+        "def inner(n: i64) -> i64:\n    u = 0\n    for k in range(n):\n        u += k\n    return u\nprint('spinning')\nt = 0\nwhile True:\n    t += inner(50)\n",
+    );
+    // A long scalar loop keeps its poll.
+    interrupted(
+        &mut s,
+        "print('spinning')\nt = 0\nfor k in range(1 << 62):\n    t += k % 3\n",
+    );
+    // And a loop whose bounds are near the ends of i64 (the short test must not overflow).
+    interrupted(
+        &mut s,
+        "print('spinning')\nt = 0\nfor k in range(-(1 << 62), 1 << 62):\n    t += 1\n",
+    );
+    assert_eq!(ok(&mut s, "1 + 1\n").1.as_deref(), Some("2"));
+}
+
 #[test]
 fn keyboard_interrupt_inside_function() {
     let mut s = Session::new();
