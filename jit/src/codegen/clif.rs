@@ -765,11 +765,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.def_var(var, v);
             }
         }
-        // The flag's address never changes for a context: a pure load, so an inlined
-        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted().with_readonly().with_can_move(),
+            MemFlagsData::trusted(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
@@ -2206,11 +2204,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         // A map writes or sums through `env`; the reduction buffer (p[4]) is unused.
         let (env, lo, hi) = (p[1], p[2], p[3]);
         self.ctx = p[0];
-        // The flag's address never changes for a context: a pure load, so an inlined
-        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted().with_readonly().with_can_move(),
+            MemFlagsData::trusted(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
@@ -2533,11 +2529,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 w += 1;
             }
         }
-        // The flag's address never changes for a context: a pure load, so an inlined
-        // callee's copy merges with its caller's.
         self.interrupt = self.b.ins().load(
             types::I64,
-            MemFlagsData::trusted().with_readonly().with_can_move(),
+            MemFlagsData::trusted(),
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
