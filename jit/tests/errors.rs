@@ -310,26 +310,12 @@ fn error_inside_an_inlined_leaf_function() {
 fn keyboard_interrupt() {
     let mut s = Session::new();
     ok(&mut s, "before = 1\n");
-    let flag = s.interrupt_handle();
-    let mut seen = String::new();
     // The cell prints a line, then spins; the output callback sets the flag when it sees the
     // line, so the interrupt arrives while the loop runs (no sleeping, no timing guesses).
-    let r = s.execute(
+    let e = interrupted(
+        &mut s,
         "before = 2\nprint('spinning')\nn = 0\nwhile True:\n    n += 1\n",
-        &mut |o| {
-            if let Output::Stdout(t) = o {
-                seen.push_str(&t);
-                if seen.contains("spinning\n") {
-                    flag.store(true, Ordering::Relaxed);
-                }
-            }
-        },
     );
-    let ExecResult::Err(e) = r else {
-        panic!("the cell should be interrupted")
-    };
-    assert_eq!(e.ename, "KeyboardInterrupt", "{}", e.traceback.join("\n"));
-    assert_eq!(seen, "spinning\n");
     assert!(
         e.traceback
             .iter()
@@ -368,6 +354,7 @@ fn interrupted(s: &mut Session, code: &str) -> CellError {
         panic!("the cell should be interrupted:\n{code}")
     };
     assert_eq!(e.ename, "KeyboardInterrupt", "{}", e.traceback.join("\n"));
+    assert_eq!(seen, "spinning\n");
     e
 }
 
