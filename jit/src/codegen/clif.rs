@@ -269,6 +269,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 imports: &mut imports,
                 strings: &mut strings,
                 const_data: &mut const_data,
+                depth_counted: false,
                 vars: Vec::new(),
                 ctx: Value::from_u32(0),
                 interrupt: Value::from_u32(0),
@@ -654,6 +655,9 @@ struct Gen<'a, 'b> {
     strings: &'a mut Vec<Box<[u8]>>,
     /// Scalar float constants as read-only data objects of the module, one per value.
     const_data: &'a mut HashMap<(u64, bool), DataId>,
+    /// Whether this function counts its calls towards the recursion limit
+    /// (`counts_depth`, decided once in `function`).
+    depth_counted: bool,
     vars: Vec<Vec<Variable>>,
     ctx: Value,
     interrupt: Value,
@@ -779,7 +783,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         self.err_block = self.b.create_block();
         self.b.set_cold_block(self.err_block);
-        if self.counts_depth() {
+        self.depth_counted = self.counts_depth();
+        if self.depth_counted {
             // Recursion depth: a RecursionError instead of a stack overflow.
             let d = self.b.ins().load(
                 types::I64,
@@ -856,7 +861,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.release(&t, &vals);
             }
         }
-        if self.counts_depth() {
+        if self.depth_counted {
             let d = self.b.ins().load(
                 types::I64,
                 MemFlagsData::trusted(),
@@ -1480,9 +1485,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         })
     }
 
-    /// Load the function's float constants once, in the entry block: plain loads stay there
-    /// and keep their values in registers across loops (Cranelift would rebuild a constant
-    /// in every iteration). A dozen at most, so they do not crowd the registers.
+    /// Load the function's float constants (a dozen at most, so they do not crowd the
+    /// registers) as pure loads that Cranelift places out of loops; an `f64const` would be
+    /// rebuilt in every iteration.
     fn prepare_scalar_consts(&mut self, body: &[Stmt]) -> Result<(), String> {
         let mut found: Vec<(u64, bool)> = Vec::new();
         visit(body, &mut |n| {
@@ -1501,10 +1506,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         });
         for (bits, is32) in found {
-            // A read-only data object of the module, reached through `global_value`: unlike
+            // A read-only data object of the module, reached through `symbol_value`: unlike
             // an address constant (which Cranelift rematerialises at every use), the symbol
-            // is a pure value of the function (`symbol_value`), so the `can_move` load is placed once, out of
-            // every loop, also where this function is inlined into a caller's loop.
+            // is a pure value of the function, so the `can_move` load is placed out of
+            // loops, also where this function is inlined into a caller's loop.
             let id = match self.const_data.get(&(bits, is32)) {
                 Some(&id) => id,
                 None => {
