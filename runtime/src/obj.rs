@@ -29,12 +29,30 @@ pub fn live_objects() -> i64 {
     LIVE.load(Ordering::SeqCst)
 }
 
+// The same count kept per thread, for the unit tests: they run in parallel threads of one
+// process, so the global count moves under a test whenever another test allocates.
+#[cfg(test)]
+thread_local! {
+    static LIVE_HERE: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Objects allocated minus objects freed on this thread (unit tests only: a leak check that
+/// other tests running at the same time cannot disturb).
+#[cfg(test)]
+pub(crate) fn live_objects_here() -> i64 {
+    LIVE_HERE.with(|c| c.get())
+}
+
 pub(crate) fn note_alloc() {
     LIVE.fetch_add(1, Ordering::SeqCst);
+    #[cfg(test)]
+    LIVE_HERE.with(|c| c.set(c.get() + 1));
 }
 
 fn note_free() {
     LIVE.fetch_sub(1, Ordering::SeqCst);
+    #[cfg(test)]
+    LIVE_HERE.with(|c| c.set(c.get() - 1));
 }
 
 impl KStr {

@@ -6,7 +6,7 @@ use crate::alloc::size_to_string;
 use crate::array::{Array, DType};
 use crate::array_ops::{Scalar, RED_MAX, RED_MEAN, RED_MIN, RED_PROD, RED_SUM};
 use crate::error::ErrorKind;
-use crate::obj::{live_objects, KStr};
+use crate::obj::{live_objects_here as live_objects, KStr};
 use crate::value::ArrayRef;
 use crate::*;
 

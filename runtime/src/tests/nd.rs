@@ -7,7 +7,7 @@ use crate::alloc::new_array;
 use crate::array::{Array, DType};
 use crate::error::ErrorKind;
 use crate::nd::*;
-use crate::obj::live_objects;
+use crate::obj::live_objects_here as live_objects;
 use crate::value::ArrayRef;
 use crate::*;
 
