@@ -267,9 +267,8 @@ fn cells_number_in_reports() {
 
 #[test]
 fn inlined_leaf_keeps_its_own_float_constants() {
-    // `f` is inlined into `g`'s loop. Each function reads its float constants from read-only
-    // data named in its own table of external names; the inlined copy must still read `f`'s
-    // (0.25, 1.5) and not whatever `g`'s table holds at the same index (3.0, 0.125).
+    // `f` is inlined into `g`'s loop. The unit's functions share one table of float
+    // constants; the inlined copy must still read `f`'s (0.25, 1.5), not `g`'s (3.0, 0.125).
     let mut s = Session::new();
     let (_, v) = ok(
         &mut s,

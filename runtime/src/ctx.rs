@@ -28,6 +28,9 @@ pub struct ExecCtx {
     pub depth: i64,
     /// Depth at which a call raises RecursionError.
     pub max_depth: i64,
+    /// The running unit's table of float constants (set by `Compiled::run`; workers of a
+    /// parallel loop get their parent's). Compiled code loads its constants from here.
+    pub consts: *const u64,
     // ---- Rust-only fields below ----
     pub error: Option<RuntimeError>,
     /// Text printed but not yet handed to `output` (flushed at newlines and at the end).
@@ -42,6 +45,16 @@ pub const CTX_ERR_OFFSET: i32 = 0;
 pub const CTX_INTERRUPT_OFFSET: i32 = 8;
 pub const CTX_DEPTH_OFFSET: i32 = 16;
 pub const CTX_MAX_DEPTH_OFFSET: i32 = 24;
+pub const CTX_CONSTS_OFFSET: i32 = 32;
+// The generated code hard-codes these offsets.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(ExecCtx, err) == CTX_ERR_OFFSET as usize);
+    assert!(offset_of!(ExecCtx, interrupt) == CTX_INTERRUPT_OFFSET as usize);
+    assert!(offset_of!(ExecCtx, depth) == CTX_DEPTH_OFFSET as usize);
+    assert!(offset_of!(ExecCtx, max_depth) == CTX_MAX_DEPTH_OFFSET as usize);
+    assert!(offset_of!(ExecCtx, consts) == CTX_CONSTS_OFFSET as usize);
+};
 
 impl ExecCtx {
     pub fn new(interrupt: Arc<AtomicBool>, max_depth: i64, output: OutputFn) -> ExecCtx {
@@ -50,6 +63,7 @@ impl ExecCtx {
             interrupt: Arc::as_ptr(&interrupt),
             depth: 0,
             max_depth,
+            consts: std::ptr::null(),
             error: None,
             line: String::new(),
             line_stream: Stream::Stdout,

@@ -323,6 +323,7 @@ unsafe fn par_for(
     }
 
     let (interrupt, max_depth) = ((*ctx).interrupt_flag(), (*ctx).max_depth);
+    let consts = (*ctx).consts as usize;
     // Text already printed on this line goes out first, so chunks' lines follow it.
     (*ctx).flush();
     // SAFETY: the parent's thread is blocked in this call until every chunk has finished,
@@ -346,6 +347,7 @@ unsafe fn par_for(
                 unsafe { (*g.get()).write(s, t) };
             });
             let mut child = Box::new(ExecCtx::new(interrupt.clone(), max_depth, out));
+            child.consts = consts as *const u64;
             let lo = (k as u128 * n as u128 / nchunks as u128) as i64;
             let hi = ((k as u128 + 1) * n as u128 / nchunks as u128) as i64;
             let buf = parts.get().add(k * nwords);

@@ -22,12 +22,12 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use cranelift_module::{FuncId, Linkage, Module};
 use kiln_runtime::array::{
     ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_SIZE_OFFSET, ARRAY_STRIDES_OFFSET,
 };
 use kiln_runtime::ctx::{
-    CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET, CTX_MAX_DEPTH_OFFSET,
+    CTX_CONSTS_OFFSET, CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET, CTX_MAX_DEPTH_OFFSET,
 };
 use kiln_runtime::{DType, ErrorKind, ExecCtx};
 use std::collections::HashMap;
@@ -70,6 +70,8 @@ pub struct Compiled {
     entry: *const u8,
     /// Literal text the code points at.
     _strings: Vec<Box<[u8]>>,
+    /// The float constants of every function of the unit (`ExecCtx::consts` while it runs).
+    consts: Vec<u64>,
     pub clif: Vec<(String, String)>,
     /// (function name, address, bytes)
     pub code: Vec<(String, usize, Vec<u8>)>,
@@ -81,6 +83,7 @@ impl Compiled {
     /// # Safety
     /// `ctx` must be a live context whose globals match those the program was compiled for.
     pub unsafe fn run(&self, ctx: *mut ExecCtx) {
+        (*ctx).consts = self.consts.as_ptr();
         let f: extern "C" fn(*mut ExecCtx) = std::mem::transmute(self.entry);
         f(ctx)
     }
@@ -212,7 +215,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     }
 
     let mut strings: Vec<Box<[u8]>> = Vec::new();
-    let mut const_data: HashMap<(u64, bool), DataId> = HashMap::new();
+    let mut consts: Vec<u64> = Vec::new();
     let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
@@ -268,7 +271,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 map_fns: &map_fns,
                 imports: &mut imports,
                 strings: &mut strings,
-                const_data: &mut const_data,
+                consts: &mut consts,
                 depth_counted: false,
                 vars: Vec::new(),
                 ctx: Value::from_u32(0),
@@ -317,8 +320,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     for (fid, name, func) in built {
         ctx.func = func;
         if !opts.no_inline {
-            inliner
-                .inline_into(&mut ctx)
+            ctx.inline(&inliner)
                 .map_err(|e| format!("Cranelift could not inline into {name}: {e:?}"))?;
         }
         super::inline::thread_error_exits(&mut ctx.func, CTX_ERR_OFFSET);
@@ -357,6 +359,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         module: Some(module),
         entry,
         _strings: strings,
+        consts,
         clif,
         code,
     })
@@ -653,8 +656,9 @@ struct Gen<'a, 'b> {
     map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
     strings: &'a mut Vec<Box<[u8]>>,
-    /// Scalar float constants as read-only data objects of the module, one per value.
-    const_data: &'a mut HashMap<(u64, bool), DataId>,
+    /// The unit's table of scalar float constants (f32 ones in the low half of a word),
+    /// reached at run time through `ExecCtx::consts`.
+    consts: &'a mut Vec<u64>,
     /// Whether this function counts its calls towards the recursion limit
     /// (`counts_depth`, decided once in `function`).
     depth_counted: bool,
@@ -979,7 +983,13 @@ impl<'a, 'b> Gen<'a, 'b> {
         let bad = self.b.create_block();
         let ok = self.b.create_block();
         self.b.set_cold_block(bad);
-        self.b.ins().brif(cond, bad, &[], ok, &[]);
+        // The way on comes first: Cranelift 0.135's elaborator visits dominator-tree
+        // children in CFG order and forgets the enclosing loops once it has visited a block
+        // outside them (this error path), so loop-invariant code in the blocks it visits
+        // afterwards is no longer hoisted. With `ok` first, the loop's own blocks come
+        // before the error path (Mandelbrot `@par`: the row's `ci` left the pixel loop).
+        let fine = self.b.ins().icmp_imm_s(IntCC::Equal, cond, 0);
+        self.b.ins().brif(fine, ok, &[], bad, &[]);
         self.b.switch_to_block(bad);
         raise(self);
         let s = self.iconst(site as i64);
@@ -1505,52 +1515,34 @@ impl<'a, 'b> Gen<'a, 'b> {
                 }
             }
         });
+        if found.is_empty() {
+            return Ok(());
+        }
+        // Loads rooted at the context parameter are pure values computed from the entry
+        // block, so Cranelift hoists them out of every loop, also where this function is
+        // inlined into a caller's loop. An address constant is rematerialised at each use,
+        // pinning the load inside the loop; an argument-less `symbol_value` is hoisted only
+        // one loop up from its first use (once inlined: into the caller's loop).
+        let ro = MemFlagsData::trusted().with_readonly().with_can_move();
+        let table = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.ctx, CTX_CONSTS_OFFSET);
         for (bits, is32) in found {
-            // A read-only data object of the module, reached through `symbol_value`: unlike
-            // an address constant (which Cranelift rematerialises at every use), the symbol
-            // is a pure value of the function, so the `can_move` load is placed out of
-            // loops, also where this function is inlined into a caller's loop.
-            let id = match self.const_data.get(&(bits, is32)) {
-                Some(&id) => id,
+            let word = if is32 {
+                u64::from((f64::from_bits(bits) as f32).to_bits())
+            } else {
+                bits
+            };
+            let k = match self.consts.iter().position(|&w| w == word) {
+                Some(k) => k,
                 None => {
-                    let v = f64::from_bits(bits);
-                    let bytes: Box<[u8]> = if is32 {
-                        Box::new((v as f32).to_le_bytes())
-                    } else {
-                        Box::new(v.to_le_bytes())
-                    };
-                    let id = self
-                        .module
-                        .declare_anonymous_data(false, false)
-                        .map_err(|e| e.to_string())?;
-                    let mut data = DataDescription::new();
-                    data.define(bytes);
-                    data.set_align(8);
-                    self.module
-                        .define_data(id, &data)
-                        .map_err(|e| e.to_string())?;
-                    self.const_data.insert((bits, is32), id);
-                    id
+                    self.consts.push(word);
+                    self.consts.len() - 1
                 }
             };
-            // Not `declare_data_in_func`: it marks local data colocated (a 32-bit
-            // PC-relative address), but cranelift-jit may place data far from the code.
-            let name = self.b.func.declare_imported_user_function(
-                cranelift_codegen::ir::UserExternalName::new(1, id.as_u32()),
-            );
-            let gv =
-                self.b
-                    .func
-                    .create_global_value(cranelift_codegen::ir::GlobalValueData::Symbol {
-                        name: cranelift_codegen::ir::ExternalName::user(name),
-                        offset: cranelift_codegen::ir::immediates::Imm64::new(0),
-                        colocated: false,
-                        tls: false,
-                    });
-            let p = self.b.ins().symbol_value(types::I64, gv);
             let t = if is32 { types::F32 } else { types::F64 };
-            let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-            let c = self.b.ins().load(t, flags, p, 0);
+            let c = self.b.ins().load(t, ro, table, (8 * k) as i32);
             self.fconsts.insert((bits, is32), c);
         }
         Ok(())

@@ -9,14 +9,9 @@
 //! compiled out of line, so behaviour (error reports, recursion depth, interrupts) is
 //! unchanged.
 
-use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::inline::{Inline, InlineCommand};
-use cranelift_codegen::ir::{
-    ExternalName, FuncRef, Function, GlobalValue, GlobalValueData, Inst, Opcode, Value,
-};
-use cranelift_codegen::{CodegenResult, Context};
+use cranelift_codegen::ir::{ExternalName, FuncRef, Function, Inst, Opcode, Value};
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Callees at most this many CLIF instructions long are inlined: a loop of a dozen lines.
@@ -27,8 +22,6 @@ pub const MAX_INLINE_INSTS: usize = 160;
 pub struct LeafInliner {
     /// Function id (as `u32`) to the body that may be inlined.
     bodies: HashMap<u32, Function>,
-    /// The callees inlined by the current `inline_into`, in order.
-    inlined: RefCell<Vec<u32>>,
 }
 
 impl LeafInliner {
@@ -42,46 +35,7 @@ impl LeafInliner {
             })
             .map(|(id, f)| (id, f.clone()))
             .collect();
-        LeafInliner {
-            bodies,
-            inlined: RefCell::new(Vec::new()),
-        }
-    }
-
-    /// Inlines the eligible calls of `ctx.func`.
-    ///
-    /// Cranelift 0.135's inliner copies a callee's `Symbol` global values verbatim, name
-    /// reference included, but that reference indexes the *callee's* table of external names:
-    /// in the caller it names whatever sits at that index (a function, another constant).
-    /// The callee's global values are appended to the caller's in order, one block of them
-    /// per inlined call, so each copied symbol's name is translated here afterwards.
-    pub fn inline_into(&self, ctx: &mut Context) -> CodegenResult<()> {
-        let first_new = ctx.func.global_values.len();
-        self.inlined.borrow_mut().clear();
-        ctx.inline(self)?;
-        let mut gv = first_new;
-        for id in self.inlined.borrow().iter() {
-            let body = &self.bodies[id];
-            for data in body.global_values.values() {
-                let copied = GlobalValue::new(gv);
-                gv += 1;
-                if let GlobalValueData::Symbol {
-                    name: ExternalName::User(r),
-                    ..
-                } = data
-                {
-                    let name = body.params.user_named_funcs()[*r].clone();
-                    let r = ctx.func.declare_imported_user_function(name);
-                    if let GlobalValueData::Symbol { name, .. } =
-                        &mut ctx.func.global_values[copied]
-                    {
-                        *name = ExternalName::User(r);
-                    }
-                }
-            }
-        }
-        debug_assert_eq!(gv, ctx.func.global_values.len());
-        Ok(())
+        LeafInliner { bodies }
     }
 }
 
@@ -135,13 +89,10 @@ impl Inline for &LeafInliner {
             return InlineCommand::KeepCall;
         }
         match callee_id(caller, callee).and_then(|id| self.bodies.get(&id)) {
-            Some(body) => {
-                self.inlined.borrow_mut().extend(callee_id(caller, callee));
-                InlineCommand::Inline {
-                    callee: Cow::Borrowed(body),
-                    visit_callee: false,
-                }
-            }
+            Some(body) => InlineCommand::Inline {
+                callee: Cow::Borrowed(body),
+                visit_callee: false,
+            },
             None => InlineCommand::KeepCall,
         }
     }
