@@ -1,7 +1,7 @@
 //! Inlining of small leaf functions, with Cranelift's own inliner.
 //!
 //! A call to a user function costs more than the instruction: the callee reloads its float
-//! constants, counts its recursion depth, and nothing can be hoisted across the call. For a
+//! constants and its context fields, and nothing can be hoisted across the call. For a
 //! hot helper like Mandelbrot's `mandel(cr, ci, max_iter)`, called once per pixel, that was a
 //! measurable share of the run, and Numba (LLVM) inlines it. Kiln inlines a callee when it is
 //! small and calls no user function itself, so recursion can never be inlined and a body is

@@ -243,7 +243,8 @@ pub fn order_loop_params(func: &mut Function) {
             let func = self.func;
             let p = match func.dfg.value_def(v) {
                 ValueDef::Result(def, _) if (self.is_pure)(func, def) => {
-                    let users = self.users.get(&v).cloned().unwrap_or_default();
+                    // The map outlives `self`'s borrow: no copy of the list needed.
+                    let users: &[Inst] = self.users.get(&v).map_or(&[], |u| u.as_slice());
                     !users.is_empty()
                         && users.iter().all(|&u| {
                             u == self.edge
@@ -289,28 +290,32 @@ pub fn order_loop_params(func: &mut Function) {
         }
     }
 
+    // Back edges, in one pass: branches to a block laid out no later than their own.
     let blocks: Vec<Block> = func.layout.blocks().collect();
-    for (pos, &header) in blocks.iter().enumerate() {
+    let pos: HashMap<Block, usize> = blocks.iter().enumerate().map(|(k, &b)| (b, k)).collect();
+    let mut back: HashMap<Block, Vec<(Inst, BlockCall)>> = HashMap::new();
+    for (k, &b) in blocks.iter().enumerate() {
+        for inst in func.layout.block_insts(b) {
+            let dests = func.dfg.insts[inst]
+                .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables);
+            for d in dests {
+                let target = d.block(&func.dfg.value_lists);
+                if pos[&target] <= k {
+                    back.entry(target).or_default().push((inst, *d));
+                }
+            }
+        }
+    }
+    for &header in &blocks {
         let params: Vec<Value> = func.dfg.block_params(header).to_vec();
         if params.len() < 2 {
             continue;
         }
-        // The one back edge: a branch to the header from a block laid out after it.
-        let mut back = Vec::new();
-        for &b in &blocks[pos..] {
-            for inst in func.layout.block_insts(b) {
-                let dests = func.dfg.insts[inst]
-                    .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables);
-                for d in dests {
-                    if d.block(&func.dfg.value_lists) == header {
-                        back.push((inst, *d));
-                    }
-                }
-            }
-        }
-        let [(edge, call)] = back[..] else {
+        // Only a header with one back edge (permuting changes no other header's calls).
+        let Some([(edge, call)]) = back.get(&header).map(|v| v.as_slice()) else {
             continue;
         };
+        let (edge, call) = (*edge, *call);
         let args: Vec<Option<Value>> = call
             .args(&func.dfg.value_lists)
             .map(|a| a.as_value())
