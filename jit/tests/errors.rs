@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 
 mod common;
-use common::{err, ok};
+use common::{err, hang_guard, ok};
 use kiln_jit::{CellError, ExecResult, Output, Session};
 use kiln_runtime::{repr_value, Value};
 
@@ -340,6 +340,7 @@ fn keyboard_interrupt() {
 /// Runs `code` (which prints `spinning` and then never ends by itself), setting the
 /// interrupt flag when the line is printed; the cell must end in KeyboardInterrupt.
 fn interrupted(s: &mut Session, code: &str) -> CellError {
+    let done = hang_guard("interrupted");
     let flag = s.interrupt_handle();
     let mut seen = String::new();
     let r = s.execute(code, &mut |o| {
@@ -350,6 +351,7 @@ fn interrupted(s: &mut Session, code: &str) -> CellError {
             }
         }
     });
+    done.store(true, Ordering::Relaxed);
     let ExecResult::Err(e) = r else {
         panic!("the cell should be interrupted:\n{code}")
     };

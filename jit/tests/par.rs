@@ -9,6 +9,8 @@
 //! Then one error test per race rule of parallel.rs (name, message fragment, the line it
 //! points at, and a session that survives), run-time errors inside the parallel body, and an
 //! interrupt of a long `@par` loop.
+mod common;
+use common::hang_guard;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 
@@ -876,24 +878,6 @@ fn runtime_errors_in_many_iterations() {
 }
 
 // ---------------------------------------------------------------- interrupt
-
-/// Ends the test process if the interrupted loop never stops (2 minutes): a guard against a
-/// hang, not a timing assertion. The test sets the returned flag once the cell has returned.
-fn hang_guard(test: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let d2 = done.clone();
-    std::thread::spawn(move || {
-        for _ in 0..600 {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            if d2.load(Ordering::Relaxed) {
-                return;
-            }
-        }
-        eprintln!("{test}: the @par loop was never interrupted");
-        std::process::exit(3);
-    });
-    done
-}
 
 #[test]
 fn keyboard_interrupt_in_long_par_loop() {

@@ -39,3 +39,22 @@ pub fn err(s: &mut Session, code: &str) -> (String, CellError) {
         (out, ExecResult::Err(e)) => (out, e),
     }
 }
+
+/// Ends the test process if an interrupted loop never stops (2 minutes): a guard against a
+/// hang, not a timing assertion. The test sets the returned flag once the cell has returned.
+pub fn hang_guard(test: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let d2 = done.clone();
+    std::thread::spawn(move || {
+        for _ in 0..600 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            if d2.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+        eprintln!("{test}: the loop was never interrupted");
+        std::process::exit(3);
+    });
+    done
+}
