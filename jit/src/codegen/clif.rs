@@ -780,7 +780,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             CTX_INTERRUPT_OFFSET,
         );
         let body = self.func.body.as_slice();
-        self.prepare_scalar_consts(body)?;
+        self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
         for t in clif_types(&self.func.ret) {
             self.b.append_block_param(self.exit, t);
@@ -1498,7 +1498,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Load the function's float constants (a dozen at most, so they do not crowd the
     /// registers) as pure loads that Cranelift places out of loops; an `f64const` would be
     /// rebuilt in every iteration.
-    fn prepare_scalar_consts(&mut self, body: &[Stmt]) -> Result<(), String> {
+    fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
         let mut found: Vec<(u64, bool)> = Vec::new();
         visit(body, &mut |n| {
             if let Node::Expr(
@@ -1516,7 +1516,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         });
         if found.is_empty() {
-            return Ok(());
+            return;
         }
         // Loads rooted at the context parameter are pure values computed from the entry
         // block, so Cranelift hoists them out of every loop, also where this function is
@@ -1545,7 +1545,6 @@ impl<'a, 'b> Gen<'a, 'b> {
             let c = self.b.ins().load(t, ro, table, (8 * k) as i32);
             self.fconsts.insert((bits, is32), c);
         }
-        Ok(())
     }
 
     /// Make the splatted constants and scalars of a vectorisable body, before its loop.
@@ -2532,7 +2531,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.ctx,
             CTX_INTERRUPT_OFFSET,
         );
-        self.prepare_scalar_consts(body)?;
+        self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
         self.err_block = self.b.create_block();
         self.b.set_cold_block(self.err_block);
