@@ -1,5 +1,6 @@
-//! Array allocation: fallible, 64-byte aligned, zeroed, and big blocks straight from `mmap`
-//! so that zeroing is free (fresh pages) and transparent huge pages can back them.
+//! Array allocation: fallible, 64-byte aligned, zeroed. Big blocks come from `mmap` (fresh
+//! pages are zero, and transparent huge pages can back them) and are kept for reuse when
+//! freed.
 
 use crate::array::{Array, DType, KIND_ARRAY, MAX_NDIM};
 use crate::ctx::ExecCtx;
@@ -8,6 +9,7 @@ use crate::guard::{err, guard, KResult};
 use crate::obj::note_alloc;
 use std::alloc::Layout;
 use std::sync::atomic::AtomicI64;
+use std::sync::Mutex;
 
 const ALIGN: usize = 64;
 /// From this size on, data comes from `mmap` (zero pages for free, page aligned).
@@ -19,31 +21,77 @@ fn dangling() -> *mut u8 {
     ALIGN as *mut u8
 }
 
+/// Big blocks are kept after they are freed, up to this many bytes in all, and handed out
+/// again (zeroed) for the next allocation of the same number of pages. A loop that makes a
+/// new image or temporary of the same shape on every run would otherwise pay for fresh pages
+/// every time: the kernel zeroes each one on its first touch, one fault at a time, and
+/// unmapping memory several threads touched interrupts them all. glibc's `malloc` keeps such
+/// blocks too (up to 32 MiB), and that is the memory NumPy and Numba reuse.
+const CACHE_MAX_TOTAL: usize = 128 << 20;
+/// Blocks larger than this are always returned to the system.
+const CACHE_MAX_BLOCK: usize = 64 << 20;
+const PAGE: usize = 4096;
+
+/// Freed big blocks: (address, page-rounded length), oldest first.
+static BLOCK_CACHE: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn page_round(bytes: usize) -> usize {
+    bytes.div_ceil(PAGE) * PAGE
+}
+
+/// Takes a cached block of exactly `len` (page-rounded) bytes.
+fn cached_block(len: usize) -> Option<*mut u8> {
+    let mut cache = BLOCK_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let k = cache.iter().rposition(|&(_, l)| l == len)?;
+    Some(cache.remove(k).0 as *mut u8)
+}
+
+/// Returns every cached block to the system (before reporting that memory ran out).
+fn drain_cache() {
+    let blocks = std::mem::take(&mut *BLOCK_CACHE.lock().unwrap_or_else(|e| e.into_inner()));
+    for (p, len) in blocks {
+        // SAFETY: each cached block is a live mapping of `len` bytes that nothing uses.
+        unsafe { libc::munmap(p as *mut libc::c_void, len) };
+    }
+}
+
+fn map_zeroed(bytes: usize) -> Option<*mut u8> {
+    // SAFETY: anonymous private mapping; no file, no fixed address.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            bytes,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return None;
+    }
+    if bytes >= HUGEPAGE_THRESHOLD {
+        // Only a hint: fewer TLB misses on big arrays. Failure changes nothing.
+        unsafe { libc::madvise(p, bytes, libc::MADV_HUGEPAGE) };
+    }
+    Some(p as *mut u8)
+}
+
 /// Allocates `bytes` zeroed bytes; `None` when the system refuses.
 pub(crate) fn alloc_data(bytes: usize) -> Option<*mut u8> {
     if bytes == 0 {
         return Some(dangling());
     }
     if bytes >= MMAP_THRESHOLD {
-        // SAFETY: anonymous private mapping; no file, no fixed address.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return None;
+        if let Some(p) = cached_block(page_round(bytes)) {
+            // SAFETY: the block has at least `bytes` writable bytes and no other user.
+            unsafe { std::ptr::write_bytes(p, 0, bytes) };
+            return Some(p);
         }
-        if bytes >= HUGEPAGE_THRESHOLD {
-            // Only a hint: fewer TLB misses on big arrays. Failure changes nothing.
-            unsafe { libc::madvise(p, bytes, libc::MADV_HUGEPAGE) };
-        }
-        return Some(p as *mut u8);
+        return map_zeroed(bytes).or_else(|| {
+            drain_cache();
+            map_zeroed(bytes)
+        });
     }
     let layout = Layout::from_size_align(bytes, ALIGN).ok()?;
     // SAFETY: layout has nonzero size.
@@ -59,7 +107,19 @@ pub(crate) unsafe fn free_data(p: *mut u8, bytes: usize) {
         return;
     }
     if bytes >= MMAP_THRESHOLD {
-        libc::munmap(p as *mut libc::c_void, bytes);
+        let len = page_round(bytes);
+        if len <= CACHE_MAX_BLOCK {
+            let mut cache = BLOCK_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+            cache.push((p as usize, len));
+            let mut total: usize = cache.iter().map(|&(_, l)| l).sum();
+            while total > CACHE_MAX_TOTAL {
+                let (old, old_len) = cache.remove(0);
+                libc::munmap(old as *mut libc::c_void, old_len);
+                total -= old_len;
+            }
+            return;
+        }
+        libc::munmap(p as *mut libc::c_void, len);
     } else {
         std::alloc::dealloc(p, Layout::from_size_align_unchecked(bytes, ALIGN));
     }

@@ -520,3 +520,28 @@ fn copy_of_row_slices() {
         assert_eq!(cp.strides(), &[4, 2, 1]);
     }
 }
+
+#[test]
+fn reused_big_blocks_come_back_zeroed() {
+    // Big blocks are kept after they are freed and handed out again: whatever the last
+    // array left in one, a new array sees zeros (NumPy's `zeros`, and `empty`-free code).
+    use crate::alloc::{alloc_data, free_data};
+    let bytes = (3 << 20) + 8; // over the mmap threshold, not a whole number of pages
+    let mut seen = Vec::new();
+    for round in 0..4u8 {
+        let p = alloc_data(bytes).expect("3 MiB");
+        // SAFETY: `p` has `bytes` bytes that only this test uses until it frees them.
+        let block = unsafe { std::slice::from_raw_parts_mut(p, bytes) };
+        assert!(
+            block.iter().all(|&b| b == 0),
+            "round {round}: a reused block was not zeroed"
+        );
+        block.fill(0xA5 ^ round);
+        seen.push(p as usize);
+        unsafe { free_data(p, bytes) };
+    }
+    // The cache did its job: at least one round got a block an earlier round freed (other
+    // tests may take a block in between, so not necessarily every round).
+    let reused = seen.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(reused > 0, "no block was reused: {seen:x?}");
+}
