@@ -206,6 +206,32 @@ fn index_error_negative() {
 }
 
 #[test]
+fn index_error_from_a_loop_counter() {
+    // Counters of `range(0, n)` loops are checked with one unsigned compare: the error
+    // still names the index and the axis.
+    check(
+        "a = zeros((2, 5))\nfor i in range(2):\n    for j in range(6):\n        a[i, j] = 1.0\n",
+        "IndexError",
+        "index 5 is out of bounds for axis 1 with size 5",
+        5,
+        9,
+        false,
+    );
+}
+
+#[test]
+fn loop_counters_that_may_be_negative_still_count_from_the_end() {
+    // A loop variable the body reassigns, or a range that starts below zero, can be
+    // negative: such indices count from the end, as in Python.
+    let mut s = Session::new();
+    let (_, v) = ok(
+        &mut s,
+        "a = arange(5)\ns = 0\nfor j in range(5):\n    j = j - 5\n    s += a[j]\nt = 0\nfor k in range(-5, 0):\n    t += a[k] * 10\nu = 0\nfor m in range(0, 5):\n    m = -1\n    u += a[m]\n(s, t, u)\n",
+    );
+    assert_eq!(v.as_deref(), Some("(10, 100, 20)"));
+}
+
+#[test]
 fn zero_division_error_floor_div() {
     check(
         "n = 0\nq = 10 // n\n",

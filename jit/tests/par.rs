@@ -474,6 +474,47 @@ fn private_names_after_the_loop() {
 // ---------------------------------------------------------------- functions and globals
 
 #[test]
+fn globals_read_once_per_chunk_keep_their_values() {
+    // A global the body only reads is loaded once at the entry of each chunk: scalars,
+    // arrays, and values computed from them give the serial results.
+    check(
+        "h, w = 30, 40\nscale = 0.5\nimg = zeros((h, w))\nref = ones((h, w), dtype=i64)\n@par\nfor i in range(h):\n    for j in range(w):\n        img[i, j] = (i * w + j) * scale / w + ref[i, j]\nimg\n",
+        true,
+    );
+}
+
+#[test]
+fn global_written_by_a_called_function_is_reread() {
+    // `bump` assigns the global `k`: the body must read `k` after each call, not a copy
+    // taken when the chunk started. One iteration, so no other worker touches `k`.
+    let _g = lock();
+    threads(2);
+    let mut s = Session::new();
+    let r = ok_repr(
+        &mut s,
+        "def bump():\n    global k\n    k += 10\n    return k\nk = 1\nout = zeros(1, dtype=i64)\n@par\nfor i in range(1):\n    out[i] = bump() * 100 + k\n(out[0], k)\n",
+    );
+    assert_eq!(r, "(1111, 11)");
+}
+
+#[test]
+fn undefined_global_in_a_branch_not_taken() {
+    // A global never assigned is only an error where it is read: the parallel body may
+    // mention it in a branch that does not run, and a read that runs is a NameError.
+    let _g = lock();
+    threads(2);
+    let mut s = Session::new();
+    let r = ok_repr(
+        &mut s,
+        "if False:\n    later = zeros(8, dtype=i64)\ns = 0\n@par\nfor i in range(8):\n    if i > 100:\n        s += later[i] + later.shape[0]\ns\n",
+    );
+    assert_eq!(r, "0");
+    let e = err(&mut s, "@par\nfor i in range(8):\n    later[i] = i\n");
+    assert_eq!(e.ename, "NameError", "{}", e.traceback.join("\n"));
+    assert!(e.evalue.contains("'later'"), "{}", e.evalue);
+}
+
+#[test]
 fn par_loop_inside_function() {
     check(
         "def sq_sum(n):\n    s = 0\n    @par\n    for i in range(n):\n        s += i * i\n    return s\n\ndef fill(a, c):\n    @par\n    for i in range(len(a)):\n        a[i] = c * i\n    return a.sum()\n\nv = zeros(100, dtype=i64)\n(sq_sum(1000), fill(v, 3), v, sq_sum(0))\n",

@@ -289,6 +289,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 map_vconsts: HashMap::new(),
                 map_vscalars: Vec::new(),
                 fconsts: HashMap::new(),
+                frozen: HashMap::new(),
+                nonneg: std::collections::HashSet::new(),
             };
             match job {
                 Job::Func => g.function()?,
@@ -540,28 +542,130 @@ fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'
     });
 }
 
+/// The variables that are never negative in the body of a `for` nest: counters whose range
+/// starts at a literal 0 or more and steps up by a literal, and the user's loop variables,
+/// which the lowering copies from those counters at the top of the body, when nothing else in
+/// the body assigns them.
+fn nonneg_counters(vars: &[Place], ranges: &[ir::Range], body: &[Stmt]) -> Vec<ir::VarId> {
+    let assignments = assignment_counts(body);
+    let mut nonneg: Vec<ir::VarId> = vars
+        .iter()
+        .zip(ranges)
+        .filter_map(|(p, r)| match (p, &r.start.kind, &r.step.kind) {
+            (Place::Var(v), ExprKind::Int(start), ExprKind::Int(step))
+                if *start >= 0 && *step > 0 && !assignments.contains_key(v) =>
+            {
+                Some(*v)
+            }
+            _ => None,
+        })
+        .collect();
+    for st in body {
+        let Stmt::Assign {
+            place: Place::Var(user),
+            value:
+                Expr {
+                    kind: ExprKind::Var(counter),
+                    ..
+                },
+        } = st
+        else {
+            break;
+        };
+        if nonneg.contains(counter) && assignments.get(user) == Some(&1) {
+            nonneg.push(*user);
+        }
+    }
+    nonneg
+}
+
+/// A global read once at the entry of an outlined parallel loop body.
+struct FrozenGlobal {
+    vals: Vals,
+    /// For a heap value: whether the slot was null (the global is undefined).
+    undefined: Option<Value>,
+}
+
+/// Zeroed memory the size of any object header: what a frozen heap global that is undefined
+/// points at, so that header loads hoisted above its NameError check read zeros, not null.
+#[repr(align(64))]
+struct NullStandIn([u64; 32]);
+static NULL_STAND_IN: NullStandIn = NullStandIn([0; 32]);
+const _: () = assert!(
+    std::mem::size_of::<NullStandIn>() >= std::mem::size_of::<kiln_runtime::array::Array>()
+);
+
+/// The globals a parallel loop's body reads that nothing can write while it runs: the rules
+/// of parallel loops forbid the body to assign an outer name it also reads (private names are
+/// locals of the outlined function), and the cell itself waits for the loop. What is left is
+/// a global the body assigns anyway, or one that a user function (`global x`) assigns, as the
+/// body may call it; those are read where they are used. The others are read once per chunk,
+/// so a global like the image width or the image itself is not reloaded for every pixel.
+fn frozen_globals(prog: &Program, body: &[Stmt]) -> Vec<ir::GlobalId> {
+    use std::collections::HashSet;
+    fn assigned(body: &[Stmt], out: &mut HashSet<ir::GlobalId>) {
+        fn place(p: &Place, out: &mut HashSet<ir::GlobalId>) {
+            match p {
+                Place::Global(g) => {
+                    out.insert(*g);
+                }
+                Place::Tuple(items) => items.iter().for_each(|i| place(i, out)),
+                _ => {}
+            }
+        }
+        visit(body, &mut |n| match n {
+            Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, out),
+            Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, out)),
+            _ => {}
+        });
+    }
+    let mut written = HashSet::new();
+    assigned(body, &mut written);
+    for (k, f) in prog.funcs.iter().enumerate() {
+        if k as u32 != prog.entry {
+            assigned(&f.body, &mut written);
+        }
+    }
+    let mut read = HashSet::new();
+    visit(body, &mut |n| {
+        if let Node::Expr(Expr {
+            kind: ExprKind::Global(g),
+            ..
+        }) = n
+        {
+            read.insert(*g);
+        }
+    });
+    let mut frozen: Vec<ir::GlobalId> = read.difference(&written).copied().collect();
+    frozen.sort_unstable();
+    frozen
+}
+
 /// Variables a body assigns (they are private to an iteration of a parallel loop).
 fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) {
-    fn place(p: &Place, out: &mut std::collections::HashSet<ir::VarId>) {
+    out.extend(assignment_counts(body).into_keys());
+}
+
+/// How many places in a body assign each variable.
+fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
+    fn place(p: &Place, out: &mut HashMap<ir::VarId, usize>) {
         match p {
-            Place::Var(v) => {
-                out.insert(*v);
-            }
+            Place::Var(v) => *out.entry(*v).or_default() += 1,
             Place::Tuple(items) => items.iter().for_each(|i| place(i, out)),
             _ => {}
         }
     }
+    let mut out = HashMap::new();
     visit(body, &mut |n| match n {
-        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, out),
-        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, out)),
+        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, &mut out),
+        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, &mut out)),
         Node::Expr(Expr {
             kind: ExprKind::Let(v, _, _),
             ..
-        }) => {
-            out.insert(*v);
-        }
+        }) => *out.entry(*v).or_default() += 1,
         _ => {}
     });
+    out
 }
 
 /// Type codes of reduction values for `kiln_par_for`.
@@ -684,6 +788,12 @@ struct Gen<'a, 'b> {
     map_vscalars: Vec<Value>,
     /// Scalar float constants of the function, loaded once in its entry block.
     fconsts: HashMap<(u64, bool), Value>,
+    /// Globals that cannot change while this function runs (the outlined body of a
+    /// parallel loop: see `frozen_globals`), loaded once in its entry block.
+    frozen: HashMap<ir::GlobalId, FrozenGlobal>,
+    /// Counters of the enclosing `range` loops that are never negative (see
+    /// `nonneg_counters`): indexing with one needs no wrap-around from the end.
+    nonneg: std::collections::HashSet<ir::VarId>,
 }
 
 /// Can this map's body run two f64 lanes at a time? (f64 inputs and result, and only
@@ -744,6 +854,17 @@ fn header_flags() -> MemFlagsData {
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
+    /// Loads the address of the session's interrupt flag from `ctx`. The address never
+    /// changes while code runs, so the load is pure to Cranelift: an unused one (an inlined
+    /// leaf that polls nothing) disappears, and repeated ones merge.
+    fn load_interrupt_flag_addr(&mut self) {
+        let ro = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.interrupt = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.ctx, CTX_INTERRUPT_OFFSET);
+    }
+
     fn function(&mut self) -> Result<(), String> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -773,12 +894,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.def_var(var, v);
             }
         }
-        self.interrupt = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.ctx,
-            CTX_INTERRUPT_OFFSET,
-        );
+        self.load_interrupt_flag_addr();
         let body = self.func.body.as_slice();
         self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
@@ -983,11 +1099,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         let bad = self.b.create_block();
         let ok = self.b.create_block();
         self.b.set_cold_block(bad);
-        // The way on comes first: Cranelift 0.135's elaborator visits dominator-tree
-        // children in CFG order and forgets the enclosing loops once it has visited a block
-        // outside them (this error path), so loop-invariant code in the blocks it visits
-        // afterwards is no longer hoisted. With `ok` first, the loop's own blocks come
-        // before the error path (Mandelbrot `@par`: the row's `ci` left the pixel loop).
+        // (The order of the two targets used to matter: the published Cranelift 0.135
+        // elaborator stops hoisting out of a loop after visiting an error path like `bad`.
+        // The patched one in third_party/ does not; `thread_error_exits` expects this shape.)
         let fine = self.b.ins().icmp_imm_s(IntCC::Equal, cond, 0);
         self.b.ins().brif(fine, ok, &[], bad, &[]);
         self.b.switch_to_block(bad);
@@ -2200,12 +2314,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         // A map writes or sums through `env`; the reduction buffer (p[4]) is unused.
         let (env, lo, hi) = (p[1], p[2], p[3]);
         self.ctx = p[0];
-        self.interrupt = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.ctx,
-            CTX_INTERRUPT_OFFSET,
-        );
+        self.load_interrupt_flag_addr();
         self.exit = self.b.create_block();
         self.err_block = self.b.create_block();
         self.b.set_cold_block(self.err_block);
@@ -2488,6 +2597,25 @@ impl<'a, 'b> Gen<'a, 'b> {
         let p = self.b.block_params(entry).to_vec();
         let (env, lo, hi, red) = (p[1], p[2], p[3], p[4]);
         self.ctx = p[0];
+        // Plain loads in the entry block stay there (a pure load would be placed at its
+        // first use, and its address constant, rematerialized there, would keep it inside
+        // the loops); what the body computes from these values hoists as usual.
+        for g in frozen_globals(self.prog, body) {
+            let ty = self.prog.globals[g as usize].ty.clone();
+            let base = self.global_addr(g);
+            let mut vals = self.load_flat(&ty, base);
+            let mut undefined = None;
+            if ty.is_heap() {
+                // A global never assigned holds null, and NameError is raised where it is
+                // read. Header loads (which may move) would be hoisted above that check, to
+                // here: they read a zeroed stand-in header instead of address 0.
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
+                let stand_in = self.iconst(NULL_STAND_IN.0.as_ptr() as i64);
+                vals[0] = self.b.ins().select(z, stand_in, vals[0]);
+                undefined = Some(z);
+            }
+            self.frozen.insert(g, FrozenGlobal { vals, undefined });
+        }
         let mut private = std::collections::HashSet::new();
         assigned_vars(body, &mut private);
         for v in vars {
@@ -2525,12 +2653,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 w += 1;
             }
         }
-        self.interrupt = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.ctx,
-            CTX_INTERRUPT_OFFSET,
-        );
+        self.load_interrupt_flag_addr();
         self.prepare_scalar_consts(body);
         self.exit = self.b.create_block();
         self.err_block = self.b.create_block();
@@ -2579,7 +2702,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.def_var(var, val);
         }
         self.loops.push((latch, self.exit));
-        self.block(body)?;
+        self.loop_body(nonneg_counters(vars, ranges, body), body)?;
         self.loops.pop();
         if !self.terminated() {
             self.jump(latch, &[]);
@@ -2663,20 +2786,35 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.ins().brif(short, quiet, &[], polled, &[]);
             self.b.switch_to_block(quiet);
             self.poll = false;
-            let r = self.for_loop_nest(vars, &bounds, body, site, exit);
+            let r = self.for_loop_nest(vars, ranges, &bounds, body, site, exit);
             self.poll = true;
             r?;
             self.b.switch_to_block(polled);
         }
-        self.for_loop_nest(vars, &bounds, body, site, exit)?;
+        self.for_loop_nest(vars, ranges, &bounds, body, site, exit)?;
         self.b.switch_to_block(exit);
         Ok(())
+    }
+
+    /// Generates a loop body, with the counters `nonneg_counters` finds known not to be
+    /// negative inside it.
+    fn loop_body(&mut self, counters: Vec<ir::VarId>, body: &[Stmt]) -> Result<(), String> {
+        let fresh: Vec<ir::VarId> = counters
+            .into_iter()
+            .filter(|v| self.nonneg.insert(*v))
+            .collect();
+        let r = self.block(body);
+        for v in fresh {
+            self.nonneg.remove(&v);
+        }
+        r
     }
 
     /// One copy of a `for` nest, from the current block to `exit`.
     fn for_loop_nest(
         &mut self,
         vars: &[Place],
+        ranges: &[ir::Range],
         bounds: &[(Value, Value, Value, Option<i64>)],
         body: &[Stmt],
         site: ir::SiteId,
@@ -2726,7 +2864,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         }
         self.loops.push((latches[n - 1], exit));
-        self.block(body)?;
+        self.loop_body(nonneg_counters(vars, ranges, body), body)?;
         self.loops.pop();
         if !self.terminated() {
             self.jump(latches[n - 1], &[]);
@@ -2869,9 +3007,17 @@ impl<'a, 'b> Gen<'a, 'b> {
                 ARRAY_SHAPE_OFFSET + 8 * k as i32,
             );
             let i = if self.bounds {
-                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, i, 0);
-                let wrapped = self.b.ins().iadd(i, n);
-                let i2 = self.b.ins().select(neg, wrapped, i);
+                let e = &index[k];
+                // A counter of a `range` that starts at 0 or later and counts up is never
+                // negative: one unsigned compare checks it.
+                let counter = matches!(e.kind, ExprKind::Var(v) if self.nonneg.contains(&v));
+                let i2 = if counter {
+                    i
+                } else {
+                    let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, i, 0);
+                    let wrapped = self.b.ins().iadd(i, n);
+                    self.b.ins().select(neg, wrapped, i)
+                };
                 let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i2, n);
                 let orig = i;
                 self.fail_if(
@@ -2949,10 +3095,18 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     fn read_global(&mut self, gid: ir::GlobalId) -> Vals {
         let g = self.prog.globals[gid as usize].clone();
-        let base = self.global_addr(gid);
-        let vals = self.load_flat(&g.ty, base);
-        if g.ty.is_heap() {
-            let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
+        let (vals, undefined) = match self.frozen.get(&gid) {
+            Some(f) => (f.vals.clone(), f.undefined),
+            None => {
+                let base = self.global_addr(gid);
+                let vals = self.load_flat(&g.ty, base);
+                let undefined =
+                    g.ty.is_heap()
+                        .then(|| self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0));
+                (vals, undefined)
+            }
+        };
+        if let Some(z) = undefined {
             let site = self.func.entry_site;
             self.fail_if(
                 z,

@@ -10,6 +10,7 @@
 //! unchanged.
 
 use cranelift_codegen::inline::{Inline, InlineCommand};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{ExternalName, FuncRef, Function, Inst, Opcode, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -142,10 +143,11 @@ pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
         let InstructionData::Jump { destination, .. } = func.dfg.insts[term] else {
             continue; // not inlined: it returns
         };
-        // The caller's check: `e = load.i64 ctx+err; brif e, error_path(args), ok(..)`.
+        // The caller's check (`fail_if` on the loaded flag):
+        //   e = load.i64 ctx+err; z = iconst 0; c = icmp eq e, z; brif c, ok, error_path(args)
         let cont = destination.block(&func.dfg.value_lists);
-        let mut insts = func.layout.block_insts(cont);
-        let (Some(load), Some(br)) = (insts.next(), insts.next()) else {
+        let insts: Vec<Inst> = func.layout.block_insts(cont).take(4).collect();
+        let [load, zero, cmp, br] = insts[..] else {
             continue;
         };
         let InstructionData::Load {
@@ -157,20 +159,35 @@ pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
         else {
             continue;
         };
+        let flag = func.dfg.first_result(load);
+        let is_zero = matches!(func.dfg.insts[zero], InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } if imm.bits() == 0);
+        let zero_val = func.dfg.first_result(zero);
+        let is_flag_clear = matches!(func.dfg.insts[cmp], InstructionData::IntCompare {
+            opcode: Opcode::Icmp,
+            cond: IntCC::Equal,
+            args: [a, b],
+        } if a == flag && b == zero_val);
         let InstructionData::Brif {
             arg: cond,
-            blocks: [on_err, on_ok],
+            blocks: [on_ok, on_err],
             ..
         } = func.dfg.insts[br]
         else {
             continue;
         };
-        let flag = func.dfg.first_result(load);
-        let local = |v: Value| v == flag || func.dfg.block_params(cont).contains(&v);
+        let local = |v: Value| {
+            [flag, zero_val, func.dfg.first_result(cmp)].contains(&v)
+                || func.dfg.block_params(cont).contains(&v)
+        };
         let args: Vec<BlockArg> = on_err.args(&func.dfg.value_lists).collect();
         if arg != ctx
             || i32::from(offset) != err_offset
-            || cond != flag
+            || !is_zero
+            || !is_flag_clear
+            || cond != func.dfg.first_result(cmp)
             || args.iter().any(|a| a.as_value().is_none_or(local))
         {
             continue;
@@ -188,13 +205,18 @@ pub fn thread_error_exits(func: &mut Function, err_offset: i32) {
             opcode: Opcode::Jump,
             destination: on_ok,
         };
-        let flag_used = func.layout.blocks().any(|b| {
-            func.layout
-                .block_insts(b)
-                .any(|i| func.dfg.inst_values(i).any(|v| v == flag))
-        });
-        if !flag_used {
-            func.layout.remove_inst(load);
+        // The check's load, compare and zero are dead now (Cranelift removes dead pure
+        // instructions itself, but not a load that may see a store).
+        for inst in [cmp, zero, load] {
+            let result = func.dfg.first_result(inst);
+            let used = func.layout.blocks().any(|b| {
+                func.layout
+                    .block_insts(b)
+                    .any(|i| func.dfg.inst_values(i).any(|v| v == result))
+            });
+            if !used {
+                func.layout.remove_inst(inst);
+            }
         }
     }
 }
