@@ -1,19 +1,19 @@
 //! Parallel loops: the worker pool and [`kiln_par_for`], which runs an outlined loop body
 //! over fixed chunks of an index range and combines per-chunk reduction partials.
 //!
-//! Determinism: the range `0..n` is cut into
-//! `nchunks = min(n, threads() * CHUNKS_PER_THREAD)` fixed chunks, chunk `k` covering `[k*n/nchunks, (k+1)*n/nchunks)`. Chunks are handed to the
-//! workers dynamically, but every chunk accumulates its reductions in its own buffer
-//! (starting from each operator's identity), and the partials are folded into the
-//! caller's values in chunk order afterwards. So for a given thread count the result has
-//! the same bits however the chunks were scheduled.
+//! Determinism: the range `0..n` is cut into `nchunks = min(n, threads() * CHUNKS_PER_THREAD)`
+//! fixed chunks, chunk `k` covering `[k*n/nchunks, (k+1)*n/nchunks)`. Chunks are handed out
+//! dynamically, from one counter, to the calling thread and `threads - 1` pool workers, but
+//! every chunk accumulates its reductions in its own buffer (starting from each operator's
+//! identity), and the partials are folded into the caller's values in chunk order
+//! afterwards. So for a given thread count the result has the same bits however the chunks
+//! were scheduled.
 
 use crate::ctx::{ExecCtx, Stream};
 use crate::error::{ErrorKind, RuntimeError};
 use crate::guard::{err, guard, KResult};
-use rayon::prelude::*;
 use rayon::ThreadPool;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Stack size of each worker: bodies may recurse through compiled user functions.
@@ -335,37 +335,53 @@ unsafe fn par_for(
     let parts = Shared(partials.as_mut_ptr());
     let env = Shared(env);
 
-    pool.install(|| {
-        (0..nchunks).into_par_iter().with_max_len(1).for_each(|k| {
-            if abort.load(Ordering::Relaxed) {
-                return;
-            }
-            let parent = parent.clone();
-            let out: crate::ctx::OutputFn = Box::new(move |s: Stream, t: &str| {
-                let g = parent.lock().unwrap_or_else(|e| e.into_inner());
-                // SAFETY: see `parent` above.
-                unsafe { (*g.get()).write(s, t) };
-            });
-            let mut child = Box::new(ExecCtx::new(interrupt.clone(), max_depth, out));
-            child.consts = consts as *const u64;
-            let lo = (k as u128 * n as u128 / nchunks as u128) as i64;
-            let hi = ((k as u128 + 1) * n as u128 / nchunks as u128) as i64;
+    let run_chunk = |k: usize| {
+        let parent = parent.clone();
+        let out: crate::ctx::OutputFn = Box::new(move |s: Stream, t: &str| {
+            let g = parent.lock().unwrap_or_else(|e| e.into_inner());
+            // SAFETY: see `parent` above.
+            unsafe { (*g.get()).write(s, t) };
+        });
+        let mut child = Box::new(ExecCtx::new(interrupt.clone(), max_depth, out));
+        child.consts = consts as *const u64;
+        let lo = (k as u128 * n as u128 / nchunks as u128) as i64;
+        let hi = ((k as u128 + 1) * n as u128 / nchunks as u128) as i64;
+        // SAFETY: chunk k owns its words of `partials`; `env` outlives the loop.
+        unsafe {
             let buf = parts.get().add(k * nwords);
             body(&mut *child, env.get(), lo, hi, buf);
-            child.flush();
-            if child.err != 0 {
-                abort.store(true, Ordering::Relaxed);
-                let e = child.take_error().unwrap_or(RuntimeError {
-                    kind: ErrorKind::InternalError,
-                    message: "error flag set without an error".into(),
-                    sites: Vec::new(),
-                });
-                let mut fe = first_err.lock().unwrap_or_else(|e| e.into_inner());
-                if fe.as_ref().is_none_or(|(j, _)| k < *j) {
-                    *fe = Some((k, e));
-                }
+        }
+        child.flush();
+        if child.err != 0 {
+            abort.store(true, Ordering::Relaxed);
+            let e = child.take_error().unwrap_or(RuntimeError {
+                kind: ErrorKind::InternalError,
+                message: "error flag set without an error".into(),
+                sites: Vec::new(),
+            });
+            let mut fe = first_err.lock().unwrap_or_else(|e| e.into_inner());
+            if fe.as_ref().is_none_or(|(j, _)| k < *j) {
+                *fe = Some((k, e));
             }
-        });
+        }
+    };
+    // Chunks go to whichever thread asks next (dynamic scheduling, as OpenMP's
+    // `schedule(dynamic)`). The calling thread takes chunks too, so the loop starts at once
+    // and only `threads - 1` workers have to be woken.
+    let next = AtomicUsize::new(0);
+    let take_chunks = || loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        if k >= nchunks || abort.load(Ordering::Relaxed) {
+            break;
+        }
+        run_chunk(k);
+    };
+    let helpers = pool.current_num_threads().min(nchunks).saturating_sub(1);
+    pool.in_place_scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(|_| take_chunks());
+        }
+        take_chunks();
     });
 
     if let Some((_, e)) = first_err.into_inner().unwrap_or_else(|e| e.into_inner()) {
