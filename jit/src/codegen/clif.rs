@@ -603,27 +603,16 @@ const _: () = assert!(
 /// so a global like the image width or the image itself is not reloaded for every pixel.
 fn frozen_globals(prog: &Program, body: &[Stmt]) -> Vec<ir::GlobalId> {
     use std::collections::HashSet;
-    fn assigned(body: &[Stmt], out: &mut HashSet<ir::GlobalId>) {
-        fn place(p: &Place, out: &mut HashSet<ir::GlobalId>) {
-            match p {
-                Place::Global(g) => {
-                    out.insert(*g);
-                }
-                Place::Tuple(items) => items.iter().for_each(|i| place(i, out)),
-                _ => {}
-            }
-        }
-        visit(body, &mut |n| match n {
-            Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, out),
-            Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, out)),
-            _ => {}
-        });
-    }
     let mut written = HashSet::new();
-    assigned(body, &mut written);
+    let mut note = |p: &Place| {
+        if let Place::Global(g) = p {
+            written.insert(*g);
+        }
+    };
+    assigned_places(body, &mut note);
     for (k, f) in prog.funcs.iter().enumerate() {
         if k as u32 != prog.entry {
-            assigned(&f.body, &mut written);
+            assigned_places(&f.body, &mut note);
         }
     }
     let mut read = HashSet::new();
@@ -646,24 +635,37 @@ fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) 
     out.extend(assignment_counts(body).into_keys());
 }
 
-/// How many places in a body assign each variable.
-fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
-    fn place(p: &Place, out: &mut HashMap<ir::VarId, usize>) {
+/// Every place a body assigns (tuple targets unpacked): assignments and loop variables.
+fn assigned_places(body: &[Stmt], f: &mut dyn FnMut(&Place)) {
+    fn place(p: &Place, f: &mut dyn FnMut(&Place)) {
         match p {
-            Place::Var(v) => *out.entry(*v).or_default() += 1,
-            Place::Tuple(items) => items.iter().for_each(|i| place(i, out)),
-            _ => {}
+            Place::Tuple(items) => items.iter().for_each(|i| place(i, f)),
+            _ => f(p),
         }
     }
-    let mut out = HashMap::new();
     visit(body, &mut |n| match n {
-        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, &mut out),
-        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, &mut out)),
-        Node::Expr(Expr {
+        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, f),
+        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, f)),
+        _ => {}
+    });
+}
+
+/// How many places in a body assign each variable (`Let` temporaries included).
+fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
+    let mut out: HashMap<ir::VarId, usize> = HashMap::new();
+    assigned_places(body, &mut |p| {
+        if let Place::Var(v) = p {
+            *out.entry(*v).or_default() += 1;
+        }
+    });
+    visit(body, &mut |n| {
+        if let Node::Expr(Expr {
             kind: ExprKind::Let(v, _, _),
             ..
-        }) => *out.entry(*v).or_default() += 1,
-        _ => {}
+        }) = n
+        {
+            *out.entry(*v).or_default() += 1;
+        }
     });
     out
 }
