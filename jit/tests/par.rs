@@ -625,6 +625,29 @@ fn whole_array_in_place_and_slices() {
     );
 }
 
+/// Integer reductions of big arrays run on the workers (partials combined in chunk order):
+/// the same values as a serial loop computes, with wrapping products, for 1 and 2 threads,
+/// below and above the threading threshold, on views as well.
+#[test]
+fn int_reductions_threads_vs_serial_loops() {
+    let _g = lock();
+    for n in [1001, 524288, 1000003] {
+        let code = format!(
+            "n = {n}\na = arange(n) * 7919 % 10007 - 5000\nodd = a % 4 * 2 + 1\nm = a.reshape((n, 1))\nr = (a.sum(), a.min(), a.max(), odd.prod(), sum(a * a - 3), (a[::2] + 1).max(), m.min())\ns = 0\nlo = a[0]\nhi = a[0]\np = 1\nss = 0\nhi2 = a[0] + 1\nfor i in range(n):\n    s += a[i]\n    lo = min(lo, a[i])\n    hi = max(hi, a[i])\n    p *= odd[i]\n    ss += a[i] * a[i] - 3\n    if i % 2 == 0:\n        hi2 = max(hi2, a[i] + 1)\n(r, (s, lo, hi, p, ss, hi2, lo))\n"
+        );
+        let one = run(&code, 1).1;
+        let two = run(&code, 2).1;
+        assert_eq!(one, two, "n={n}: 1 and 2 threads differ");
+        let v = ints(&two);
+        assert_eq!(v.len(), 14, "n={n}: {two:?}");
+        assert_eq!(
+            v[..7],
+            v[7..],
+            "n={n}: reductions differ from the serial loop"
+        );
+    }
+}
+
 #[test]
 fn f64_sum_over_expression_threads_vs_serial() {
     let _g = lock();

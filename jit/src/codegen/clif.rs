@@ -374,6 +374,19 @@ enum MapKind {
     Write(DType),
     /// Sum f64 elements into the reduction buffer (pairwise within the range).
     SumF64,
+    /// Sum, multiply, or take the min or max of i64 elements into the reduction buffer
+    /// (exact in any grouping: integer arithmetic wraps, as NumPy's does).
+    ReduceI64(ir::Reduce),
+}
+
+/// What a threaded whole-array loop gives back to the code that started it.
+#[derive(Clone, Copy)]
+enum ParResult {
+    Nothing,
+    /// The f64 sum in NumPy's pairwise order.
+    PairwiseSum,
+    /// An i64 reduction (`MapKind::ReduceI64`).
+    Reduce(ir::Reduce),
 }
 
 enum Job<'a> {
@@ -507,6 +520,24 @@ fn visit<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
     }
 }
 
+/// Integer reductions that may run on the worker pool: any grouping gives the same result.
+fn threaded_int_reduce(op: ir::Reduce) -> bool {
+    use ir::Reduce as R;
+    matches!(op, R::Sum | R::Prod | R::Min | R::Max)
+}
+
+/// The combine operator of the parallel runtime for an integer reduction, and where each
+/// chunk's accumulation starts.
+fn int_reduce_op(op: ir::Reduce) -> (ir::RedOp, i64) {
+    use ir::Reduce as R;
+    match op {
+        R::Prod => (ir::RedOp::Mul, 1),
+        R::Min => (ir::RedOp::Min, i64::MAX),
+        R::Max => (ir::RedOp::Max, i64::MIN),
+        _ => (ir::RedOp::Add, 0),
+    }
+}
+
 /// The whole-array loops of a body that may run on the worker pool.
 fn collect_maps<'a>(
     body: &'a [Stmt],
@@ -528,6 +559,12 @@ fn collect_maps<'a>(
             ..
         }) if matches!(op, ir::Reduce::Sum | ir::Reduce::Mean) && m.body.ty == Ty::F64 => {
             out.push((func, m, MapKind::SumF64))
+        }
+        Node::Expr(Expr {
+            kind: ExprKind::MapReduce(m, op, _),
+            ty: Ty::I64,
+        }) if threaded_int_reduce(*op) && m.body.ty == Ty::I64 => {
+            out.push((func, m, MapKind::ReduceI64(*op)))
         }
         _ => {}
     });
@@ -1817,7 +1854,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, self.par_min);
         self.b.ins().brif(big, par_b, &[], ser_b, &[]);
         self.b.switch_to_block(par_b);
-        self.run_par_map(fid, counts, ops, total, false, site);
+        self.run_par_map(fid, counts, ops, total, ParResult::Nothing, site);
         self.jump(join, &[]);
         self.b.switch_to_block(ser_b);
         self.map_loop(m, counts, ops, zero, total, dtype)?;
@@ -1987,7 +2024,14 @@ impl<'a, 'b> Gen<'a, 'b> {
                         );
                         self.b.ins().brif(big, par_b, &[], ser_b, &[]);
                         self.b.switch_to_block(par_b);
-                        let r = self.run_par_map(fid, &counts, &ops2, total, true, site);
+                        let r = self.run_par_map(
+                            fid,
+                            &counts,
+                            &ops2,
+                            total,
+                            ParResult::PairwiseSum,
+                            site,
+                        );
                         self.jump(join, &[r]);
                         self.b.switch_to_block(ser_b);
                         let r = self.pairwise_range(m, &counts, &ops2, zero, total, false)?;
@@ -2026,6 +2070,34 @@ impl<'a, 'b> Gen<'a, 'b> {
                     );
                     self.fail_if(empty, |g| g.raise_msg(ErrorKind::ValueError, &msg), site);
                 }
+                // Large i64 reductions: partials of fixed chunks on the workers, combined in
+                // chunk order (the same result: integer arithmetic is exact in any grouping).
+                let threaded = match self.map_fns.get(&(m as *const ir::ArrayMap as usize)) {
+                    Some(&fid) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
+                        let (par_b, ser_b) = (self.b.create_block(), self.b.create_block());
+                        let join = self.b.create_block();
+                        self.b.append_block_param(join, types::I64);
+                        let big = self.b.ins().icmp_imm_s(
+                            IntCC::SignedGreaterThanOrEqual,
+                            total,
+                            self.par_min,
+                        );
+                        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+                        self.b.switch_to_block(par_b);
+                        let r = self.run_par_map(
+                            fid,
+                            &counts,
+                            &ops2,
+                            total,
+                            ParResult::Reduce(op),
+                            site,
+                        );
+                        self.jump(join, &[r]);
+                        self.b.switch_to_block(ser_b);
+                        Some(join)
+                    }
+                    _ => None,
+                };
                 let init: Vals = match op {
                     R::Prod => {
                         let one = ir::Expr::new(ExprKind::Int(1), Ty::I64);
@@ -2109,7 +2181,12 @@ impl<'a, 'b> Gen<'a, 'b> {
                     }
                     Ok(())
                 })?;
-                let r: Vals = accs.iter().map(|&a| self.b.use_var(a)).collect();
+                let mut r: Vals = accs.iter().map(|&a| self.b.use_var(a)).collect();
+                if let Some(join) = threaded {
+                    self.jump(join, &r);
+                    self.b.switch_to_block(join);
+                    r = vec![self.b.block_params(join)[0]];
+                }
                 if op == R::Mean {
                     // Integer and complex means: sum / n in f64 (complex: both parts).
                     let n = self.b.ins().fcvt_from_sint(types::F64, total);
@@ -2197,6 +2274,24 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(self.call_rt1("kiln_pw_end", &[plan]))
     }
 
+    /// One step of an integer reduction, as the serial accumulation does it.
+    fn int_reduce_step(&mut self, op: ir::Reduce, acc: Value, x: Value) -> Result<Value, String> {
+        use ir::Reduce as R;
+        Ok(match op {
+            R::Min | R::Max => {
+                let cc = if op == R::Min {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::SignedGreaterThan
+                };
+                let better = self.b.ins().icmp(cc, x, acc);
+                self.b.ins().select(better, x, acc)
+            }
+            R::Prod => self.binary(BinOp::Mul, &Ty::I64, vec![acc], vec![x], 0)?[0],
+            _ => self.binary(BinOp::Add, &Ty::I64, vec![acc], vec![x], 0)?[0],
+        })
+    }
+
     /// Run an outlined whole-array loop over `0..total` on the worker pool. For a sum,
     /// returns the combined value.
     fn run_par_map(
@@ -2205,7 +2300,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         counts: &[Value],
         ops: &[Operand],
         total: Value,
-        sum: bool,
+        how: ParResult,
         site: ir::SiteId,
     ) -> Value {
         let ndim = counts.len();
@@ -2237,6 +2332,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         // summed exactly as NumPy sums it; the node sums are then combined in the tree's
         // order, so the threaded result equals the serial one bit for bit.
         let mut nodes = None;
+        let sum = matches!(how, ParResult::PairwiseSum);
         if sum {
             let table = self.b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
@@ -2283,15 +2379,23 @@ impl<'a, 'b> Gen<'a, 'b> {
             g.b.ins().stack_store(types::I64, c, slot, 0);
             (slot, g.b.ins().stack_addr(types::I64, slot, 0))
         };
-        let (_, opsp) = one(self, ir::RedOp::Add as i64);
-        let (_, tysp) = one(self, 2);
-        let (io, iop) = one(self, 0);
-        let zero = self.b.ins().f64const(0.0);
-        self.b.ins().stack_store(types::I64, zero, io, 0);
+        // An integer reduction is the runtime's one reduction (each chunk's partial combined
+        // in chunk order, starting from `init`); the other kinds use none.
+        let (red_op, init, nred) = match how {
+            ParResult::Reduce(op) => {
+                let (red_op, init) = int_reduce_op(op);
+                (red_op, init, 1)
+            }
+            _ => (ir::RedOp::Add, 0, 0),
+        };
+        let (_, opsp) = one(self, red_op as i64);
+        let ty_code = red_type_code(&Ty::I64).unwrap_or(1);
+        let (_, tysp) = one(self, ty_code);
+        let (io, iop) = one(self, init);
         let fref = self.module.declare_func_in_func(fid, self.b.func);
         let faddr = self.b.ins().func_addr(types::I64, fref);
         let envp = self.b.ins().stack_addr(types::I64, env, 0);
-        let nred = self.iconst(0);
+        let nred = self.iconst(nred);
         let maxn_value = self.iconst(MAX_PW_NODES);
         let iterations = nodes.map(|(c, _, _)| c).unwrap_or(total);
         let rc = self.call_rt1(
@@ -2299,9 +2403,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             &[self.ctx, faddr, envp, iterations, nred, opsp, tysp, iop],
         );
         self.fail_if(rc, |_| vec![], site);
-        match nodes {
-            Some((_, _, sp)) => self.call_rt1("kiln_pw_combine", &[total, maxn_value, sp]),
-            None => self.b.ins().stack_load(types::I64, types::F64, io, 0),
+        match (nodes, how) {
+            (Some((_, _, sp)), _) => self.call_rt1("kiln_pw_combine", &[total, maxn_value, sp]),
+            (None, ParResult::Reduce(_)) => self.b.ins().stack_load(types::I64, types::I64, io, 0),
+            (None, _) => self.iconst(0),
         }
     }
 
@@ -2313,7 +2418,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         let p = self.b.block_params(entry).to_vec();
-        // A map writes or sums through `env`; the reduction buffer (p[4]) is unused.
+        // A map writes or sums through `env`; an integer reduction also uses the reduction
+        // buffer (p[4]).
         let (env, lo, hi) = (p[1], p[2], p[3]);
         self.ctx = p[0];
         self.load_interrupt_flag_addr();
@@ -2398,6 +2504,23 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.def_var(k, k1);
                 self.jump(head, &[]);
                 self.b.switch_to_block(done);
+            }
+            MapKind::ReduceI64(op) => {
+                // This chunk's partial goes to its slot of the reduction buffer.
+                let red = p[4];
+                let acc = self.b.declare_var(types::I64);
+                let init = self.iconst(int_reduce_op(op).1);
+                self.b.def_var(acc, init);
+                let walk = ops.clone();
+                self.odometer(&counts, &walk, lo, hi, &mut |g, addrs, _| {
+                    let v = g.map_body(m, &ops, addrs)?;
+                    let cur = g.b.use_var(acc);
+                    let new = g.int_reduce_step(op, cur, v[0])?;
+                    g.b.def_var(acc, new);
+                    Ok(())
+                })?;
+                let r = self.b.use_var(acc);
+                self.b.ins().store(MemFlagsData::trusted(), r, red, 0);
             }
         }
         self.jump(self.exit, &[]);
