@@ -2013,27 +2013,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 {
                     // Large f64 sums: chunks summed pairwise on the workers, combined in order.
                     Some(fid) if !is32 => {
-                        let par_b = self.b.create_block();
-                        let ser_b = self.b.create_block();
-                        let join = self.b.create_block();
-                        self.b.append_block_param(join, types::F64);
-                        let big = self.b.ins().icmp_imm_s(
-                            IntCC::SignedGreaterThanOrEqual,
-                            total,
-                            self.par_min,
-                        );
-                        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
-                        self.b.switch_to_block(par_b);
-                        let r = self.run_par_map(
-                            fid,
-                            &counts,
-                            &ops2,
-                            total,
-                            ParResult::PairwiseSum,
-                            site,
-                        );
-                        self.jump(join, &[r]);
-                        self.b.switch_to_block(ser_b);
+                        let how = ParResult::PairwiseSum;
+                        let join =
+                            self.threaded_above_threshold(fid, &counts, &ops2, total, how, site);
                         let r = self.pairwise_range(m, &counts, &ops2, zero, total, false)?;
                         self.jump(join, &[r]);
                         self.b.switch_to_block(join);
@@ -2074,27 +2056,8 @@ impl<'a, 'b> Gen<'a, 'b> {
                 // chunk order (the same result: integer arithmetic is exact in any grouping).
                 let threaded = match self.map_fns.get(&(m as *const ir::ArrayMap as usize)) {
                     Some(&fid) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
-                        let (par_b, ser_b) = (self.b.create_block(), self.b.create_block());
-                        let join = self.b.create_block();
-                        self.b.append_block_param(join, types::I64);
-                        let big = self.b.ins().icmp_imm_s(
-                            IntCC::SignedGreaterThanOrEqual,
-                            total,
-                            self.par_min,
-                        );
-                        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
-                        self.b.switch_to_block(par_b);
-                        let r = self.run_par_map(
-                            fid,
-                            &counts,
-                            &ops2,
-                            total,
-                            ParResult::Reduce(op),
-                            site,
-                        );
-                        self.jump(join, &[r]);
-                        self.b.switch_to_block(ser_b);
-                        Some(join)
+                        let how = ParResult::Reduce(op);
+                        Some(self.threaded_above_threshold(fid, &counts, &ops2, total, how, site))
                     }
                     _ => None,
                 };
@@ -2274,6 +2237,40 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(self.call_rt1("kiln_pw_end", &[plan]))
     }
 
+    /// Runs a whole-array reduction on the workers when it has at least `par_min` elements:
+    /// returns the join block (one parameter, the result) after switching to the block where
+    /// the serial version is to be generated, which must jump to the join with its result.
+    fn threaded_above_threshold(
+        &mut self,
+        fid: FuncId,
+        counts: &[Value],
+        ops: &[Operand],
+        total: Value,
+        how: ParResult,
+        site: ir::SiteId,
+    ) -> cranelift_codegen::ir::Block {
+        let (par_b, ser_b, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let ty = match how {
+            ParResult::Reduce(_) => types::I64,
+            _ => types::F64,
+        };
+        self.b.append_block_param(join, ty);
+        let big = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, self.par_min);
+        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+        self.b.switch_to_block(par_b);
+        let r = self.run_par_map(fid, counts, ops, total, how, site);
+        self.jump(join, &[r]);
+        self.b.switch_to_block(ser_b);
+        join
+    }
+
     /// One step of an integer reduction, as the serial accumulation does it.
     fn int_reduce_step(&mut self, op: ir::Reduce, acc: Value, x: Value) -> Result<Value, String> {
         use ir::Reduce as R;
@@ -2292,8 +2289,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         })
     }
 
-    /// Run an outlined whole-array loop over `0..total` on the worker pool. For a sum,
-    /// returns the combined value.
+    /// Run an outlined whole-array loop over `0..total` on the worker pool. For a pairwise
+    /// sum or an integer reduction, returns the combined value (else a dummy 0).
     fn run_par_map(
         &mut self,
         fid: FuncId,
