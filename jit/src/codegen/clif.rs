@@ -33,6 +33,9 @@ use kiln_runtime::{DType, ErrorKind, ExecCtx};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::versioning::{counter_copies, provable_indices, Proof, ProvenIndex};
+use super::walk::{assigned_places, assignment_counts, globals_assigned_by_functions, visit, Node};
+
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Keep the CLIF text of every function (`%clif`, `--emit clif`).
@@ -229,6 +232,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         .chain(par_loops.iter().map(|(k, st)| (*k, Job::ParLoop(st))))
         .chain(maps.iter().map(|(k, m, kind)| (*k, Job::Map(m, *kind))))
         .collect();
+    let globals_by_functions = globals_assigned_by_functions(prog);
     for (k, job) in jobs {
         let f = &prog.funcs[k];
         let outlined_sig = |fid: FuncId, module: &JITModule| {
@@ -291,6 +295,10 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 fconsts: HashMap::new(),
                 frozen: HashMap::new(),
                 nonneg: std::collections::HashSet::new(),
+                globals_by_functions: &globals_by_functions,
+                proven: std::collections::HashSet::new(),
+                defined_vars: std::collections::HashSet::new(),
+                defined_globals: std::collections::HashSet::new(),
             };
             match job {
                 Job::Func => g.function()?,
@@ -432,94 +440,6 @@ fn bounded_body(body: &[Stmt]) -> bool {
     ok
 }
 
-/// A statement or an expression met by [`visit`].
-enum Node<'a> {
-    Stmt(&'a Stmt),
-    Expr(&'a Expr),
-}
-
-/// Every statement and expression of a body, recursively, parents first (map bodies and
-/// parallel loop bodies included): the one walk over the IR the backend's pre-passes use.
-fn visit<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
-    fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
-        f(Node::Expr(e));
-        match &e.kind {
-            ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => expr(a, f),
-            ExprKind::Binary(_, a, b, _)
-            | ExprKind::Compare(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Let(_, a, b) => {
-                expr(a, f);
-                expr(b, f);
-            }
-            ExprKind::Select(c, a, b) => {
-                expr(c, f);
-                expr(a, f);
-                expr(b, f);
-            }
-            ExprKind::Call { args, .. }
-            | ExprKind::Builtin { args, .. }
-            | ExprKind::Tuple(args) => args.iter().for_each(|a| expr(a, f)),
-            ExprKind::Index { array, index, .. } => {
-                expr(array, f);
-                index.iter().for_each(|a| expr(a, f));
-            }
-            ExprKind::Map(m, _) | ExprKind::MapReduce(m, _, _) => map(m, f),
-            _ => {}
-        }
-    }
-    fn map<'a>(m: &'a ir::ArrayMap, f: &mut dyn FnMut(Node<'a>)) {
-        m.inputs.iter().chain(&m.scalars).for_each(|a| expr(a, f));
-        expr(&m.body, f);
-    }
-    fn place<'a>(p: &'a Place, f: &mut dyn FnMut(Node<'a>)) {
-        match p {
-            Place::Elem { array, index, .. } => {
-                expr(array, f);
-                index.iter().for_each(|a| expr(a, f));
-            }
-            Place::Tuple(items) => items.iter().for_each(|i| place(i, f)),
-            _ => {}
-        }
-    }
-    for s in body {
-        f(Node::Stmt(s));
-        match s {
-            Stmt::Assign { place: p, value } => {
-                place(p, f);
-                expr(value, f);
-            }
-            Stmt::Eval(e) | Stmt::Return(Some(e)) => expr(e, f),
-            Stmt::If { cond, then, els } => {
-                expr(cond, f);
-                visit(then, f);
-                visit(els, f);
-            }
-            Stmt::While { cond, body } => {
-                expr(cond, f);
-                visit(body, f);
-            }
-            Stmt::For { ranges, body, .. } => {
-                for r in ranges {
-                    expr(&r.start, f);
-                    expr(&r.stop, f);
-                    expr(&r.step, f);
-                }
-                visit(body, f);
-            }
-            Stmt::MapInto { dest, map: m, .. } => {
-                expr(dest, f);
-                map(m, f);
-            }
-            Stmt::Print { args, sep, end, .. } => {
-                args.iter().chain(sep).chain(end).for_each(|a| expr(a, f));
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Integer reductions that may run on the worker pool: any grouping gives the same result.
 fn threaded_int_reduce(op: ir::Reduce) -> bool {
     use ir::Reduce as R;
@@ -585,35 +505,18 @@ fn collect_par_loops<'a>(body: &'a [Stmt], func: usize, out: &mut Vec<(usize, &'
 /// the body assigns them.
 fn nonneg_counters(vars: &[Place], ranges: &[ir::Range], body: &[Stmt]) -> Vec<ir::VarId> {
     let assignments = assignment_counts(body);
-    let mut nonneg: Vec<ir::VarId> = vars
-        .iter()
+    vars.iter()
         .zip(ranges)
         .filter_map(|(p, r)| match (p, &r.start.kind, &r.step.kind) {
             (Place::Var(v), ExprKind::Int(start), ExprKind::Int(step))
-                if *start >= 0 && *step > 0 && !assignments.contains_key(v) =>
+                if *start >= 0 && *step > 0 =>
             {
-                Some(*v)
+                Some(counter_copies(*v, body, &assignments))
             }
             _ => None,
         })
-        .collect();
-    for st in body {
-        let Stmt::Assign {
-            place: Place::Var(user),
-            value:
-                Expr {
-                    kind: ExprKind::Var(counter),
-                    ..
-                },
-        } = st
-        else {
-            break;
-        };
-        if nonneg.contains(counter) && assignments.get(user) == Some(&1) {
-            nonneg.push(*user);
-        }
-    }
-    nonneg
+        .flatten()
+        .collect()
 }
 
 /// A global read once at the entry of an outlined parallel loop body.
@@ -638,20 +541,17 @@ const _: () = assert!(
 /// a global the body assigns anyway, or one that a user function (`global x`) assigns, as the
 /// body may call it; those are read where they are used. The others are read once per chunk,
 /// so a global like the image width or the image itself is not reloaded for every pixel.
-fn frozen_globals(prog: &Program, body: &[Stmt]) -> Vec<ir::GlobalId> {
+fn frozen_globals(
+    by_functions: &std::collections::HashSet<ir::GlobalId>,
+    body: &[Stmt],
+) -> Vec<ir::GlobalId> {
     use std::collections::HashSet;
-    let mut written = HashSet::new();
-    let mut note = |p: &Place| {
+    let mut written = by_functions.clone();
+    assigned_places(body, &mut |p: &Place| {
         if let Place::Global(g) = p {
             written.insert(*g);
         }
-    };
-    assigned_places(body, &mut note);
-    for (k, f) in prog.funcs.iter().enumerate() {
-        if k as u32 != prog.entry {
-            assigned_places(&f.body, &mut note);
-        }
-    }
+    });
     let mut read = HashSet::new();
     visit(body, &mut |n| {
         if let Node::Expr(Expr {
@@ -670,41 +570,6 @@ fn frozen_globals(prog: &Program, body: &[Stmt]) -> Vec<ir::GlobalId> {
 /// Variables a body assigns (they are private to an iteration of a parallel loop).
 fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) {
     out.extend(assignment_counts(body).into_keys());
-}
-
-/// Every place a body assigns (tuple targets unpacked): assignments and loop variables.
-fn assigned_places(body: &[Stmt], f: &mut dyn FnMut(&Place)) {
-    fn place(p: &Place, f: &mut dyn FnMut(&Place)) {
-        match p {
-            Place::Tuple(items) => items.iter().for_each(|i| place(i, f)),
-            _ => f(p),
-        }
-    }
-    visit(body, &mut |n| match n {
-        Node::Stmt(Stmt::Assign { place: p, .. }) => place(p, f),
-        Node::Stmt(Stmt::For { vars, .. }) => vars.iter().for_each(|v| place(v, f)),
-        _ => {}
-    });
-}
-
-/// How many places in a body assign each variable (`Let` temporaries included).
-fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
-    let mut out: HashMap<ir::VarId, usize> = HashMap::new();
-    assigned_places(body, &mut |p| {
-        if let Place::Var(v) = p {
-            *out.entry(*v).or_default() += 1;
-        }
-    });
-    visit(body, &mut |n| {
-        if let Node::Expr(Expr {
-            kind: ExprKind::Let(v, _, _),
-            ..
-        }) = n
-        {
-            *out.entry(*v).or_default() += 1;
-        }
-    });
-    out
 }
 
 /// Type codes of reduction values for `kiln_par_for`.
@@ -833,6 +698,14 @@ struct Gen<'a, 'b> {
     /// Counters of the enclosing `range` loops that are never negative (see
     /// `nonneg_counters`): indexing with one needs no wrap-around from the end.
     nonneg: std::collections::HashSet<ir::VarId>,
+    /// Globals that some user function assigns (`global x`), so that a body calling it may
+    /// see them change.
+    globals_by_functions: &'a std::collections::HashSet<ir::GlobalId>,
+    /// In the unchecked copy of a versioned loop (see `versioning`): the index expressions
+    /// the test before the loop proved in range, and the arrays it proved defined.
+    proven: std::collections::HashSet<*const Expr>,
+    defined_vars: std::collections::HashSet<ir::VarId>,
+    defined_globals: std::collections::HashSet<ir::GlobalId>,
 }
 
 /// Can this map's body run two f64 lanes at a time? (f64 inputs and result, and only
@@ -2722,7 +2595,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         // Plain loads in the entry block stay there (a pure load would be placed at its
         // first use, and its address constant, rematerialized there, would keep it inside
         // the loops); what the body computes from these values hoists as usual.
-        for g in frozen_globals(self.prog, body) {
+        for g in frozen_globals(self.globals_by_functions, body) {
             let ty = self.prog.globals[g as usize].ty.clone();
             let base = self.global_addr(g);
             let mut vals = self.load_flat(&ty, base);
@@ -2878,11 +2751,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
-    /// A `for` loop over ranges. A one-range loop with step 1 whose body has no loops and no
-    /// calls is emitted twice, and the copy without the interrupt poll runs when the loop
-    /// has at most `SHORT_LOOP` iterations: its whole run then takes bounded time, and the
-    /// enclosing loop (or the caller's) still polls. In Mandelbrot's escape loop the poll
-    /// was a fifth of the instructions of every iteration.
+    /// A `for` loop over ranges. A one-range loop that counts up by a constant step, whose
+    /// body indexes arrays with its counter or with values the body does not change, is
+    /// versioned: a test before the loop decides whether those indices are in range on every
+    /// iteration, and a copy of the loop without their bounds checks runs if so (see
+    /// `versioning`).
     fn for_loop(
         &mut self,
         vars: &[Place],
@@ -2890,10 +2763,143 @@ impl<'a, 'b> Gen<'a, 'b> {
         body: &[Stmt],
         site: ir::SiteId,
     ) -> Result<(), String> {
-        /// Iterations a poll-free loop may run.
-        const SHORT_LOOP: i64 = 1 << 16;
         let bounds = self.range_bounds(ranges, site)?;
         let exit = self.b.create_block();
+        let proven = match (vars, &bounds[..]) {
+            ([Place::Var(counter)], [(_, _, _, Some(step))]) if self.bounds && *step > 0 => {
+                let fixed = |g: ir::GlobalId| {
+                    self.frozen.contains_key(&g) || !self.globals_by_functions.contains(&g)
+                };
+                provable_indices(*counter, body, &fixed)
+            }
+            _ => Vec::new(),
+        };
+        if !proven.is_empty() {
+            let (start, stop, _, _) = bounds[0];
+            let in_range = self.in_range_before_loop(&proven, start, stop)?;
+            let (unchecked, checked) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(in_range, unchecked, &[], checked, &[]);
+            self.b.switch_to_block(unchecked);
+            for p in &proven {
+                self.proven.insert(p.index as *const Expr);
+                match p.array.kind {
+                    ExprKind::Var(v) => self.defined_vars.insert(v),
+                    ExprKind::Global(g) => self.defined_globals.insert(g),
+                    _ => false,
+                };
+            }
+            // The body holds no loop (`provable_indices`), so no other versioned loop is
+            // being generated around this one.
+            let r = self.for_loop_copies(vars, ranges, &bounds, body, site, exit);
+            self.proven.clear();
+            self.defined_vars.clear();
+            self.defined_globals.clear();
+            r?;
+            self.b.switch_to_block(checked);
+        }
+        self.for_loop_copies(vars, ranges, &bounds, body, site, exit)?;
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    /// The test before a versioned loop: whether every index in `proven` is in range on
+    /// every iteration of a loop from `start` to `stop` (counting up). An array that is not
+    /// defined yet reads as a zeroed stand-in header, whose shape fails every test.
+    fn in_range_before_loop(
+        &mut self,
+        proven: &[ProvenIndex],
+        start: Value,
+        stop: Value,
+    ) -> Result<Value, String> {
+        let mut headers: HashMap<(bool, u32), Value> = HashMap::new();
+        let mut all: Option<Value> = None;
+        for p in proven {
+            let key = match p.array.kind {
+                ExprKind::Var(v) => (false, v),
+                ExprKind::Global(g) => (true, g),
+                _ => return Err("a versioned access to an array expression".into()),
+            };
+            let arr = match headers.get(&key) {
+                Some(&a) => a,
+                None => {
+                    let a = self.header_or_stand_in(p.array);
+                    headers.insert(key, a);
+                    a
+                }
+            };
+            let n = self.b.ins().load(
+                types::I64,
+                header_flags(),
+                arr,
+                ARRAY_SHAPE_OFFSET + 8 * p.axis as i32,
+            );
+            let ok = match p.proof {
+                // start + k >= 0 and stop + k <= n, written so that nothing overflows.
+                Proof::Counter(k) => {
+                    let low = self
+                        .b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, start, -k);
+                    let limit = self.b.ins().iadd_imm_s(n, -k);
+                    let high = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, stop, limit);
+                    self.b.ins().band(low, high)
+                }
+                Proof::Invariant => {
+                    let i = self.expr(p.index)?[0];
+                    self.b.ins().icmp(IntCC::UnsignedLessThan, i, n)
+                }
+            };
+            all = Some(match all {
+                None => ok,
+                Some(a) => self.b.ins().band(a, ok),
+            });
+        }
+        all.ok_or_else(|| "versioning a loop without proven indices".into())
+    }
+
+    /// The header of an array variable or global, or the zeroed stand-in where it is not
+    /// defined yet (null).
+    fn header_or_stand_in(&mut self, array: &Expr) -> Value {
+        let (p, maybe_null) = match array.kind {
+            ExprKind::Var(v) => (
+                self.b.use_var(self.vars[v as usize][0]),
+                !self.func.params.contains(&v),
+            ),
+            ExprKind::Global(g) => match self.frozen.get(&g) {
+                // Already the stand-in when undefined.
+                Some(f) => (f.vals[0], false),
+                None => {
+                    let ty = self.prog.globals[g as usize].ty.clone();
+                    let base = self.global_addr(g);
+                    (self.load_flat(&ty, base)[0], true)
+                }
+            },
+            _ => unreachable!("versioned arrays are variables or globals"),
+        };
+        if !maybe_null {
+            return p;
+        }
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+        let stand_in = self.iconst(NULL_STAND_IN.0.as_ptr() as i64);
+        self.b.ins().select(z, stand_in, p)
+    }
+
+    /// One version of a `for` loop, from the current block to `exit`. A one-range loop with
+    /// step 1 whose body has no loops and no calls is emitted twice, and the copy without the
+    /// interrupt poll runs when the loop has at most `SHORT_LOOP` iterations: its whole run
+    /// then takes bounded time, and the enclosing loop (or the caller's) still polls. In
+    /// Mandelbrot's escape loop the poll was a fifth of the instructions of every iteration.
+    fn for_loop_copies(
+        &mut self,
+        vars: &[Place],
+        ranges: &[ir::Range],
+        bounds: &[(Value, Value, Value, Option<i64>)],
+        body: &[Stmt],
+        site: ir::SiteId,
+        exit: cranelift_codegen::ir::Block,
+    ) -> Result<(), String> {
+        /// Iterations a poll-free loop may run.
+        const SHORT_LOOP: i64 = 1 << 16;
         if self.poll && ranges.len() == 1 && bounds[0].3 == Some(1) && bounded_body(body) {
             let (start, stop, _, _) = bounds[0];
             // stop - start <= SHORT_LOOP, without overflow: start < MAX - SHORT_LOOP first.
@@ -2908,14 +2914,12 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.ins().brif(short, quiet, &[], polled, &[]);
             self.b.switch_to_block(quiet);
             self.poll = false;
-            let r = self.for_loop_nest(vars, ranges, &bounds, body, site, exit);
+            let r = self.for_loop_nest(vars, ranges, bounds, body, site, exit);
             self.poll = true;
             r?;
             self.b.switch_to_block(polled);
         }
-        self.for_loop_nest(vars, ranges, &bounds, body, site, exit)?;
-        self.b.switch_to_block(exit);
-        Ok(())
+        self.for_loop_nest(vars, ranges, bounds, body, site, exit)
     }
 
     /// Generates a loop body, with the counters `nonneg_counters` finds known not to be
@@ -3122,14 +3126,15 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         let mut off: Option<Value> = None;
         for (k, &i) in idx.iter().enumerate() {
-            let n = self.b.ins().load(
-                types::I64,
-                header_flags(),
-                arr,
-                ARRAY_SHAPE_OFFSET + 8 * k as i32,
-            );
-            let i = if self.bounds {
-                let e = &index[k];
+            let e = &index[k];
+            // An index the test before a versioned loop proved in range needs no check.
+            let i = if self.bounds && !self.proven.contains(&(e as *const Expr)) {
+                let n = self.b.ins().load(
+                    types::I64,
+                    header_flags(),
+                    arr,
+                    ARRAY_SHAPE_OFFSET + 8 * k as i32,
+                );
                 // A counter of a `range` that starts at 0 or later and counts up is never
                 // negative: one unsigned compare checks it.
                 let counter = matches!(e.kind, ExprKind::Var(v) if self.nonneg.contains(&v));
@@ -3197,7 +3202,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .map(|&x| self.b.use_var(x))
             .collect();
         let ty = &self.func.vars[v as usize].ty;
-        if ty.is_heap() && !self.func.params.contains(&v) {
+        if ty.is_heap() && !self.func.params.contains(&v) && !self.defined_vars.contains(&v) {
             let name = self.func.vars[v as usize].name.clone();
             let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
             let site = self.func.entry_site;
@@ -3228,7 +3233,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 (vals, undefined)
             }
         };
-        if let Some(z) = undefined {
+        if let Some(z) = undefined.filter(|_| !self.defined_globals.contains(&gid)) {
             let site = self.func.entry_site;
             self.fail_if(
                 z,

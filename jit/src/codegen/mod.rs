@@ -5,5 +5,7 @@ pub mod clif;
 mod inline;
 mod prune;
 pub mod support;
+mod versioning;
+mod walk;
 
 pub use clif::{compile, Compiled, Options};
