@@ -193,3 +193,77 @@ fn rows_of_a_parallel_loop_match_the_serial_loop_and_raise_past_the_end() {
         e.evalue
     );
 }
+
+#[test]
+fn ndrange_nests_serial_and_parallel_check_every_counter() {
+    // The same nest, serial and @par: equal images in range; past the end of either axis
+    // the error names the index and axis, as without versioning.
+    let body = |target: &str, h: i64, w: i64| {
+        format!(
+            "img = zeros((4, 6), dtype=i64)\n{target}for i, j in ndrange({h}, {w}):\n    img[i, j] = i * 10 + j + a[j + 1]\n"
+        )
+    };
+    let mut s = Session::new();
+    ok(&mut s, "a = arange(7) * 100\n");
+    ok(&mut s, &body("", 4, 6));
+    let (_, serial) = ok(&mut s, "img\n");
+    ok(&mut s, &body("@par\n", 4, 6));
+    let (_, par) = ok(&mut s, "img\n");
+    assert_eq!(serial, par);
+    assert_eq!(
+        ok(&mut s, "img[3, 5]\n").1.as_deref(),
+        Some("635"),
+        "{serial:?}"
+    );
+    for target in ["", "@par\n"] {
+        let (_, e) = err(&mut s, &body(target, 5, 6));
+        assert!(
+            e.evalue
+                .contains("index 4 is out of bounds for axis 0 with size 4"),
+            "{target:?}: {}",
+            e.evalue
+        );
+        // `a[j + 1]` runs off `a` (7 elements) at j = 6.
+        let (_, e) = err(&mut s, &body(target, 4, 7));
+        assert!(
+            e.evalue.contains("index 7 is out of bounds"),
+            "{target:?}: {}",
+            e.evalue
+        );
+    }
+}
+
+#[test]
+fn parallel_loops_with_steps_and_negative_starts() {
+    let mut s = Session::new();
+    let (_, v) = ok(
+        &mut s,
+        "a = arange(10)\nb = zeros(10, dtype=i64)\n@par\nfor i in range(-4, 6):\n    b[i] = a[i] * 2\nc = zeros(10, dtype=i64)\n@par\nfor i in range(1, 10, 4):\n    c[i] = a[i - 1] + 1\n(b, c)\n",
+    );
+    assert_eq!(
+        v.as_deref(),
+        Some("(array([ 0,  2,  4,  6,  8, 10, 12, 14, 16, 18]), array([0, 1, 0, 0, 0, 5, 0, 0, 0, 9]))")
+    );
+    let (_, e) = err(&mut s, "@par\nfor i in range(2, 12, 3):\n    c[i] = 1\n");
+    assert!(
+        e.evalue.contains("index 11 is out of bounds"),
+        "{}",
+        e.evalue
+    );
+    // Counting down, the first value is the largest.
+    let (_, e) = err(&mut s, "@par\nfor i in range(12, -1, -1):\n    c[i] = 1\n");
+    assert!(
+        e.evalue.contains("index 12 is out of bounds"),
+        "{}",
+        e.evalue
+    );
+    let (_, e) = err(
+        &mut s,
+        "k = -1\n@par\nfor i in range(12, -1, k):\n    c[i] = 1\n",
+    );
+    assert!(
+        e.evalue.contains("index 12 is out of bounds"),
+        "{}",
+        e.evalue
+    );
+}

@@ -2662,6 +2662,72 @@ impl<'a, 'b> Gen<'a, 'b> {
             let count = self.b.ins().load(types::I64, ro, env, base + 16);
             dims.push((start, step, count));
         }
+        let proven = self.versionable(vars, body).unwrap_or_default();
+        if !proven.is_empty() {
+            // Every counter's whole range, from which each chunk takes a part: the first
+            // value is `start`, the last `start + step * (count - 1)`, and the step must be
+            // positive.
+            let mut spans = Vec::new();
+            let mut up = None;
+            for &(start, step, count) in &dims {
+                let steps = self.b.ins().iadd_imm_s(count, -1);
+                let span = self.b.ins().imul(step, steps);
+                let last = self.b.ins().iadd(start, span);
+                spans.push((start, last));
+                let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+                up = Some(match up {
+                    None => pos,
+                    Some(u) => self.b.ins().band(u, pos),
+                });
+            }
+            let in_range = self.in_range_before_loop(&proven, &spans)?;
+            let in_range = match up {
+                Some(u) => self.b.ins().band(in_range, u),
+                None => in_range,
+            };
+            self.versioned(in_range, &proven, |g| {
+                g.chunk_loop(vars, ranges, body, *site, &dims, lo, hi)
+            })?;
+        }
+        self.chunk_loop(vars, ranges, body, *site, &dims, lo, hi)?;
+        self.b.switch_to_block(self.err_block);
+        self.jump(self.exit, &[]);
+        self.b.switch_to_block(self.exit);
+        let mut w = 0;
+        for r in &par.reductions {
+            let vars = self.vars[r.acc as usize].clone();
+            for var in vars {
+                let v = self.b.use_var(var);
+                self.b.ins().store(MemFlagsData::trusted(), v, red, 8 * w);
+                w += 1;
+            }
+        }
+        for (k, v) in self.func.vars.iter().enumerate() {
+            if v.ty.has_heap() && private.contains(&(k as u32)) {
+                let vals: Vals = self.vars[k].iter().map(|&x| self.b.use_var(x)).collect();
+                let t = v.ty.clone();
+                self.release(&t, &vals);
+            }
+        }
+        self.b.ins().return_(&[]);
+        self.b.seal_all_blocks();
+        Ok(())
+    }
+
+    /// The loop over one chunk `[lo, hi)` of a parallel loop's flat index space, from the
+    /// current block to `self.exit`. `dims` holds each counter's (start, step, count).
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_loop(
+        &mut self,
+        vars: &[Place],
+        ranges: &[ir::Range],
+        body: &[Stmt],
+        site: ir::SiteId,
+        dims: &[(Value, Value, Value)],
+        lo: Value,
+        hi: Value,
+    ) -> Result<(), String> {
+        let n = dims.len();
         // Split `lo` into per-dimension indices (row-major, the last fastest).
         let idx: Vec<Variable> = (0..n).map(|_| self.b.declare_var(types::I64)).collect();
         let mut rest = lo;
@@ -2707,7 +2773,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let kv = self.b.use_var(k);
         let k1 = self.b.ins().iadd_imm_s(kv, 1);
         self.b.def_var(k, k1);
-        self.poll_interrupt(*site);
+        self.poll_interrupt(site);
         for d in (0..n).rev() {
             let i = self.b.use_var(idx[d]);
             let i1 = self.b.ins().iadd_imm_s(i, 1);
@@ -2727,32 +2793,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.switch_to_block(carry);
             }
         }
-        self.b.switch_to_block(self.err_block);
-        self.jump(self.exit, &[]);
-        self.b.switch_to_block(self.exit);
-        let mut w = 0;
-        for r in &par.reductions {
-            let vars = self.vars[r.acc as usize].clone();
-            for var in vars {
-                let v = self.b.use_var(var);
-                self.b.ins().store(MemFlagsData::trusted(), v, red, 8 * w);
-                w += 1;
-            }
-        }
-        for (k, v) in self.func.vars.iter().enumerate() {
-            if v.ty.has_heap() && private.contains(&(k as u32)) {
-                let vals: Vals = self.vars[k].iter().map(|&x| self.b.use_var(x)).collect();
-                let t = v.ty.clone();
-                self.release(&t, &vals);
-            }
-        }
-        self.b.ins().return_(&[]);
-        self.b.seal_all_blocks();
         Ok(())
     }
 
-    /// A `for` loop over ranges. A one-range loop that counts up by a constant step, whose
-    /// body indexes arrays with its counter or with values the body does not change, is
+    /// A `for` loop over ranges. A loop (nest) that counts up by constant steps, whose body
+    /// indexes arrays with its counters or with values the body does not change, is
     /// versioned: a test before the loop decides whether those indices are in range on every
     /// iteration, and a copy of the loop without their bounds checks runs if so (see
     /// `versioning`).
@@ -2765,51 +2810,84 @@ impl<'a, 'b> Gen<'a, 'b> {
     ) -> Result<(), String> {
         let bounds = self.range_bounds(ranges, site)?;
         let exit = self.b.create_block();
-        let proven = match (vars, &bounds[..]) {
-            ([Place::Var(counter)], [(_, _, _, Some(step))]) if self.bounds && *step > 0 => {
-                let fixed = |g: ir::GlobalId| {
-                    self.frozen.contains_key(&g) || !self.globals_by_functions.contains(&g)
-                };
-                provable_indices(*counter, body, &fixed)
-            }
+        let counting_up = bounds.iter().all(|b| matches!(b.3, Some(s) if s > 0));
+        let proven = match self.versionable(vars, body) {
+            Some(proven) if counting_up => proven,
             _ => Vec::new(),
         };
         if !proven.is_empty() {
-            let (start, stop, _, _) = bounds[0];
-            let in_range = self.in_range_before_loop(&proven, start, stop)?;
-            let (unchecked, checked) = (self.b.create_block(), self.b.create_block());
-            self.b.ins().brif(in_range, unchecked, &[], checked, &[]);
-            self.b.switch_to_block(unchecked);
-            for p in &proven {
-                self.proven.insert(p.index as *const Expr);
-                match p.array.kind {
-                    ExprKind::Var(v) => self.defined_vars.insert(v),
-                    ExprKind::Global(g) => self.defined_globals.insert(g),
-                    _ => false,
-                };
+            // The last value a counter takes is at most stop - 1.
+            let mut spans = Vec::new();
+            for &(start, stop, _, _) in &bounds {
+                let last = self.b.ins().iadd_imm_s(stop, -1);
+                spans.push((start, last));
             }
-            // The body holds no loop (`provable_indices`), so no other versioned loop is
-            // being generated around this one.
-            let r = self.for_loop_copies(vars, ranges, &bounds, body, site, exit);
-            self.proven.clear();
-            self.defined_vars.clear();
-            self.defined_globals.clear();
-            r?;
-            self.b.switch_to_block(checked);
+            let in_range = self.in_range_before_loop(&proven, &spans)?;
+            self.versioned(in_range, &proven, |g| {
+                g.for_loop_copies(vars, ranges, &bounds, body, site, exit)
+            })?;
         }
         self.for_loop_copies(vars, ranges, &bounds, body, site, exit)?;
         self.b.switch_to_block(exit);
         Ok(())
     }
 
+    /// The indices of a loop's body that a test before it can prove in range (see
+    /// `versioning`); `None` when bounds checks are off or a counter is not a variable.
+    fn versionable<'e>(&self, vars: &[Place], body: &'e [Stmt]) -> Option<Vec<ProvenIndex<'e>>> {
+        if !self.bounds {
+            return None;
+        }
+        let mut counters = Vec::new();
+        for v in vars {
+            let Place::Var(c) = v else { return None };
+            counters.push(*c);
+        }
+        let fixed = |g: ir::GlobalId| {
+            self.frozen.contains_key(&g) || !self.globals_by_functions.contains(&g)
+        };
+        Some(provable_indices(&counters, body, &fixed))
+    }
+
+    /// Branches on `in_range` to a copy of a loop (`emit`) generated without the bounds
+    /// checks of `proven` and without the definedness checks of their arrays, and leaves the
+    /// builder at the start of the other branch, for the checked copy.
+    fn versioned(
+        &mut self,
+        in_range: Value,
+        proven: &[ProvenIndex],
+        emit: impl FnOnce(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let (unchecked, checked) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(in_range, unchecked, &[], checked, &[]);
+        self.b.switch_to_block(unchecked);
+        for p in proven {
+            self.proven.insert(p.index as *const Expr);
+            match p.array.kind {
+                ExprKind::Var(v) => self.defined_vars.insert(v),
+                ExprKind::Global(g) => self.defined_globals.insert(g),
+                _ => false,
+            };
+        }
+        // The body holds no loop (`provable_indices`), so no other versioned loop is being
+        // generated around this one.
+        let r = emit(self);
+        self.proven.clear();
+        self.defined_vars.clear();
+        self.defined_globals.clear();
+        r?;
+        self.b.switch_to_block(checked);
+        Ok(())
+    }
+
     /// The test before a versioned loop: whether every index in `proven` is in range on
-    /// every iteration of a loop from `start` to `stop` (counting up). An array that is not
-    /// defined yet reads as a zeroed stand-in header, whose shape fails every test.
+    /// every iteration, given the first and last value of each counter (`spans`; counters
+    /// count up). An array that is not defined yet reads as a zeroed stand-in header, whose
+    /// shape fails every test.
     fn in_range_before_loop(
         &mut self,
         proven: &[ProvenIndex],
-        start: Value,
-        stop: Value,
+        spans: &[(Value, Value)],
     ) -> Result<Value, String> {
         let mut headers: HashMap<(bool, u32), Value> = HashMap::new();
         let mut all: Option<Value> = None;
@@ -2834,14 +2912,15 @@ impl<'a, 'b> Gen<'a, 'b> {
                 ARRAY_SHAPE_OFFSET + 8 * p.axis as i32,
             );
             let ok = match p.proof {
-                // start + k >= 0 and stop + k <= n, written so that nothing overflows.
-                Proof::Counter(k) => {
-                    let low = self
-                        .b
-                        .ins()
-                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, start, -k);
-                    let limit = self.b.ins().iadd_imm_s(n, -k);
-                    let high = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, stop, limit);
+                // first + k >= 0 and last + k < n, written so that nothing overflows.
+                Proof::Counter { counter, offset } => {
+                    let (first, last) = spans[counter];
+                    let low =
+                        self.b
+                            .ins()
+                            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, first, -offset);
+                    let limit = self.b.ins().iadd_imm_s(n, -offset);
+                    let high = self.b.ins().icmp(IntCC::SignedLessThan, last, limit);
                     self.b.ins().band(low, high)
                 }
                 Proof::Invariant => {

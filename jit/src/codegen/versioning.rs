@@ -21,9 +21,10 @@ const MAX_OFFSET: i64 = 1 << 20;
 /// Why an index is in range on every iteration, given the test before the loop.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Proof {
-    /// The loop's counter plus a constant: in range when `start + k >= 0` and
-    /// `stop + k <= n` (the counter counts up by a positive constant step).
-    Counter(i64),
+    /// Counter `counter` of the loop (nest) plus `offset`: in range when
+    /// `first + offset >= 0` and `last + offset < n`, for the first and last values the
+    /// counter takes (it counts up).
+    Counter { counter: usize, offset: i64 },
     /// A value no iteration changes: in range when `0 <= index < n`.
     Invariant,
 }
@@ -67,13 +68,13 @@ pub(super) fn counter_copies(
     copies
 }
 
-/// The indices of a one-range `for` loop's body (with `counter` counting up by a positive
-/// constant step) that a test before the loop can prove in range. `fixed_global` says whether
-/// nothing outside the body (a user function it may call) can assign a global. Empty when
-/// the body holds another loop: versioning the innermost loop of each access keeps the number
-/// of copies of any body at two.
+/// The indices of the body of a `for` loop or `ndrange` nest (whose `counters` count up)
+/// that a test before the loop can prove in range. `fixed_global` says whether nothing
+/// outside the body (a user function it may call) can assign a global. Empty when the body
+/// holds another loop: versioning the innermost loop of each access keeps the number of
+/// copies of any body at two.
 pub(super) fn provable_indices<'a>(
-    counter: ir::VarId,
+    counters: &[ir::VarId],
     body: &'a [Stmt],
     fixed_global: &dyn Fn(ir::GlobalId) -> bool,
 ) -> Vec<ProvenIndex<'a>> {
@@ -85,7 +86,12 @@ pub(super) fn provable_indices<'a>(
         return Vec::new();
     }
     let assignments = assignment_counts(body);
-    let copies = counter_copies(counter, body, &assignments);
+    // For each counter, the variables (and, at the top level of a cell, globals) that hold
+    // its value for the whole iteration.
+    let copies: Vec<Vec<ir::VarId>> = counters
+        .iter()
+        .map(|&c| counter_copies(c, body, &assignments))
+        .collect();
     // At the top level of a cell the user's loop variable is a global, copied from the
     // counter the same way.
     let mut global_counts: HashMap<ir::GlobalId, usize> = HashMap::new();
@@ -94,7 +100,7 @@ pub(super) fn provable_indices<'a>(
             *global_counts.entry(*g).or_default() += 1;
         }
     });
-    let mut global_copies = Vec::new();
+    let mut global_copies: Vec<(ir::GlobalId, usize)> = Vec::new();
     for st in body {
         let Stmt::Assign {
             place: Place::Global(user),
@@ -106,8 +112,11 @@ pub(super) fn provable_indices<'a>(
         else {
             break;
         };
-        if copies.contains(c) && global_counts.get(user) == Some(&1) && fixed_global(*user) {
-            global_copies.push(*user);
+        let Some(d) = copies.iter().position(|cs| cs.contains(c)) else {
+            continue;
+        };
+        if global_counts.get(user) == Some(&1) && fixed_global(*user) {
+            global_copies.push((*user, d));
         }
     }
     let array_fixed = |a: &Expr| match a.kind {
@@ -116,25 +125,33 @@ pub(super) fn provable_indices<'a>(
         _ => false,
     };
     let proof = |e: &Expr| -> Option<Proof> {
-        let counter_var = |x: &Expr| match x.kind {
-            ExprKind::Var(v) => copies.contains(&v),
-            ExprKind::Global(g) => global_copies.contains(&g),
-            _ => false,
+        let counter_of = |x: &Expr| match x.kind {
+            ExprKind::Var(v) => copies.iter().position(|cs| cs.contains(&v)),
+            ExprKind::Global(g) => global_copies
+                .iter()
+                .find(|&&(u, _)| u == g)
+                .map(|&(_, d)| d),
+            _ => None,
         };
         match &e.kind {
-            ExprKind::Var(_) | ExprKind::Global(_) if counter_var(e) => Some(Proof::Counter(0)),
+            ExprKind::Var(_) | ExprKind::Global(_) if counter_of(e).is_some() => {
+                Some(Proof::Counter {
+                    counter: counter_of(e)?,
+                    offset: 0,
+                })
+            }
             ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b, _) => {
-                let k = match (&a.kind, &b.kind) {
-                    (_, ExprKind::Int(k)) if counter_var(a) => *k,
-                    (ExprKind::Int(k), _) if counter_var(b) && *op == BinOp::Add => *k,
+                let (counter, k) = match (&a.kind, &b.kind) {
+                    (_, ExprKind::Int(k)) => (counter_of(a)?, *k),
+                    (ExprKind::Int(k), _) if *op == BinOp::Add => (counter_of(b)?, *k),
                     _ => return None,
                 };
-                let k = if *op == BinOp::Sub {
+                let offset = if *op == BinOp::Sub {
                     k.checked_neg()?
                 } else {
                     k
                 };
-                (k.abs() <= MAX_OFFSET).then_some(Proof::Counter(k))
+                (offset.abs() <= MAX_OFFSET).then_some(Proof::Counter { counter, offset })
             }
             ExprKind::Var(v) if e.ty == Ty::I64 && !assignments.contains_key(v) => {
                 Some(Proof::Invariant)
