@@ -237,6 +237,106 @@ pub struct ArrayMap {
     /// The element's value: a scalar expression over `Elem`/`MapScalar` leaves.
     pub body: Expr,
     pub ndim: u8,
+    /// Where the loop runs: on the worker pool from a size threshold on, or as an annotation
+    /// on the assignment (`@par`, `@serial`) says.
+    pub threads: MapThreads,
+}
+
+/// Whether a whole-array loop runs on the worker pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MapThreads {
+    /// From `PAR_MAP_THRESHOLD` elements on (an unannotated statement).
+    #[default]
+    Auto,
+    /// Always (`@par` on the assignment).
+    Par,
+    /// Never (`@serial` on the assignment).
+    Serial,
+}
+
+/// Every whole-array loop of some statements, for changing where they run.
+pub fn maps_mut(body: &mut [Stmt], f: &mut dyn FnMut(&mut ArrayMap)) {
+    fn expr(e: &mut Expr, f: &mut dyn FnMut(&mut ArrayMap)) {
+        match &mut e.kind {
+            ExprKind::Cast(a) | ExprKind::Unary(_, a) | ExprKind::TupleGet(a, _) => expr(a, f),
+            ExprKind::Binary(_, a, b, _)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Let(_, a, b) => {
+                expr(a, f);
+                expr(b, f);
+            }
+            ExprKind::Select(c, a, b) => {
+                expr(c, f);
+                expr(a, f);
+                expr(b, f);
+            }
+            ExprKind::Call { args, .. }
+            | ExprKind::Builtin { args, .. }
+            | ExprKind::Tuple(args) => args.iter_mut().for_each(|a| expr(a, f)),
+            ExprKind::Index { array, index, .. } => {
+                expr(array, f);
+                index.iter_mut().for_each(|a| expr(a, f));
+            }
+            ExprKind::Map(m, _) | ExprKind::MapReduce(m, _, _) => map(m, f),
+            _ => {}
+        }
+    }
+    fn map(m: &mut ArrayMap, f: &mut dyn FnMut(&mut ArrayMap)) {
+        f(m);
+        m.inputs
+            .iter_mut()
+            .chain(&mut m.scalars)
+            .for_each(|a| expr(a, f));
+    }
+    fn place(p: &mut Place, f: &mut dyn FnMut(&mut ArrayMap)) {
+        match p {
+            Place::Elem { array, index, .. } => {
+                expr(array, f);
+                index.iter_mut().for_each(|a| expr(a, f));
+            }
+            Place::Tuple(items) => items.iter_mut().for_each(|i| place(i, f)),
+            _ => {}
+        }
+    }
+    for s in body {
+        match s {
+            Stmt::Assign { place: p, value } => {
+                place(p, f);
+                expr(value, f);
+            }
+            Stmt::Eval(e) | Stmt::Return(Some(e)) => expr(e, f),
+            Stmt::If { cond, then, els } => {
+                expr(cond, f);
+                maps_mut(then, f);
+                maps_mut(els, f);
+            }
+            Stmt::While { cond, body } => {
+                expr(cond, f);
+                maps_mut(body, f);
+            }
+            Stmt::For { ranges, body, .. } => {
+                for r in ranges {
+                    expr(&mut r.start, f);
+                    expr(&mut r.stop, f);
+                    expr(&mut r.step, f);
+                }
+                maps_mut(body, f);
+            }
+            Stmt::MapInto { dest, map: m, .. } => {
+                expr(dest, f);
+                map(m, f);
+            }
+            Stmt::Print { args, sep, end, .. } => {
+                args.iter_mut()
+                    .chain(sep.iter_mut())
+                    .chain(end.iter_mut())
+                    .for_each(|a| expr(a, f));
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -769,8 +869,13 @@ impl Printer<'_> {
             .collect();
         let mut parts = ins;
         parts.extend(sc);
+        let threads = match m.threads {
+            MapThreads::Auto => "",
+            MapThreads::Par => " @par",
+            MapThreads::Serial => " @serial",
+        };
         format!(
-            "{}; {} -> {}",
+            "{}; {} -> {}{threads}",
             parts.join(", "),
             self.expr(&m.body),
             m.body.ty

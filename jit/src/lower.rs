@@ -683,6 +683,7 @@ impl<'a> Env<'a> {
     }
 
     fn stmt(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
+        let mut assign_target = None;
         if let Some((target, span)) = s.target {
             let ok = matches!(
                 s.kind,
@@ -693,15 +694,51 @@ impl<'a> Env<'a> {
             if !ok {
                 return err(ErrorKind::SyntaxError, span, "a target annotation must stand right before a `for` loop or an array assignment");
             }
-            if let ast::StmtKind::For { .. } = s.kind {
-            } else if target != Target::Serial {
+            if !matches!(s.kind, ast::StmtKind::For { .. }) {
+                // `%%target T` re-targets annotated assignments as it does annotated loops.
+                let target = self.input.target_override.unwrap_or(target);
+                if target == Target::Gpu {
+                    return err(
+                        ErrorKind::DeviceError,
+                        span,
+                        "@gpu whole-array assignments need Kiln's OpenCL backend, which this build does not have yet",
+                    )
+                    .map_err(|e| with_hint(e, "use @par to run it on every CPU core"));
+                }
+                assign_target = Some((target, span));
+            }
+        }
+        let mut out = self.stmt_kind(cx, s)?;
+        if let Some((target, span)) = assign_target {
+            // Whole-array work nested in a parallel loop runs on the worker that owns the
+            // iteration, as nested loops do.
+            let threads = match target {
+                Target::Par if cx.par.is_none() => ir::MapThreads::Par,
+                _ => ir::MapThreads::Serial,
+            };
+            let mut maps = 0;
+            ir::maps_mut(&mut out, &mut |m| {
+                m.threads = threads;
+                maps += 1;
+            });
+            if maps == 0 {
                 return err(
                     ErrorKind::SyntaxError,
                     span,
-                    "annotated whole-array assignments arrive with the arrays and @par issues",
-                );
+                    "this assignment has no whole-array work for a target annotation to place",
+                )
+                .map_err(|e| {
+                    with_hint(
+                        e,
+                        "annotate a `for` loop, or an assignment of a whole-array expression such as `y[:] = 2 * x + 1`",
+                    )
+                });
             }
         }
+        Ok(out)
+    }
+
+    fn stmt_kind(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
         match &s.kind {
             ast::StmtKind::Expr(e) => {
                 if let Some(p) = self.try_print(cx, e)? {

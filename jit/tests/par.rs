@@ -625,6 +625,78 @@ fn whole_array_in_place_and_slices() {
     );
 }
 
+/// `@par` before a whole-array assignment runs it on the workers whatever its size, `@serial`
+/// keeps it on the cell's thread whatever its size; the values are the serial ones, bit for
+/// bit (f64 sums follow NumPy's pairwise tree either way).
+#[test]
+fn annotated_whole_array_assignments_match_serial() {
+    for n in [1, 7, 1000, 100003] {
+        let code = format!(
+            "n = {n}\nx = linspace(-1.0, 2.0, n)\ny = zeros(n)\n@par\ny[:] = 2.0 * x**3 - 3.0 * x**2 + 4.0 * x - 1.0\n@par\nz = sqrt(x * x + 1.0)\n@par\ns = sqrt(x * x + 1.0).sum()\n@par\nk = (arange(n) * 3 - 7).max()\n@par\np = (arange(n) % 5 + 1).sum()\n@par\ny += z\n(y, z, s, k, p)\n"
+        );
+        check(&code, true);
+    }
+}
+
+/// Which statements reach the worker pool: counted by the runtime, per statement.
+#[test]
+fn annotations_decide_where_whole_array_assignments_run() {
+    let _g = lock();
+    threads(2);
+    let mut s = Session::new();
+    ok(
+        &mut s,
+        "small = linspace(0.0, 1.0, 9)\nbig = linspace(0.0, 1.0, 600000)\nys = zeros(9)\nyb = zeros(600000)\n",
+    );
+    let mut started = |code: &str| {
+        let before = par::loops_started();
+        ok(&mut s, code);
+        par::loops_started() - before
+    };
+    assert_eq!(started("ys[:] = small * 2.0\n"), 0, "small, unannotated");
+    assert_eq!(started("@par\nys[:] = small * 2.0\n"), 1, "small, @par");
+    assert_eq!(started("yb[:] = big * 2.0\n"), 1, "big, unannotated");
+    assert_eq!(started("@serial\nyb[:] = big * 2.0\n"), 0, "big, @serial");
+    assert_eq!(
+        started("@par\nt = (small * small).sum()\n"),
+        1,
+        "small sum, @par"
+    );
+    assert_eq!(
+        started("@serial\nt = (big * big).sum()\n"),
+        0,
+        "big sum, @serial"
+    );
+    // `%%target` re-targets annotated assignments (and leaves unannotated ones alone).
+    assert_eq!(started("%%target serial\n@par\nyb[:] = big + 1.0\n"), 0);
+    assert_eq!(started("%%target par\n@serial\nys[:] = small + 1.0\n"), 1);
+    assert_eq!(started("%%target par\nys[:] = small + 1.0\n"), 0);
+    // In a parallel loop's body, an annotated statement runs on the worker that owns the
+    // iteration, as nested loops do: one parallel loop in all.
+    assert_eq!(
+        started("m = zeros((4, 9))\n@par\nfor i in range(4):\n    @par\n    m[i, :] = small * i\n"),
+        1
+    );
+    assert_eq!(ok_repr(&mut s, "m.sum()\n"), "27.0");
+}
+
+#[test]
+fn annotated_assignment_errors_keep_the_session() {
+    let _g = lock();
+    let mut s = Session::new();
+    ok(&mut s, "x = ones(4)\nbefore = 1\n");
+    let e = err(&mut s, "before = 2\n@par\nq = 3\n");
+    assert_eq!(e.ename, "SyntaxError");
+    assert!(e.evalue.contains("no whole-array work"), "{}", e.evalue);
+    assert_points_at(&e, 2, 2);
+    let e = err(&mut s, "@gpu\ny = x + 1.0\n");
+    assert_eq!(e.ename, "DeviceError");
+    assert!(e.traceback.join("\n").contains("@par"), "{:?}", e.traceback);
+    let e = err(&mut s, "%%target gpu\n@par\ny = x + 1.0\n");
+    assert_eq!(e.ename, "DeviceError");
+    assert_eq!(ok_repr(&mut s, "before\n"), "1");
+}
+
 /// Integer reductions of big arrays run on the workers (partials combined in chunk order):
 /// the same values as a serial loop computes, with wrapping products, for 1 and 2 threads,
 /// below and above the threading threshold, on views as well.

@@ -28,6 +28,15 @@ pub const CHUNKS_PER_THREAD: usize = 128;
 
 static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 
+/// How many parallel loops (of at least one iteration) have started in this process.
+static LOOPS_STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many parallel loops and threaded whole-array statements have started in this
+/// process: tests read it to tell a threaded statement from a serial one.
+pub fn loops_started() -> u64 {
+    LOOPS_STARTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `KILN_THREADS` when set to a positive integer, else the machine's parallelism.
 fn default_threads() -> usize {
     std::env::var("KILN_THREADS")
@@ -292,6 +301,7 @@ unsafe fn par_for(
     if n <= 0 {
         return Ok(0);
     }
+    LOOPS_STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nred = nred.max(0) as usize;
     let (ops, tys): (&[i64], &[i64]) = if nred == 0 {
         (&[], &[])

@@ -458,36 +458,41 @@ fn int_reduce_op(op: ir::Reduce) -> (ir::RedOp, i64) {
     }
 }
 
-/// The whole-array loops of a body that may run on the worker pool.
+/// The whole-array loops of a body that may run on the worker pool (all but `@serial` ones).
 fn collect_maps<'a>(
     body: &'a [Stmt],
     func: usize,
     out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
 ) {
+    let mut all = Vec::new();
     visit(body, &mut |n| match n {
         Node::Stmt(Stmt::MapInto { dest, map, .. }) => {
             if let Ty::Array { dtype, .. } = dest.ty {
-                out.push((func, map, MapKind::Write(dtype)));
+                all.push((func, map, MapKind::Write(dtype)));
             }
         }
         Node::Expr(Expr {
             kind: ExprKind::Map(m, _),
             ty: Ty::Array { dtype, .. },
-        }) => out.push((func, m, MapKind::Write(*dtype))),
+        }) => all.push((func, &**m, MapKind::Write(*dtype))),
         Node::Expr(Expr {
             kind: ExprKind::MapReduce(m, op, _),
             ..
         }) if matches!(op, ir::Reduce::Sum | ir::Reduce::Mean) && m.body.ty == Ty::F64 => {
-            out.push((func, m, MapKind::SumF64))
+            all.push((func, &**m, MapKind::SumF64))
         }
         Node::Expr(Expr {
             kind: ExprKind::MapReduce(m, op, _),
             ty: Ty::I64,
         }) if threaded_int_reduce(*op) && m.body.ty == Ty::I64 => {
-            out.push((func, m, MapKind::ReduceI64(*op)))
+            all.push((func, &**m, MapKind::ReduceI64(*op)))
         }
         _ => {}
     });
+    out.extend(
+        all.into_iter()
+            .filter(|(_, m, _)| m.threads != ir::MapThreads::Serial),
+    );
 }
 
 /// Parallel loops of a body, in program order (nested ones were lowered as serial).
@@ -1721,10 +1726,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         let par_b = self.b.create_block();
         let ser_b = self.b.create_block();
         let join = self.b.create_block();
+        let min = self.par_min_of(m);
         let big = self
             .b
             .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, self.par_min);
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
         self.b.ins().brif(big, par_b, &[], ser_b, &[]);
         self.b.switch_to_block(par_b);
         self.run_par_map(fid, counts, ops, total, ParResult::Nothing, site);
@@ -1888,7 +1894,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     Some(fid) if !is32 => {
                         let how = ParResult::PairwiseSum;
                         let join =
-                            self.threaded_above_threshold(fid, &counts, &ops2, total, how, site);
+                            self.threaded_above_threshold(m, fid, &counts, &ops2, total, how, site);
                         let r = self.pairwise_range(m, &counts, &ops2, zero, total, false)?;
                         self.jump(join, &[r]);
                         self.b.switch_to_block(join);
@@ -1930,7 +1936,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let threaded = match self.map_fns.get(&(m as *const ir::ArrayMap as usize)) {
                     Some(&fid) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
                         let how = ParResult::Reduce(op);
-                        Some(self.threaded_above_threshold(fid, &counts, &ops2, total, how, site))
+                        Some(
+                            self.threaded_above_threshold(m, fid, &counts, &ops2, total, how, site),
+                        )
                     }
                     _ => None,
                 };
@@ -2110,11 +2118,21 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(self.call_rt1("kiln_pw_end", &[plan]))
     }
 
+    /// How many elements a whole-array loop needs to run on the worker pool: any number
+    /// under `@par`, else the measured threshold (`@serial` loops are never outlined).
+    fn par_min_of(&self, m: &ir::ArrayMap) -> i64 {
+        match m.threads {
+            ir::MapThreads::Par => 1,
+            _ => self.par_min,
+        }
+    }
+
     /// Runs a whole-array reduction on the workers when it has at least `par_min` elements:
     /// returns the join block (one parameter, the result) after switching to the block where
     /// the serial version is to be generated, which must jump to the join with its result.
     fn threaded_above_threshold(
         &mut self,
+        m: &ir::ArrayMap,
         fid: FuncId,
         counts: &[Value],
         ops: &[Operand],
@@ -2132,10 +2150,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             _ => types::F64,
         };
         self.b.append_block_param(join, ty);
+        let min = self.par_min_of(m);
         let big = self
             .b
             .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, self.par_min);
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
         self.b.ins().brif(big, par_b, &[], ser_b, &[]);
         self.b.switch_to_block(par_b);
         let r = self.run_par_map(fid, counts, ops, total, how, site);

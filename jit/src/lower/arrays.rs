@@ -25,6 +25,7 @@ impl<'a> Env<'a> {
                     scalars: vec![],
                     body: Expr::new(ExprKind::Elem(0), Ty::from_dtype(dtype)),
                     ndim,
+                    threads: Default::default(),
                 }
             }
         }
@@ -75,6 +76,7 @@ impl<'a> Env<'a> {
             scalars: vec![],
             body: Expr::none(),
             ndim: 0,
+            threads: Default::default(),
         };
         let leaves: Vec<Expr> = operands
             .into_iter()
@@ -186,6 +188,7 @@ impl<'a> Env<'a> {
                     scalars: vec![],
                     body: Expr::none(),
                     ndim,
+                    threads: Default::default(),
                 };
                 m.body = self.map_operand(&mut m, value);
                 m
