@@ -1891,10 +1891,10 @@ impl<'a, 'b> Gen<'a, 'b> {
                     .copied()
                 {
                     // Large f64 sums: chunks summed pairwise on the workers, combined in order.
-                    Some(fid) if !is32 => {
+                    Some(_) if !is32 => {
                         let how = ParResult::PairwiseSum;
                         let join =
-                            self.threaded_above_threshold(m, fid, &counts, &ops2, total, how, site);
+                            self.threaded_above_threshold(m, &counts, &ops2, total, how, site);
                         let r = self.pairwise_range(m, &counts, &ops2, zero, total, false)?;
                         self.jump(join, &[r]);
                         self.b.switch_to_block(join);
@@ -1934,11 +1934,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                 // Large i64 reductions: partials of fixed chunks on the workers, combined in
                 // chunk order (the same result: integer arithmetic is exact in any grouping).
                 let threaded = match self.map_fns.get(&(m as *const ir::ArrayMap as usize)) {
-                    Some(&fid) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
+                    Some(_) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
                         let how = ParResult::Reduce(op);
-                        Some(
-                            self.threaded_above_threshold(m, fid, &counts, &ops2, total, how, site),
-                        )
+                        Some(self.threaded_above_threshold(m, &counts, &ops2, total, how, site))
                     }
                     _ => None,
                 };
@@ -2133,7 +2131,6 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn threaded_above_threshold(
         &mut self,
         m: &ir::ArrayMap,
-        fid: FuncId,
         counts: &[Value],
         ops: &[Operand],
         total: Value,
@@ -2157,6 +2154,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
         self.b.ins().brif(big, par_b, &[], ser_b, &[]);
         self.b.switch_to_block(par_b);
+        let fid = self.map_fns[&(m as *const ir::ArrayMap as usize)];
         let r = self.run_par_map(fid, counts, ops, total, how, site);
         self.jump(join, &[r]);
         self.b.switch_to_block(ser_b);
