@@ -104,6 +104,8 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         par_types: HashMap::new(),
         par_count: 0,
         display_types: Vec::new(),
+        map_threads: Default::default(),
+        annotated_maps: Default::default(),
     };
     let started = std::time::Instant::now();
     let mut rounds = 0;
@@ -197,6 +199,11 @@ struct Env<'a> {
     par_count: u32,
     /// Types of the values passed to `display(...)` this round.
     display_types: Vec<Ty>,
+    /// Where the whole-array loops being made run: set while an annotated assignment
+    /// (`@par`, `@serial`) is lowered, and back to `Auto` inside the functions it calls.
+    map_threads: std::cell::Cell<ir::MapThreads>,
+    /// Whole-array loops made under an annotation (one with none is an error).
+    annotated_maps: std::cell::Cell<usize>,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).
@@ -708,34 +715,43 @@ impl<'a> Env<'a> {
                 assign_target = Some((target, span));
             }
         }
-        let mut out = self.stmt_kind(cx, s)?;
-        if let Some((target, span)) = assign_target {
-            // Whole-array work nested in a parallel loop runs on the worker that owns the
-            // iteration, as nested loops do.
-            let threads = match target {
-                Target::Par if cx.par.is_none() => ir::MapThreads::Par,
-                _ => ir::MapThreads::Serial,
-            };
-            let mut maps = 0;
-            ir::maps_mut(&mut out, &mut |m| {
-                m.threads = threads;
-                maps += 1;
-            });
-            if maps == 0 {
-                return err(
-                    ErrorKind::SyntaxError,
-                    span,
-                    "this assignment has no whole-array work for a target annotation to place",
+        let Some((target, span)) = assign_target else {
+            return self.stmt_kind(cx, s);
+        };
+        // Whole-array work nested in a parallel loop runs on the worker that owns the
+        // iteration, as nested loops do.
+        let threads = match target {
+            Target::Par if cx.par.is_none() => ir::MapThreads::Par,
+            _ => ir::MapThreads::Serial,
+        };
+        self.map_threads.set(threads);
+        self.annotated_maps.set(0);
+        let out = self.stmt_kind(cx, s);
+        self.map_threads.set(ir::MapThreads::Auto);
+        let out = out?;
+        if self.annotated_maps.get() == 0 {
+            return err(
+                ErrorKind::SyntaxError,
+                span,
+                "this assignment has no whole-array work for a target annotation to place",
+            )
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "annotate a `for` loop, or an assignment of a whole-array expression such as `y[:] = 2 * x + 1`",
                 )
-                .map_err(|e| {
-                    with_hint(
-                        e,
-                        "annotate a `for` loop, or an assignment of a whole-array expression such as `y[:] = 2 * x + 1`",
-                    )
-                });
-            }
+            });
         }
         Ok(out)
+    }
+
+    /// Where a whole-array loop made now runs (see `map_threads`).
+    pub(super) fn new_map_threads(&self) -> ir::MapThreads {
+        let t = self.map_threads.get();
+        if t != ir::MapThreads::Auto {
+            self.annotated_maps.set(self.annotated_maps.get() + 1);
+        }
+        t
     }
 
     fn stmt_kind(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
@@ -2307,7 +2323,22 @@ impl<'a> Env<'a> {
     }
 
     /// Lower (or find) the instance of `def` for these argument types.
+    /// A function's instance for argument types `tys`, lowered on first use. An annotation
+    /// on the assignment that calls it does not reach into its body.
     fn instance(
+        &mut self,
+        name: &str,
+        def: &FnDef,
+        tys: Vec<Ty>,
+        span: Span,
+    ) -> LResult<(ir::FuncId, Ty)> {
+        let threads = self.map_threads.replace(ir::MapThreads::Auto);
+        let r = self.lower_instance(name, def, tys, span);
+        self.map_threads.set(threads);
+        r
+    }
+
+    fn lower_instance(
         &mut self,
         name: &str,
         def: &FnDef,

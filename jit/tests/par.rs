@@ -646,7 +646,7 @@ fn annotations_decide_where_whole_array_assignments_run() {
     let mut s = Session::new();
     ok(
         &mut s,
-        "small = linspace(0.0, 1.0, 9)\nbig = linspace(0.0, 1.0, 600000)\nys = zeros(9)\nyb = zeros(600000)\n",
+        "small = linspace(0.0, 1.0, 9)\nbig = linspace(0.0, 1.0, 600000)\nys = zeros(9)\nyb = zeros(600000)\ndef dbl(v):\n    return v * 2.0\n",
     );
     let mut started = |code: &str| {
         let before = par::loops_started();
@@ -667,6 +667,8 @@ fn annotations_decide_where_whole_array_assignments_run() {
         0,
         "big sum, @serial"
     );
+    // The annotation places the assignment's own loops, not those of a function it calls.
+    assert_eq!(started("@par\nys[:] = dbl(small) + 1.0\n"), 1, "calls dbl");
     // `%%target` re-targets annotated assignments (and leaves unannotated ones alone).
     assert_eq!(started("%%target serial\n@par\nyb[:] = big + 1.0\n"), 0);
     assert_eq!(started("%%target par\n@serial\nys[:] = small + 1.0\n"), 1);

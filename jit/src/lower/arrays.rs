@@ -25,7 +25,7 @@ impl<'a> Env<'a> {
                     scalars: vec![],
                     body: Expr::new(ExprKind::Elem(0), Ty::from_dtype(dtype)),
                     ndim,
-                    threads: Default::default(),
+                    threads: self.new_map_threads(),
                 }
             }
         }
@@ -76,7 +76,7 @@ impl<'a> Env<'a> {
             scalars: vec![],
             body: Expr::none(),
             ndim: 0,
-            threads: Default::default(),
+            threads: self.new_map_threads(),
         };
         let leaves: Vec<Expr> = operands
             .into_iter()
@@ -188,7 +188,7 @@ impl<'a> Env<'a> {
                     scalars: vec![],
                     body: Expr::none(),
                     ndim,
-                    threads: Default::default(),
+                    threads: self.new_map_threads(),
                 };
                 m.body = self.map_operand(&mut m, value);
                 m
