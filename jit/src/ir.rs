@@ -145,6 +145,10 @@ pub enum RedOp {
     Max = 3,
     BitOr = 4,
     BitAnd = 5,
+    /// NumPy's float `min`/`max` (a NaN wins), for threaded whole-array reductions; `Min`
+    /// and `Max` are Python's `min(s, e)`/`max(s, e)` of parallel loops.
+    NpMin = 6,
+    NpMax = 7,
 }
 
 #[derive(Clone, Debug)]

@@ -722,6 +722,54 @@ fn int_reductions_threads_vs_serial_loops() {
     }
 }
 
+/// Float minima and maxima of big arrays run on the workers too: any grouping picks the same
+/// element (NaN propagates, ties keep the first), so 1 and 2 threads and a serial loop give
+/// the same bits, with and without NaNs, for f64 and f32.
+#[test]
+fn float_min_max_threads_vs_serial_loops() {
+    let _g = lock();
+    for n in [1001, 524288, 1000003] {
+        for nans in ["", "x[n // 3] = nan\nx[n - 2] = nan\n"] {
+            let setup = format!(
+                "n = {n}\nx = sin(linspace(0.0, 100.0, n)) * 3.0\nx[7] = -0.0\nx[n // 2] = 0.0\n{nans}y = x.astype(float32)\n"
+            );
+            // Reductions of whole-array expressions (a plain `x.min()` is the runtime's).
+            let reductions =
+                "((x * 1.0).min(), (x * 1.0).max(), (x * -2.0).max(), (y * 1.0).min(), (y + 1.0).max())\n";
+            let serial_loop = "lo = inf\nhi = -inf\nhi2 = -inf\nfor i in range(n):\n    v = x[i]\n    if v < lo or v != v:\n        lo = v\n    if v > hi or v != v:\n        hi = v\n    w = v * -2.0\n    if w > hi2 or w != w:\n        hi2 = w\n(lo, hi, hi2)\n";
+            let mut results = Vec::new();
+            for nt in [2, 1] {
+                threads(nt);
+                let mut s = Session::new();
+                ok(&mut s, &setup);
+                let before = par::loops_started();
+                let r = ok(&mut s, reductions).1.expect("a result");
+                let threaded = par::loops_started() - before;
+                let expect = if n >= 524288 { 5 } else { 0 };
+                assert_eq!(
+                    threaded, expect,
+                    "n={n}, {nans:?}, {nt} threads: on the workers"
+                );
+                let l = ok(&mut s, serial_loop).1.expect("a result");
+                let mut items = Vec::new();
+                flatten(&r, &mut items);
+                flatten(&l, &mut items);
+                // f32 values come with a marker: 3 + 2 * 2 items, then the loop's 3.
+                assert_eq!(items.len(), 10, "{items:?}");
+                assert!(
+                    bits_equal(&items[..3], &items[7..]),
+                    "n={n} {nans:?}: min/max differ from the serial loop: {items:?}"
+                );
+                results.push(items);
+            }
+            assert!(
+                bits_equal(&results[0], &results[1]),
+                "n={n} {nans:?}: 1 and 2 threads differ"
+            );
+        }
+    }
+}
+
 #[test]
 fn f64_sum_over_expression_threads_vs_serial() {
     let _g = lock();

@@ -99,6 +99,9 @@ pub const PR_MIN: i64 = 2;
 pub const PR_MAX: i64 = 3;
 pub const PR_BITOR: i64 = 4;
 pub const PR_BITAND: i64 = 5;
+/// NumPy's `min`/`max` of floats: a NaN wins (the last one met), else the first extreme.
+pub const PR_NP_MIN: i64 = 6;
+pub const PR_NP_MAX: i64 = 7;
 
 /// Reduction types (`red_types`): bool in the low byte of its word, f32 in the low 4 bytes,
 /// c128 in two words (re, im).
@@ -130,7 +133,7 @@ fn boolw(v: bool) -> u64 {
 fn check_red(op: i64, ty: i64) -> KResult<()> {
     let ok = match ty {
         PT_BOOL | PT_I64 => (PR_ADD..=PR_BITAND).contains(&op),
-        PT_F64 | PT_F32 => (PR_ADD..=PR_MAX).contains(&op),
+        PT_F64 | PT_F32 => (PR_ADD..=PR_MAX).contains(&op) || op == PR_NP_MIN || op == PR_NP_MAX,
         PT_C128 => op == PR_ADD || op == PR_MUL,
         _ => false,
     };
@@ -161,8 +164,8 @@ fn identity(op: i64, ty: i64) -> [u64; 2] {
         PT_F64 => [
             f64w(match op {
                 PR_MUL => 1.0,
-                PR_MIN => f64::INFINITY,
-                PR_MAX => f64::NEG_INFINITY,
+                PR_MIN | PR_NP_MIN => f64::INFINITY,
+                PR_MAX | PR_NP_MAX => f64::NEG_INFINITY,
                 _ => 0.0,
             }),
             0,
@@ -170,8 +173,8 @@ fn identity(op: i64, ty: i64) -> [u64; 2] {
         PT_F32 => [
             f32w(match op {
                 PR_MUL => 1.0,
-                PR_MIN => f32::INFINITY,
-                PR_MAX => f32::NEG_INFINITY,
+                PR_MIN | PR_NP_MIN => f32::INFINITY,
+                PR_MAX | PR_NP_MAX => f32::NEG_INFINITY,
                 _ => 0.0,
             }),
             0,
@@ -184,6 +187,19 @@ fn identity(op: i64, ty: i64) -> [u64; 2] {
 fn py_pick<T: PartialOrd>(a: T, b: T, want_max: bool) -> T {
     let take_b = if want_max { b > a } else { b < a };
     if take_b {
+        b
+    } else {
+        a
+    }
+}
+
+/// NumPy's `min(a, b)` in a running reduction: `b` if `b < a` or `b` is NaN, else `a`
+/// (and `max` with `>`). Any grouping of the elements gives the same bits.
+fn np_pick<T: PartialOrd>(a: T, b: T, want_max: bool) -> T {
+    let better = if want_max { b > a } else { b < a };
+    // Only a NaN is unordered with itself.
+    let nan = b.partial_cmp(&b).is_none();
+    if better || nan {
         b
     } else {
         a
@@ -217,6 +233,8 @@ fn combine(op: i64, ty: i64, acc: &mut [u64], x: &[u64]) {
                 PR_ADD => a + b,
                 PR_MUL => a * b,
                 PR_MIN => py_pick(a, b, false),
+                PR_NP_MIN => np_pick(a, b, false),
+                PR_NP_MAX => np_pick(a, b, true),
                 _ => py_pick(a, b, true),
             });
         }
@@ -226,6 +244,8 @@ fn combine(op: i64, ty: i64, acc: &mut [u64], x: &[u64]) {
                 PR_ADD => a + b,
                 PR_MUL => a * b,
                 PR_MIN => py_pick(a, b, false),
+                PR_NP_MIN => np_pick(a, b, false),
+                PR_NP_MAX => np_pick(a, b, true),
                 _ => py_pick(a, b, true),
             });
         }

@@ -382,9 +382,45 @@ enum MapKind {
     Write(DType),
     /// Sum f64 elements into the reduction buffer (pairwise within the range).
     SumF64,
-    /// Sum, multiply, or take the min or max of i64 elements into the reduction buffer
-    /// (exact in any grouping: integer arithmetic wraps, as NumPy's does).
-    ReduceI64(ir::Reduce),
+    /// Sum, multiply, or take the min or max of i64 elements, or the min or max of floats,
+    /// into the reduction buffer: exact in any grouping (integer arithmetic wraps, as
+    /// NumPy's does; a float min or max picks one of the elements).
+    Reduce(ir::Reduce, RedTy),
+}
+
+/// The element type of a threaded reduction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RedTy {
+    I64,
+    F64,
+    F32,
+}
+
+impl RedTy {
+    fn of(t: &Ty) -> Option<RedTy> {
+        match t {
+            Ty::I64 => Some(RedTy::I64),
+            Ty::F64 => Some(RedTy::F64),
+            Ty::F32 => Some(RedTy::F32),
+            _ => None,
+        }
+    }
+
+    fn clif(self) -> types::Type {
+        match self {
+            RedTy::I64 => types::I64,
+            RedTy::F64 => types::F64,
+            RedTy::F32 => types::F32,
+        }
+    }
+
+    fn ty(self) -> Ty {
+        match self {
+            RedTy::I64 => Ty::I64,
+            RedTy::F64 => Ty::F64,
+            RedTy::F32 => Ty::F32,
+        }
+    }
 }
 
 /// What a threaded whole-array loop gives back to the code that started it.
@@ -393,8 +429,8 @@ enum ParResult {
     Nothing,
     /// The f64 sum in NumPy's pairwise order.
     PairwiseSum,
-    /// An i64 reduction (`MapKind::ReduceI64`).
-    Reduce(ir::Reduce),
+    /// An exact reduction (`MapKind::Reduce`).
+    Reduce(ir::Reduce, RedTy),
 }
 
 enum Job<'a> {
@@ -440,20 +476,35 @@ fn bounded_body(body: &[Stmt]) -> bool {
     ok
 }
 
-/// Integer reductions that may run on the worker pool: any grouping gives the same result.
-fn threaded_int_reduce(op: ir::Reduce) -> bool {
+/// Whether a reduction of elements of type `elem` to a result of type `result` may run on
+/// the worker pool because any grouping gives the same result: i64 sums, products, minima
+/// and maxima, and float minima and maxima. (f64 sums go by NumPy's pairwise tree instead.)
+fn threaded_reduce(op: ir::Reduce, elem: &Ty, result: &Ty) -> Option<RedTy> {
     use ir::Reduce as R;
-    matches!(op, R::Sum | R::Prod | R::Min | R::Max)
+    if elem != result {
+        return None;
+    }
+    match (op, RedTy::of(elem)?) {
+        (R::Sum | R::Prod | R::Min | R::Max, RedTy::I64) => Some(RedTy::I64),
+        (R::Min | R::Max, rt) => Some(rt),
+        _ => None,
+    }
 }
 
-/// The combine operator of the parallel runtime for an integer reduction, and where each
-/// chunk's accumulation starts.
-fn int_reduce_op(op: ir::Reduce) -> (ir::RedOp, i64) {
+/// The combine operator of the parallel runtime for a threaded reduction, and where each
+/// chunk's accumulation starts (the operator's identity, as the word the buffer holds).
+fn reduce_op(op: ir::Reduce, rt: RedTy) -> (ir::RedOp, i64) {
     use ir::Reduce as R;
-    match op {
-        R::Prod => (ir::RedOp::Mul, 1),
-        R::Min => (ir::RedOp::Min, i64::MAX),
-        R::Max => (ir::RedOp::Max, i64::MIN),
+    let float = |x64: f64| match rt {
+        RedTy::F32 => (x64 as f32).to_bits() as i64,
+        _ => x64.to_bits() as i64,
+    };
+    match (op, rt) {
+        (R::Min, RedTy::I64) => (ir::RedOp::Min, i64::MAX),
+        (R::Max, RedTy::I64) => (ir::RedOp::Max, i64::MIN),
+        (R::Min, _) => (ir::RedOp::NpMin, float(f64::INFINITY)),
+        (R::Max, _) => (ir::RedOp::NpMax, float(f64::NEG_INFINITY)),
+        (R::Prod, _) => (ir::RedOp::Mul, 1),
         _ => (ir::RedOp::Add, 0),
     }
 }
@@ -483,9 +534,11 @@ fn collect_maps<'a>(
         }
         Node::Expr(Expr {
             kind: ExprKind::MapReduce(m, op, _),
-            ty: Ty::I64,
-        }) if threaded_int_reduce(*op) && m.body.ty == Ty::I64 => {
-            all.push((func, &**m, MapKind::ReduceI64(*op)))
+            ty,
+        }) => {
+            if let Some(rt) = threaded_reduce(*op, &m.body.ty, ty) {
+                all.push((func, &**m, MapKind::Reduce(*op, rt)))
+            }
         }
         _ => {}
     });
@@ -1931,11 +1984,14 @@ impl<'a, 'b> Gen<'a, 'b> {
                     );
                     self.fail_if(empty, |g| g.raise_msg(ErrorKind::ValueError, &msg), site);
                 }
-                // Large i64 reductions: partials of fixed chunks on the workers, combined in
-                // chunk order (the same result: integer arithmetic is exact in any grouping).
-                let threaded = match self.map_fns.get(&(m as *const ir::ArrayMap as usize)) {
-                    Some(_) if threaded_int_reduce(op) && elem_ty == Ty::I64 => {
-                        let how = ParResult::Reduce(op);
+                // Large exact reductions (`threaded_reduce`): partials of fixed chunks on the
+                // workers, combined in chunk order, the same result in any grouping.
+                let outlined = self
+                    .map_fns
+                    .contains_key(&(m as *const ir::ArrayMap as usize));
+                let threaded = match threaded_reduce(op, &elem_ty, &acc_ty) {
+                    Some(rt) if outlined => {
+                        let how = ParResult::Reduce(op, rt);
                         Some(self.threaded_above_threshold(m, &counts, &ops2, total, how, site))
                     }
                     _ => None,
@@ -1983,40 +2039,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                     let new = match op {
                         R::Sum | R::Mean => g.binary(BinOp::Add, &acc_ty2, cur, v, 0)?,
                         R::Prod => g.binary(BinOp::Mul, &acc_ty2, cur, v, 0)?,
-                        R::Min | R::Max => {
-                            let (a, b) = (cur[0], v[0]);
-                            let better = match &acc_ty2 {
-                                Ty::F64 | Ty::F32 => {
-                                    let cc = if op == R::Min {
-                                        FloatCC::LessThan
-                                    } else {
-                                        FloatCC::GreaterThan
-                                    };
-                                    let c = g.b.ins().fcmp(cc, b, a);
-                                    let nan = g.b.ins().fcmp(FloatCC::Unordered, b, b);
-                                    g.b.ins().bor(c, nan)
-                                }
-                                Ty::I64 => g.b.ins().icmp(
-                                    if op == R::Min {
-                                        IntCC::SignedLessThan
-                                    } else {
-                                        IntCC::SignedGreaterThan
-                                    },
-                                    b,
-                                    a,
-                                ),
-                                _ => g.b.ins().icmp(
-                                    if op == R::Min {
-                                        IntCC::UnsignedLessThan
-                                    } else {
-                                        IntCC::UnsignedGreaterThan
-                                    },
-                                    b,
-                                    a,
-                                ),
-                            };
-                            vec![g.b.ins().select(better, b, a)]
-                        }
+                        R::Min | R::Max => vec![g.min_max_step(op, &acc_ty2, cur[0], v[0])],
                     };
                     for (a, v) in accs.iter().zip(new) {
                         g.b.def_var(*a, v);
@@ -2143,7 +2166,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.create_block(),
         );
         let ty = match how {
-            ParResult::Reduce(_) => types::I64,
+            ParResult::Reduce(_, rt) => rt.clif(),
             _ => types::F64,
         };
         self.b.append_block_param(join, ty);
@@ -2161,19 +2184,46 @@ impl<'a, 'b> Gen<'a, 'b> {
         join
     }
 
-    /// One step of an integer reduction, as the serial accumulation does it.
-    fn int_reduce_step(&mut self, op: ir::Reduce, acc: Value, x: Value) -> Result<Value, String> {
-        use ir::Reduce as R;
-        Ok(match op {
-            R::Min | R::Max => {
-                let cc = if op == R::Min {
+    /// One step of a min or max reduction: `x` replaces `acc` when it is smaller (larger),
+    /// or a NaN (NumPy's NaN propagation; the last NaN met wins).
+    fn min_max_step(&mut self, op: ir::Reduce, ty: &Ty, acc: Value, x: Value) -> Value {
+        let is_min = op == ir::Reduce::Min;
+        let better = match ty {
+            Ty::F64 | Ty::F32 => {
+                let cc = if is_min {
+                    FloatCC::LessThan
+                } else {
+                    FloatCC::GreaterThan
+                };
+                let c = self.b.ins().fcmp(cc, x, acc);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                self.b.ins().bor(c, nan)
+            }
+            Ty::I64 => {
+                let cc = if is_min {
                     IntCC::SignedLessThan
                 } else {
                     IntCC::SignedGreaterThan
                 };
-                let better = self.b.ins().icmp(cc, x, acc);
-                self.b.ins().select(better, x, acc)
+                self.b.ins().icmp(cc, x, acc)
             }
+            _ => {
+                let cc = if is_min {
+                    IntCC::UnsignedLessThan
+                } else {
+                    IntCC::UnsignedGreaterThan
+                };
+                self.b.ins().icmp(cc, x, acc)
+            }
+        };
+        self.b.ins().select(better, x, acc)
+    }
+
+    /// One step of an integer reduction, as the serial accumulation does it.
+    fn int_reduce_step(&mut self, op: ir::Reduce, acc: Value, x: Value) -> Result<Value, String> {
+        use ir::Reduce as R;
+        Ok(match op {
+            R::Min | R::Max => self.min_max_step(op, &Ty::I64, acc, x),
             R::Prod => self.binary(BinOp::Mul, &Ty::I64, vec![acc], vec![x], 0)?[0],
             _ => self.binary(BinOp::Add, &Ty::I64, vec![acc], vec![x], 0)?[0],
         })
@@ -2269,14 +2319,18 @@ impl<'a, 'b> Gen<'a, 'b> {
         // An integer reduction is the runtime's one reduction (each chunk's partial combined
         // in chunk order, starting from `init`); the other kinds use none.
         let (red_op, init, nred) = match how {
-            ParResult::Reduce(op) => {
-                let (red_op, init) = int_reduce_op(op);
+            ParResult::Reduce(op, rt) => {
+                let (red_op, init) = reduce_op(op, rt);
                 (red_op, init, 1)
             }
             _ => (ir::RedOp::Add, 0, 0),
         };
         let (_, opsp) = one(self, red_op as i64);
-        let ty_code = red_type_code(&Ty::I64).unwrap_or(1);
+        let red_ty = match how {
+            ParResult::Reduce(_, rt) => rt.ty(),
+            _ => Ty::I64,
+        };
+        let ty_code = red_type_code(&red_ty).unwrap_or(1);
         let (_, tysp) = one(self, ty_code);
         let (io, iop) = one(self, init);
         let fref = self.module.declare_func_in_func(fid, self.b.func);
@@ -2292,7 +2346,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.fail_if(rc, |_| vec![], site);
         match (nodes, how) {
             (Some((_, _, sp)), _) => self.call_rt1("kiln_pw_combine", &[total, maxn_value, sp]),
-            (None, ParResult::Reduce(_)) => self.b.ins().stack_load(types::I64, types::I64, io, 0),
+            (None, ParResult::Reduce(_, rt)) => {
+                self.b.ins().stack_load(types::I64, rt.clif(), io, 0)
+            }
             (None, _) => self.iconst(0),
         }
     }
@@ -2392,17 +2448,25 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.jump(head, &[]);
                 self.b.switch_to_block(done);
             }
-            MapKind::ReduceI64(op) => {
+            MapKind::Reduce(op, rt) => {
                 // This chunk's partial goes to its slot of the reduction buffer.
                 let red = p[4];
-                let acc = self.b.declare_var(types::I64);
-                let init = self.iconst(int_reduce_op(op).1);
+                let acc = self.b.declare_var(rt.clif());
+                let identity = reduce_op(op, rt).1;
+                let init = match rt {
+                    RedTy::I64 => self.iconst(identity),
+                    RedTy::F64 => self.b.ins().f64const(f64::from_bits(identity as u64)),
+                    RedTy::F32 => self.b.ins().f32const(f32::from_bits(identity as u32)),
+                };
                 self.b.def_var(acc, init);
                 let walk = ops.clone();
                 self.odometer(&counts, &walk, lo, hi, &mut |g, addrs, _| {
                     let v = g.map_body(m, &ops, addrs)?;
                     let cur = g.b.use_var(acc);
-                    let new = g.int_reduce_step(op, cur, v[0])?;
+                    let new = match rt {
+                        RedTy::I64 => g.int_reduce_step(op, cur, v[0])?,
+                        _ => g.min_max_step(op, &rt.ty(), cur, v[0]),
+                    };
                     g.b.def_var(acc, new);
                     Ok(())
                 })?;
