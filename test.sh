@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command: Rust tests, then the Python suite (protocol tests, jupyter_kernel_test
-# conformance, every notebook executed through the kernel). Runs every part, then fails if
+# conformance, every notebook executed through the kernel), then the bench harness's
+# self-test. Runs every part, then fails if
 # any part failed. Needs ./install.sh first (for .venv).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -15,6 +16,9 @@ if cargo build --release -p kiln-kernel && target/release/kiln install --prefix 
 else
     failed+=("building/registering the kernel")
 fi
+
+echo "==> bench harness self-test (its parsers and target arithmetic; no timings)"
+python3 bench/run.py --selftest || failed+=("bench/run.py --selftest")
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2

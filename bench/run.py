@@ -520,6 +520,18 @@ def eval_target(t: Target, w: Workload, results: dict[str, Result], done: dict):
     return v, "met" if ok else "MISSED"
 
 
+def round_spread(t: Target, rounds: dict[str, list[Result]]) -> list[float]:
+    """A time or speed-up target's value in each round on its own (both rows of this
+    workload): how far the machine's noise moves it."""
+    if t.metric not in ("time", "speedup") or t.a not in rounds or t.b not in rounds:
+        return []
+    out = []
+    for a, b in zip(rounds[t.a], rounds[t.b]):
+        if a.status == "ok" and b.status == "ok" and a.min_ms and b.min_ms:
+            out.append(a.min_ms / b.min_ms if t.metric == "time" else b.min_ms / a.min_ms)
+    return out
+
+
 def run_one(w: Workload, impl: Impl, args, py: str, exes: dict) -> Result:
     if impl.kind == "kiln":
         return run_kiln(w, impl, args.kiln, args.k)
@@ -618,7 +630,11 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
     target_rows = []
     for t in w.targets:
         v, verdict = eval_target(t, w, by_label, done)
-        target_rows.append({"target": t.text, "value": v, "verdict": verdict})
+        row = {"target": t.text, "value": v, "verdict": verdict}
+        spread = round_spread(t, rounds)
+        if spread:
+            row["per_round"] = spread
+        target_rows.append(row)
     if w.kiln_max_compile_ms is not None:
         kr = by_label.get("Kiln")
         tm = kr.compile_ms if kr and kr.status == "ok" else None
@@ -633,7 +649,10 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
             v = t["value"]
             shown = "" if v is None else (f"{v:.2f} ms" if t.get("unit") == "ms"
                                          else f"{v:.0%}" if "%" in t["target"] else f"{v:.2f}x")
-            print(f"     {t['target']:<58} {shown:>9}  {t['verdict']}")
+            per_round = t.get("per_round")
+            spread = (f"  (per round {min(per_round):.2f}x-{max(per_round):.2f}x)"
+                      if per_round and len(per_round) > 1 else "")
+            print(f"     {t['target']:<58} {shown:>9}  {t['verdict']}{spread}")
     if w.note:
         print(f"   note: {w.note}")
 
@@ -709,6 +728,12 @@ def selftest() -> int:
     assert math.isclose(v, (16e6 / 10e-3) / (24e6 / 10e-3)) and verdict == "MISSED"
     v, verdict = eval_target(Target("", "gbps", "A", TRIAD, ">=", 0.8), wt, rs, {})
     assert v is None and verdict.startswith("n/a"), verdict
+    # each round's own value of a target, from the rows of this workload only
+    per = {"A": [Result("A", checksum=1, min_ms=10.0), Result("A", checksum=1, min_ms=12.0)],
+           "B": [Result("B", checksum=1, min_ms=10.0), Result("B", checksum=1, min_ms=10.0)]}
+    assert round_spread(Target("", "time", "A", "B", "<=", 1.0), per) == [1.0, 1.2]
+    assert round_spread(Target("", "speedup", "A", "B", ">=", 1.0), per) == [1.0, 10 / 12]
+    assert round_spread(Target("", "gbps", "A", TRIAD, ">=", 0.8), per) == []
     rs["B"].checksum = 2
     assert eval_target(Target("", "time", "A", "B", "<=", 1), wt, rs, done)[1].startswith("void")
     print("selftest ok")
