@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # THE test command: Rust tests, then the Python suite (protocol tests, jupyter_kernel_test
 # conformance, every notebook executed through the kernel), then the bench harness's
-# self-test. Runs every part, then fails if
-# any part failed. Needs ./install.sh first (for .venv).
+# self-test. Runs every part, then fails if any part failed. Needs ./install.sh first (for
+# .venv).
 set -uo pipefail
 cd "$(dirname "$0")"
 
