@@ -2597,7 +2597,18 @@ impl<'a> Env<'a> {
                 },
             ),
         };
-        if matches!(arr.kind, ExprKind::Map(..)) {
+        // A reduction that gives the same result in any order (integer sums and products,
+        // minima and maxima) is a loop of its own even over a plain array, which can then run
+        // on the worker pool when it is big; float sums and means keep the runtime's
+        // NumPy-ordered summation.
+        let exact_in_any_order = matches!(
+            (op, dtype),
+            (
+                Reduce::Sum | Reduce::Prod | Reduce::Min | Reduce::Max,
+                DType::I64
+            ) | (Reduce::Min | Reduce::Max, DType::F64 | DType::F32)
+        );
+        if matches!(arr.kind, ExprKind::Map(..)) || exact_in_any_order {
             return self.map_reduce(cx, op, arr, ty, span);
         }
         self.builtin(cx, Builtin::Reduce(op), vec![arr], ty, span)

@@ -770,6 +770,55 @@ fn float_min_max_threads_vs_serial_loops() {
     }
 }
 
+/// Reductions of plain arrays that are exact in any order (i64 sums, products, minima,
+/// maxima; float minima and maxima) are loops of their own too: on the workers when big, with
+/// the values of 1 thread and of NumPy's serial order.
+#[test]
+fn plain_array_exact_reductions_run_on_the_workers() {
+    let _g = lock();
+    for n in [1001i64, 600001] {
+        let setup = format!(
+            "n = {n}\na = arange(n) * 7919 % 10007 - 5000\nodd = a % 4 * 2 + 1\nx = cos(linspace(0.0, 50.0, n))\nm = x.reshape((n, 1))\n"
+        );
+        let cell = "(a.sum(), odd.prod(), a.min(), a.max(), x.min(), x.max(), m.min())\n";
+        let mut results = Vec::new();
+        for nt in [2, 1] {
+            threads(nt);
+            let mut s = Session::new();
+            ok(&mut s, &setup);
+            let before = par::loops_started();
+            let (_, v) = ok(&mut s, cell);
+            let threaded = par::loops_started() - before;
+            assert_eq!(
+                threaded,
+                if n >= 524288 { 7 } else { 0 },
+                "n={n}, {nt} threads"
+            );
+            let mut items = Vec::new();
+            flatten(&v.expect("a result"), &mut items);
+            results.push(items);
+        }
+        assert!(
+            bits_equal(&results[0], &results[1]),
+            "n={n}: 1 and 2 threads differ"
+        );
+        // The same values from explicit loops.
+        let mut s = Session::new();
+        ok(&mut s, &setup);
+        let (_, v) = ok(
+            &mut s,
+            "t = 0\np = 1\nlo = a[0]\nhi = a[0]\nxlo = inf\nxhi = -inf\nfor i in range(n):\n    t += a[i]\n    p *= odd[i]\n    lo = min(lo, a[i])\n    hi = max(hi, a[i])\n    if x[i] < xlo:\n        xlo = x[i]\n    if x[i] > xhi:\n        xhi = x[i]\n(t, p, lo, hi, xlo, xhi, xlo)\n",
+        );
+        let mut items = Vec::new();
+        flatten(&v.expect("a result"), &mut items);
+        assert!(
+            bits_equal(&results[0], &items),
+            "n={n}: {:?} vs {items:?}",
+            results[0]
+        );
+    }
+}
+
 #[test]
 fn f64_sum_over_expression_threads_vs_serial() {
     let _g = lock();
