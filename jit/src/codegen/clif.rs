@@ -1776,15 +1776,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         else {
             return self.map_loop(m, counts, ops, zero, total, dtype);
         };
-        let par_b = self.b.create_block();
-        let ser_b = self.b.create_block();
         let join = self.b.create_block();
-        let min = self.par_min_of(m);
-        let big = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
-        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+        let (par_b, ser_b) = self.branch_on_size(m, total);
         self.b.switch_to_block(par_b);
         self.run_par_map(fid, counts, ops, total, ParResult::Nothing, site);
         self.jump(join, &[]);
@@ -2139,13 +2132,25 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(self.call_rt1("kiln_pw_end", &[plan]))
     }
 
-    /// How many elements a whole-array loop needs to run on the worker pool: any number
-    /// under `@par`, else the measured threshold (`@serial` loops are never outlined).
-    fn par_min_of(&self, m: &ir::ArrayMap) -> i64 {
-        match m.threads {
+    /// Branches to a new block for the worker pool when a whole-array loop of `total`
+    /// elements is big enough for it (any size under `@par`, else the measured threshold;
+    /// `@serial` loops are never outlined), else to one for this thread: (pool, serial).
+    fn branch_on_size(
+        &mut self,
+        m: &ir::ArrayMap,
+        total: Value,
+    ) -> (cranelift_codegen::ir::Block, cranelift_codegen::ir::Block) {
+        let (par_b, ser_b) = (self.b.create_block(), self.b.create_block());
+        let min = match m.threads {
             ir::MapThreads::Par => 1,
             _ => self.par_min,
-        }
+        };
+        let big = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
+        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+        (par_b, ser_b)
     }
 
     /// Runs a whole-array reduction on the workers when it has at least `par_min` elements:
@@ -2160,22 +2165,13 @@ impl<'a, 'b> Gen<'a, 'b> {
         how: ParResult,
         site: ir::SiteId,
     ) -> cranelift_codegen::ir::Block {
-        let (par_b, ser_b, join) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
+        let join = self.b.create_block();
         let ty = match how {
             ParResult::Reduce(_, rt) => rt.clif(),
             _ => types::F64,
         };
         self.b.append_block_param(join, ty);
-        let min = self.par_min_of(m);
-        let big = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, total, min);
-        self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+        let (par_b, ser_b) = self.branch_on_size(m, total);
         self.b.switch_to_block(par_b);
         let fid = self.map_fns[&(m as *const ir::ArrayMap as usize)];
         let r = self.run_par_map(fid, counts, ops, total, how, site);
