@@ -2597,18 +2597,9 @@ impl<'a> Env<'a> {
                 },
             ),
         };
-        // A reduction that gives the same result in any order (integer sums and products,
-        // minima and maxima) is a loop of its own even over a plain array, which can then run
-        // on the worker pool when it is big; float sums and means keep the runtime's
-        // NumPy-ordered summation.
-        let exact_in_any_order = matches!(
-            (op, dtype),
-            (
-                Reduce::Sum | Reduce::Prod | Reduce::Min | Reduce::Max,
-                DType::I64
-            ) | (Reduce::Min | Reduce::Max, DType::F64 | DType::F32)
-        );
-        if matches!(arr.kind, ExprKind::Map(..)) || exact_in_any_order {
+        // A plain array's reduction is the runtime's (NumPy's order for any layout, and no
+        // loop to compile: a whole-array loop would cost the cell ~0.5 ms of codegen).
+        if matches!(arr.kind, ExprKind::Map(..)) {
             return self.map_reduce(cx, op, arr, ty, span);
         }
         self.builtin(cx, Builtin::Reduce(op), vec![arr], ty, span)

@@ -747,7 +747,7 @@ fn float_min_max_threads_vs_serial_loops() {
             let setup = format!(
                 "n = {n}\nx = sin(linspace(0.0, 100.0, n)) * 3.0\nx[7] = -0.0\nx[n // 2] = 0.0\n{nans}y = x.astype(float32)\n"
             );
-            // Reductions of whole-array expressions (plain arrays: the next test).
+            // Reductions of whole-array expressions (a plain `x.min()` is the runtime's).
             let reductions =
                 "((x * 1.0).min(), (x * 1.0).max(), (x * -2.0).max(), (y * 1.0).min(), (y + 1.0).max())\n";
             let serial_loop = "lo = inf\nhi = -inf\nhi2 = -inf\nfor i in range(n):\n    v = x[i]\n    if v < lo or v != v:\n        lo = v\n    if v > hi or v != v:\n        hi = v\n    w = v * -2.0\n    if w > hi2 or w != w:\n        hi2 = w\n(lo, hi, hi2)\n";
@@ -773,44 +773,6 @@ fn float_min_max_threads_vs_serial_loops() {
                 "n={n} {nans:?}: 1 and 2 threads differ"
             );
         }
-    }
-}
-
-/// Reductions of plain arrays that are exact in any order (i64 sums, products, minima,
-/// maxima; float minima and maxima) are loops of their own too: on the workers when big, with
-/// the values of 1 thread and of a serial loop.
-#[test]
-fn plain_array_exact_reductions_run_on_the_workers() {
-    let _g = lock();
-    for n in [1001i64, 600001] {
-        let setup = format!(
-            "n = {n}\na = arange(n) * 7919 % 10007 - 5000\nodd = a % 4 * 2 + 1\nx = cos(linspace(0.0, 50.0, n))\nm = x.reshape((n, 1))\n"
-        );
-        let cell = "(a.sum(), odd.prod(), a.min(), a.max(), x.min(), x.max(), m.min())\n";
-        let mut results = Vec::new();
-        for nt in [2, 1] {
-            let (items, threaded) = run_counted(&setup, cell, nt);
-            assert_eq!(
-                threaded,
-                if n >= 524288 { 7 } else { 0 },
-                "n={n}, {nt} threads"
-            );
-            results.push(items);
-        }
-        assert!(
-            bits_equal(&results[0], &results[1]),
-            "n={n}: 1 and 2 threads differ"
-        );
-        let (looped, _) = run_counted(
-            &setup,
-            "t = 0\np = 1\nlo = a[0]\nhi = a[0]\nxlo = inf\nxhi = -inf\nfor i in range(n):\n    t += a[i]\n    p *= odd[i]\n    lo = min(lo, a[i])\n    hi = max(hi, a[i])\n    if x[i] < xlo:\n        xlo = x[i]\n    if x[i] > xhi:\n        xhi = x[i]\n(t, p, lo, hi, xlo, xhi, xlo)\n",
-            1,
-        );
-        assert!(
-            bits_equal(&results[0], &looped),
-            "n={n}: {:?} vs {looped:?}",
-            results[0]
-        );
     }
 }
 
