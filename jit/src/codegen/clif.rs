@@ -2681,9 +2681,8 @@ impl<'a, 'b> Gen<'a, 'b> {
                 // A global never assigned holds null, and NameError is raised where it is
                 // read. Header loads (which may move) would be hoisted above that check, to
                 // here: they read a zeroed stand-in header instead of address 0.
-                let z = self.b.ins().icmp_imm_s(IntCC::Equal, vals[0], 0);
-                let stand_in = self.iconst(NULL_STAND_IN.0.as_ptr() as i64);
-                vals[0] = self.b.ins().select(z, stand_in, vals[0]);
+                let (p, z) = self.stand_in_if_null(vals[0]);
+                vals[0] = p;
                 undefined = Some(z);
             }
             self.frozen.insert(g, FrozenGlobal { vals, undefined });
@@ -3035,9 +3034,14 @@ impl<'a, 'b> Gen<'a, 'b> {
         if !maybe_null {
             return p;
         }
+        self.stand_in_if_null(p).0
+    }
+
+    /// A heap pointer, or the zeroed stand-in header where it is null; and whether it was.
+    fn stand_in_if_null(&mut self, p: Value) -> (Value, Value) {
         let z = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
         let stand_in = self.iconst(NULL_STAND_IN.0.as_ptr() as i64);
-        self.b.ins().select(z, stand_in, p)
+        (self.b.ins().select(z, stand_in, p), z)
     }
 
     /// One version of a `for` loop, from the current block to `exit`. A one-range loop with

@@ -38,9 +38,24 @@ pub(super) struct ProvenIndex<'a> {
     pub proof: Proof,
 }
 
-/// The loop's counter and the user's copies of it: the lowering assigns the user's loop
-/// variable from a hidden counter at the top of the body, and both keep the counter's value
-/// for the whole iteration when nothing else in the body assigns them.
+/// The statements at the top of a loop body that copy one variable into another place
+/// (`user = counter`): how the lowering gives the user's loop variable (a local, or a global
+/// at the top level of a cell) the hidden counter's value.
+fn leading_copies(body: &[Stmt]) -> impl Iterator<Item = (&Place, ir::VarId)> {
+    body.iter().map_while(|st| match st {
+        Stmt::Assign {
+            place: p @ (Place::Var(_) | Place::Global(_)),
+            value: Expr {
+                kind: ExprKind::Var(c),
+                ..
+            },
+        } => Some((p, *c)),
+        _ => None,
+    })
+}
+
+/// The loop's counter and the user's local copies of it: both keep the counter's value for
+/// the whole iteration when nothing else in the body assigns them.
 pub(super) fn counter_copies(
     counter: ir::VarId,
     body: &[Stmt],
@@ -50,19 +65,11 @@ pub(super) fn counter_copies(
         return Vec::new();
     }
     let mut copies = vec![counter];
-    for st in body {
-        let Stmt::Assign {
-            place: Place::Var(user),
-            value: Expr {
-                kind: ExprKind::Var(c),
-                ..
-            },
-        } = st
-        else {
-            break;
-        };
-        if copies.contains(c) && assignments.get(user) == Some(&1) {
-            copies.push(*user);
+    for (p, c) in leading_copies(body) {
+        if let Place::Var(user) = p {
+            if copies.contains(&c) && assignments.get(user) == Some(&1) {
+                copies.push(*user);
+            }
         }
     }
     copies
@@ -101,18 +108,9 @@ pub(super) fn provable_indices<'a>(
         }
     });
     let mut global_copies: Vec<(ir::GlobalId, usize)> = Vec::new();
-    for st in body {
-        let Stmt::Assign {
-            place: Place::Global(user),
-            value: Expr {
-                kind: ExprKind::Var(c),
-                ..
-            },
-        } = st
-        else {
-            break;
-        };
-        let Some(d) = copies.iter().position(|cs| cs.contains(c)) else {
+    for (p, c) in leading_copies(body) {
+        let Place::Global(user) = p else { continue };
+        let Some(d) = copies.iter().position(|cs| cs.contains(&c)) else {
             continue;
         };
         if global_counts.get(user) == Some(&1) && fixed_global(*user) {
