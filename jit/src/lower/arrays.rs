@@ -13,7 +13,7 @@ use crate::ir::ArrayMap;
 
 impl<'a> Env<'a> {
     /// An array-typed expression as a map (a plain array becomes the map `$0`).
-    pub(super) fn as_map(&self, e: Expr) -> ArrayMap {
+    pub(crate) fn as_map(&self, e: Expr) -> ArrayMap {
         match e.kind {
             ExprKind::Map(m, _) => *m,
             _ => {
@@ -32,7 +32,7 @@ impl<'a> Env<'a> {
     }
 
     /// Add an operand to a map under construction; returns its leaf in the map's body.
-    pub(super) fn map_operand(&self, m: &mut ArrayMap, e: Expr) -> Expr {
+    pub(crate) fn map_operand(&self, m: &mut ArrayMap, e: Expr) -> Expr {
         match &e.ty {
             Ty::Array { .. } => {
                 let other = self.as_map(e);
@@ -64,7 +64,7 @@ impl<'a> Env<'a> {
 
     /// Build a map from operands (at least one an array): `f` gets their leaves and returns
     /// the element's value, built by the scalar lowering.
-    pub(super) fn elementwise(
+    pub(crate) fn elementwise(
         &mut self,
         site: ir::SiteId,
         operands: Vec<Expr>,
@@ -95,7 +95,7 @@ impl<'a> Env<'a> {
     }
 
     /// `a[1:-1, ::2]`, `a[i]` of a 2-D array, ...: a view sharing a's memory.
-    pub(super) fn slice(
+    pub(crate) fn slice(
         &mut self,
         cx: &mut FnCx,
         arr: Expr,
@@ -168,7 +168,7 @@ impl<'a> Env<'a> {
     }
 
     /// `dest[...] = value` for an array destination: NumPy broadcasting and casting.
-    pub(super) fn map_into(
+    pub(crate) fn map_into(
         &mut self,
         cx: &mut FnCx,
         dest: Expr,
@@ -228,7 +228,7 @@ impl<'a> Env<'a> {
     }
 
     /// `a @ b` and `dot(a, b)`: the runtime's GEMM for 2-D, a dot product for 1-D.
-    pub(super) fn matmul(&mut self, cx: &FnCx, a: Expr, b: Expr, span: Span) -> LResult<Expr> {
+    pub(crate) fn matmul(&mut self, cx: &FnCx, a: Expr, b: Expr, span: Span) -> LResult<Expr> {
         let (
             Ty::Array {
                 dtype: da,
@@ -267,7 +267,7 @@ impl<'a> Env<'a> {
     }
 
     /// `a.astype(d)`: a new array (or the same one when the dtype already matches).
-    pub(super) fn astype(&mut self, cx: &FnCx, a: Expr, d: DType, span: Span) -> Expr {
+    pub(crate) fn astype(&mut self, cx: &FnCx, a: Expr, d: DType, span: Span) -> Expr {
         match a.ty {
             Ty::Array { dtype, ndim } if dtype != d => self.builtin(
                 cx,
@@ -282,7 +282,7 @@ impl<'a> Env<'a> {
 
     /// `a.sum(axis=k)`, `np.argmax(a)`, ...: fused for the plain reductions over the whole
     /// array, else done by the runtime (over the materialised array).
-    pub(super) fn reduction(
+    pub(crate) fn reduction(
         &mut self,
         cx: &mut FnCx,
         name: &str,
@@ -349,7 +349,7 @@ impl<'a> Env<'a> {
         }
     }
 
-    pub(super) fn reshape(
+    pub(crate) fn reshape(
         &mut self,
         cx: &mut FnCx,
         arr: Expr,
@@ -376,7 +376,7 @@ impl<'a> Env<'a> {
     }
 
     /// `array([[1, 2], [3, 4]])`: the shape and dtype come from the literal.
-    pub(super) fn array_literal(
+    pub(crate) fn array_literal(
         &mut self,
         cx: &mut FnCx,
         lit: &ast::Expr,
@@ -460,7 +460,7 @@ impl<'a> Env<'a> {
     }
 
     /// A reduction over an array or a fused expression.
-    pub(super) fn map_reduce(
+    pub(crate) fn map_reduce(
         &mut self,
         cx: &FnCx,
         op: Reduce,
@@ -515,7 +515,7 @@ fn reindex(e: Expr, inputs: &[u32], base: u32) -> Expr {
 }
 
 /// Is this expression a map body leaf or a variable (cheap to repeat)?
-pub(super) fn is_leafy(e: &Expr) -> bool {
+pub(crate) fn is_leafy(e: &Expr) -> bool {
     matches!(
         e.kind,
         ExprKind::Var(_)

@@ -1,0 +1,89 @@
+//! Strings: formatting values (`str`, `repr`, format specs) and concatenation.
+
+use super::*;
+
+impl<'a, 'b> Gen<'a, 'b> {
+    /// The text of a value: `str(v)`, `format(v, spec)` or `repr(v)` as a new string.
+    pub(crate) fn format_expr(
+        &mut self,
+        e: &Expr,
+        spec: &str,
+        repr: bool,
+        site: ir::SiteId,
+    ) -> Result<Value, String> {
+        let (v, owned) = self.expr_borrow(e)?;
+        let s = self.format_vals(&e.ty, &v, spec, repr, site)?;
+        if owned {
+            self.release(&e.ty, &v);
+        }
+        Ok(s)
+    }
+
+    pub(crate) fn format_vals(
+        &mut self,
+        t: &Ty,
+        v: &[Value],
+        spec: &str,
+        repr: bool,
+        site: ir::SiteId,
+    ) -> Result<Value, String> {
+        let (sp, sn) = self.static_bytes(spec);
+        let ctx = self.ctx;
+        let s = match t {
+            Ty::None => {
+                let (p, n) = self.static_bytes("None");
+                return Ok(self.call_rt1("kiln_str_new", &[p, n]));
+            }
+            Ty::I64 => self.call_rt1("kiln_fmt_i64", &[ctx, v[0], sp, sn]),
+            Ty::Bool => {
+                let w = self.b.ins().uextend(types::I64, v[0]);
+                self.call_rt1("kiln_fmt_bool", &[ctx, w, sp, sn])
+            }
+            Ty::F64 => self.call_rt1("kiln_fmt_f64", &[ctx, v[0], sp, sn]),
+            Ty::F32 => self.call_rt1("kiln_fmt_f32", &[ctx, v[0], sp, sn]),
+            Ty::C128 => self.call_rt1("kiln_fmt_c128", &[ctx, v[0], v[1], sp, sn]),
+            Ty::Str if repr => self.call_rt1("kiln_repr_str", &[ctx, v[0]]),
+            Ty::Str => self.call_rt1("kiln_fmt_str", &[ctx, v[0], sp, sn]),
+            Ty::Array { .. } if repr => self.call_rt1("kiln_repr_array", &[ctx, v[0]]),
+            Ty::Array { .. } => self.call_rt1("kiln_fmt_array", &[ctx, v[0], sp, sn]),
+            Ty::Tuple(items) => {
+                // Python: items by repr, "(a, b)", and "(a,)" for one item.
+                let (p, n) = self.static_bytes("(");
+                let mut acc = self.call_rt1("kiln_str_new", &[p, n]);
+                let mut pos = 0;
+                for (k, it) in items.iter().enumerate() {
+                    let m = clif_types(it).len();
+                    let piece = self.format_vals(it, &v[pos..pos + m], "", true, site)?;
+                    pos += m;
+                    acc = self.concat_owned(acc, piece, site);
+                    let sep = if k + 1 < items.len() {
+                        ", "
+                    } else if items.len() == 1 {
+                        ",)"
+                    } else {
+                        ")"
+                    };
+                    let (p, n) = self.static_bytes(sep);
+                    let s = self.call_rt1("kiln_str_new", &[p, n]);
+                    acc = self.concat_owned(acc, s, site);
+                }
+                if items.is_empty() {
+                    let (p, n) = self.static_bytes(")");
+                    let s = self.call_rt1("kiln_str_new", &[p, n]);
+                    acc = self.concat_owned(acc, s, site);
+                }
+                return Ok(acc);
+            }
+        };
+        self.check_null(s, site);
+        Ok(s)
+    }
+
+    pub(crate) fn concat_owned(&mut self, a: Value, b: Value, site: ir::SiteId) -> Value {
+        let r = self.call_rt1("kiln_str_concat", &[self.ctx, a, b]);
+        self.call_rt("kiln_decref", &[a]);
+        self.call_rt("kiln_decref", &[b]);
+        self.check_null(r, site);
+        r
+    }
+}

@@ -1,0 +1,219 @@
+//! Conversions: truthiness, numeric casts (folded for literals), annotations and dtype
+//! arguments, and the int and shape arguments builtins take.
+
+use super::*;
+
+pub(crate) fn dtype_of_name(name: &str) -> Option<DType> {
+    Some(match name {
+        "f64" | "float" | "float64" | "double" => DType::F64,
+        "f32" | "float32" | "single" => DType::F32,
+        "i64" | "int" | "int64" | "int_" | "intp" => DType::I64,
+        "bool" | "bool_" => DType::Bool,
+        "c128" | "complex" | "complex128" | "complex_" => DType::C128,
+        _ => return None,
+    })
+}
+
+pub(crate) fn zero_of(t: &Ty) -> Expr {
+    match t {
+        Ty::Bool => Expr::new(ExprKind::Bool(false), Ty::Bool),
+        Ty::I64 => Expr::int(0),
+        Ty::F64 | Ty::F32 => Expr::new(ExprKind::Float(0.0), t.clone()),
+        Ty::C128 => Expr::new(ExprKind::Complex(0.0, 0.0), Ty::C128),
+        _ => Expr::none(),
+    }
+}
+
+/// A numeric conversion, folded for literals.
+pub fn cast(v: Expr, to: Ty) -> Expr {
+    if v.ty == to {
+        return v;
+    }
+    match (&v.kind, &to) {
+        (ExprKind::Int(k), Ty::F64 | Ty::F32) => return Expr::new(ExprKind::Float(*k as f64), to),
+        (ExprKind::Int(k), Ty::C128) => return Expr::new(ExprKind::Complex(*k as f64, 0.0), to),
+        (ExprKind::Float(x), Ty::F32) => return Expr::new(ExprKind::Float(*x as f32 as f64), to),
+        (ExprKind::Float(x), Ty::F64) => return Expr::new(ExprKind::Float(*x), to),
+        (ExprKind::Float(x), Ty::C128) => return Expr::new(ExprKind::Complex(*x, 0.0), to),
+        (ExprKind::Bool(b), Ty::I64) => return Expr::int(*b as i64),
+        (ExprKind::Bool(b), Ty::F64 | Ty::F32) => {
+            return Expr::new(ExprKind::Float(*b as i64 as f64), to)
+        }
+        _ => {}
+    }
+    Expr::new(ExprKind::Cast(Box::new(v)), to)
+}
+
+impl<'a> Env<'a> {
+    /// NumPy's casting on element assignment: any real number into any real dtype.
+    pub(crate) fn store_cast(&mut self, v: Expr, elem: &Ty, span: Span) -> LResult<Expr> {
+        if v.ty == *elem {
+            return Ok(v);
+        }
+        if v.ty == Ty::C128 && *elem != Ty::C128 {
+            return type_err(
+                span,
+                format!("cannot store a complex value in a {elem} array"),
+            )
+            .map_err(|e| with_hint(e, "take `.real` or `abs(...)` first"));
+        }
+        if !v.ty.is_numeric() {
+            return type_err(span, format!("cannot store a {} in a {elem} array", v.ty));
+        }
+        Ok(cast(v, elem.clone()))
+    }
+
+    pub(crate) fn int_arg(&self, v: Expr, span: Span, what: &str) -> LResult<Expr> {
+        match v.ty {
+            Ty::I64 => Ok(v),
+            Ty::Bool => Ok(cast(v, Ty::I64)),
+            ref t => type_err(span, format!("{what}() needs integers, got a {t}")).map_err(|e| {
+                with_hint(
+                    e,
+                    "convert with int(...): a float cannot be interpreted as an integer",
+                )
+            }),
+        }
+    }
+
+    // ----- types from annotations -----------------------------------------------------------
+
+    pub(crate) fn annotation(&self, e: &ast::Expr) -> LResult<Ty> {
+        let bad = || {
+            type_err(e.span, "not a Kiln type (use bool, int/i64, float/f64, f32, complex/c128, str, or an array like f64[:, :])")
+        };
+        match &e.kind {
+            ast::ExprKind::Name(n) if n == "str" => Ok(Ty::Str),
+            ast::ExprKind::Name(n) => dtype_of_name(n).map(Ty::from_dtype).map_or_else(bad, Ok),
+            ast::ExprKind::Attribute { attr, .. } => {
+                dtype_of_name(attr).map(Ty::from_dtype).map_or_else(bad, Ok)
+            }
+            ast::ExprKind::Subscript { value, index } => {
+                let elem = self.annotation(value)?;
+                let Some(d) = elem.dtype() else { return bad() };
+                if index.is_empty()
+                    || index.len() > 4
+                    || !index
+                        .iter()
+                        .all(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))
+                {
+                    return bad();
+                }
+                Ok(Ty::array(d, index.len()))
+            }
+            ast::ExprKind::Tuple(items) => {
+                let tys: LResult<Vec<Ty>> = items.iter().map(|i| self.annotation(i)).collect();
+                Ok(Ty::tuple(tys?))
+            }
+            ast::ExprKind::None => Ok(Ty::None),
+            _ => bad(),
+        }
+    }
+
+    pub(crate) fn dtype_arg(&self, e: &ast::Expr) -> LResult<DType> {
+        let d = match &e.kind {
+            ast::ExprKind::Name(n) => dtype_of_name(n),
+            ast::ExprKind::Attribute { attr, .. } => dtype_of_name(attr),
+            ast::ExprKind::Str(s) => dtype_of_name(s),
+            _ => None,
+        };
+        d.map_or_else(
+            || {
+                type_err(
+                    e.span,
+                    "not a dtype (use f64, f32, i64, bool or c128, or np.float64 and friends)",
+                )
+            },
+            Ok,
+        )
+    }
+
+    /// Python truthiness as a `Bool` condition.
+    pub(crate) fn truth(&self, v: Expr, span: Span) -> LResult<Expr> {
+        Ok(match &v.ty {
+            Ty::Bool => v,
+            Ty::I64 | Ty::F64 | Ty::F32 | Ty::C128 => {
+                let z = zero_of(&v.ty);
+                Expr::new(ExprKind::Compare(CmpOp::Ne, Box::new(v), Box::new(z)), Ty::Bool)
+            }
+            Ty::None => Expr::new(ExprKind::Bool(false), Ty::Bool),
+            Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),
+            Ty::Str => {
+                let len = Expr::new(
+                    ExprKind::Builtin {
+                        op: Builtin::StrLen,
+                        args: vec![v],
+                        site: 0,
+                    },
+                    Ty::I64,
+                );
+                Expr::new(ExprKind::Compare(CmpOp::Ne, Box::new(len), Box::new(Expr::int(0))), Ty::Bool)
+            }
+            Ty::Array { .. } => {
+                return err(
+                    ErrorKind::ValueError,
+                    span,
+                    "The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()",
+                )
+            }
+        })
+    }
+
+    pub(crate) fn to_float(&self, v: Expr) -> Expr {
+        match v.ty {
+            Ty::F64 | Ty::F32 | Ty::C128 => v,
+            _ => cast(v, Ty::F64),
+        }
+    }
+
+    /// Implicit conversion for assignment to a variable of type `to`.
+    pub(crate) fn convert(&self, v: Expr, to: &Ty, span: Span) -> LResult<Expr> {
+        if v.ty == *to {
+            return Ok(v);
+        }
+        match (&v.ty, to) {
+            (a, b) if a.is_numeric() && b.is_numeric() => {
+                if unify(a, b).as_ref() == Some(b) {
+                    Ok(cast(v, to.clone()))
+                } else {
+                    type_err(span, format!("cannot convert {a} to {b} implicitly"))
+                }
+            }
+            (Ty::Tuple(a), Ty::Tuple(b)) if a.len() == b.len() => {
+                let items: Vec<Expr> = (0..a.len())
+                    .map(|k| {
+                        Expr::new(
+                            ExprKind::TupleGet(Box::new(v.clone()), k as u32),
+                            a[k].clone(),
+                        )
+                    })
+                    .collect();
+                let mut out = Vec::new();
+                for (k, it) in items.into_iter().enumerate() {
+                    out.push(self.convert(it, &b[k], span)?);
+                }
+                Ok(Expr::new(ExprKind::Tuple(out), to.clone()))
+            }
+            (a, b) => type_err(span, format!("a {a} where a {b} is expected")),
+        }
+    }
+
+    /// A shape argument: an int or a tuple of ints, as a tuple of i64.
+    pub(crate) fn shape_arg(&self, v: Expr, span: Span) -> LResult<Expr> {
+        match &v.ty {
+            Ty::I64 | Ty::Bool => Ok(Expr::new(
+                ExprKind::Tuple(vec![cast(v, Ty::I64)]),
+                Ty::tuple(vec![Ty::I64]),
+            )),
+            Ty::Tuple(items) if items.iter().all(|t| t.is_int_like()) => {
+                let n = items.len();
+                let t = Ty::tuple(vec![Ty::I64; n]);
+                self.convert(v, &t, span)
+            }
+            t => type_err(
+                span,
+                format!("a shape is an int or a tuple of ints, not a {t}"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Expressions: literals, f-strings, names, indexing, attributes (`a.shape`, `z.real`), and
+//! text formatting.
+
+use super::*;
+
+pub(crate) fn constant(name: &str) -> Option<Expr> {
+    let f = |v: f64| Some(Expr::new(ExprKind::Float(v), Ty::F64));
+    match name {
+        "pi" => f(std::f64::consts::PI),
+        "e" => f(std::f64::consts::E),
+        "inf" | "Inf" | "infty" => f(f64::INFINITY),
+        "nan" | "NaN" | "NAN" => f(f64::NAN),
+        "True" => Some(Expr::new(ExprKind::Bool(true), Ty::Bool)),
+        "False" => Some(Expr::new(ExprKind::Bool(false), Ty::Bool)),
+        _ => None,
+    }
+}
+
+impl<'a> Env<'a> {
+    // ----- expressions -------------------------------------------------------------------------
+
+    pub(crate) fn expr(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<Expr> {
+        use ast::ExprKind as A;
+        Ok(match &e.kind {
+            A::Int(v) => Expr::int(*v),
+            A::Float(v) => Expr::new(ExprKind::Float(*v), Ty::F64),
+            A::Imag(v) => Expr::new(ExprKind::Complex(0.0, *v), Ty::C128),
+            A::Bool(b) => Expr::new(ExprKind::Bool(*b), Ty::Bool),
+            A::None => Expr::none(),
+            A::Str(s) => Expr::new(ExprKind::Str(s.as_str().into()), Ty::Str),
+            A::FString(parts) => {
+                let mut acc: Option<Expr> = None;
+                for p in parts {
+                    let piece = match p {
+                        ast::FStringPart::Lit(s) => {
+                            Expr::new(ExprKind::Str(s.as_str().into()), Ty::Str)
+                        }
+                        ast::FStringPart::Expr {
+                            expr,
+                            conversion,
+                            spec,
+                        } => {
+                            let v = self.expr(cx, expr)?;
+                            self.format(
+                                cx,
+                                v,
+                                spec.as_deref().unwrap_or(""),
+                                *conversion == Some('r'),
+                                expr.span,
+                            )?
+                        }
+                    };
+                    acc = Some(match acc {
+                        None => piece,
+                        Some(a) => {
+                            self.builtin(cx, Builtin::Concat, vec![a, piece], Ty::Str, e.span)
+                        }
+                    });
+                }
+                acc.unwrap_or_else(|| Expr::new(ExprKind::Str("".into()), Ty::Str))
+            }
+            A::Name(n) => self.read_name(cx, n, e.span)?,
+            A::Attribute {
+                value,
+                attr,
+                attr_span,
+            } => self.attribute(cx, value, attr, *attr_span, e.span)?,
+            A::Subscript { value, index } => {
+                let v = self.expr(cx, value)?;
+                match &v.ty {
+                    Ty::Array { dtype, ndim } => {
+                        let (dtype, ndim) = (*dtype, *ndim as usize);
+                        if index.iter().any(|i| matches!(i.kind, A::Slice { .. }))
+                            || index.len() < ndim
+                        {
+                            return self.slice(cx, v, index, e.span);
+                        }
+                        let idx = self.indices(cx, index, ndim, e.span)?;
+                        let site = self.site(cx, e.span);
+                        Expr::new(
+                            ExprKind::Index {
+                                array: Box::new(v),
+                                index: idx,
+                                site,
+                            },
+                            Ty::from_dtype(dtype),
+                        )
+                    }
+                    Ty::Tuple(items) => {
+                        let items = items.clone();
+                        let k = match index.as_slice() {
+                            [i] => match self.expr(cx, i)?.kind {
+                                ExprKind::Int(k) => k,
+                                _ => return type_err(i.span, "a tuple index must be an integer constant (tuples have one type per item)"),
+                            },
+                            _ => return type_err(e.span, "a tuple takes one index"),
+                        };
+                        let n = items.len() as i64;
+                        let kk = if k < 0 { k + n } else { k };
+                        if kk < 0 || kk >= n {
+                            return err(ErrorKind::IndexError, e.span, "tuple index out of range");
+                        }
+                        Expr::new(
+                            ExprKind::TupleGet(Box::new(v), kk as u32),
+                            items[kk as usize].clone(),
+                        )
+                    }
+                    t => return type_err(value.span, format!("'{t}' object is not subscriptable")),
+                }
+            }
+            A::Slice { .. } => {
+                return err(
+                    ErrorKind::SyntaxError,
+                    e.span,
+                    "a slice only appears inside []",
+                )
+            }
+            A::Call {
+                func,
+                args,
+                keywords,
+            } => self.call(cx, func, args, keywords, e.span)?,
+            A::Unary { op, operand } => {
+                let v = self.expr(cx, operand)?;
+                if matches!(v.ty, Ty::Array { .. }) {
+                    if *op == ast::UnaryOp::Not {
+                        return type_err(e.span, "`not` of an array is ambiguous")
+                            .map_err(|er| with_hint(er, "use ~ for elementwise logical not"));
+                    }
+                    let site = self.site(cx, e.span);
+                    let op = *op;
+                    let span = e.span;
+                    self.elementwise(site, vec![v], span, |s, l| {
+                        s.unary(op, l.into_iter().next().unwrap(), span)
+                    })?
+                } else {
+                    self.unary(*op, v, e.span)?
+                }
+            }
+            A::Binary { op, left, right } => {
+                let a = self.expr(cx, left)?;
+                let b = self.expr(cx, right)?;
+                self.binary(cx, *op, a, b, e.span)?
+            }
+            A::BoolOp { op, values } => {
+                let mut acc = self.expr(cx, &values[0])?;
+                for v in &values[1..] {
+                    let b = self.expr(cx, v)?;
+                    acc = self.boolop(*op, acc, b, e.span)?;
+                }
+                acc
+            }
+            A::Compare { left, ops } => {
+                // `a < b < c` is `a < b and b < c`, with b evaluated once: a middle operand
+                // that is not a plain name or literal goes through a temporary, bound just
+                // before the comparison that first reads it (short-circuiting as Python).
+                let mut prev = self.expr(cx, left)?;
+                let mut cmps: Vec<(Option<(ir::VarId, Expr)>, Expr)> = Vec::new();
+                for (k, (op, rhs)) in ops.iter().enumerate() {
+                    let mut r = self.expr(cx, rhs)?;
+                    let mut bind = None;
+                    if k + 1 < ops.len()
+                        && !arrays::is_leafy(&r)
+                        && !r.is_literal()
+                        && r.ty.is_numeric()
+                    {
+                        let v = cx.new_var("cmp", r.ty.clone());
+                        let ty = r.ty.clone();
+                        bind = Some((v, r));
+                        r = Expr::new(ExprKind::Var(v), ty);
+                    }
+                    let c = if matches!(prev.ty, Ty::Array { .. })
+                        || matches!(r.ty, Ty::Array { .. })
+                    {
+                        if ops.len() > 1 {
+                            return type_err(e.span, "chained comparisons of arrays are ambiguous")
+                                .map_err(|er| {
+                                    with_hint(
+                                        er,
+                                        "combine two comparisons with &: (a < b) & (b < c)",
+                                    )
+                                });
+                        }
+                        let site = self.site(cx, e.span);
+                        let (op, span) = (*op, e.span);
+                        self.elementwise(site, vec![prev, r.clone()], span, |s, l| {
+                            let mut l = l.into_iter();
+                            let (x, y) = (l.next().unwrap(), l.next().unwrap());
+                            s.compare(op, x, y, span)
+                        })?
+                    } else {
+                        self.compare(*op, prev, r.clone(), e.span)?
+                    };
+                    cmps.push((bind, c));
+                    prev = r;
+                }
+                let mut acc: Option<Expr> = None;
+                for (bind, c) in cmps.into_iter().rev() {
+                    let ty = c.ty.clone();
+                    let joined = match acc {
+                        None => c,
+                        Some(rest) => {
+                            Expr::new(ExprKind::And(Box::new(c), Box::new(rest)), ty.clone())
+                        }
+                    };
+                    acc = Some(match bind {
+                        Some((v, val)) => {
+                            Expr::new(ExprKind::Let(v, Box::new(val), Box::new(joined)), ty)
+                        }
+                        None => joined,
+                    });
+                }
+                acc.unwrap()
+            }
+            A::IfExp { test, body, orelse } => {
+                let c = self.expr(cx, test)?;
+                let c = self.truth(c, test.span)?;
+                let a = self.expr(cx, body)?;
+                let b = self.expr(cx, orelse)?;
+                let Some(t) = unify(&a.ty, &b.ty) else {
+                    return type_err(
+                        e.span,
+                        format!(
+                            "the two branches have types {} and {}; an expression has one type",
+                            a.ty, b.ty
+                        ),
+                    );
+                };
+                let (a, b) = (cast(a, t.clone()), cast(b, t.clone()));
+                Expr::new(ExprKind::Select(Box::new(c), Box::new(a), Box::new(b)), t)
+            }
+            A::Tuple(items) => {
+                let mut vals = Vec::new();
+                for i in items {
+                    vals.push(self.expr(cx, i)?);
+                }
+                let ty = Ty::tuple(vals.iter().map(|v| v.ty.clone()).collect());
+                Expr::new(ExprKind::Tuple(vals), ty)
+            }
+            A::List(_) => {
+                return type_err(e.span, "list literals make arrays with array([...]), which arrives with the arrays issue")
+                    .map_err(|er| with_hint(er, "use a tuple for a shape: zeros((h, w))"));
+            }
+        })
+    }
+
+    pub(crate) fn indices(
+        &mut self,
+        cx: &mut FnCx,
+        index: &[ast::Expr],
+        ndim: usize,
+        span: Span,
+    ) -> LResult<Vec<Expr>> {
+        if index.len() != ndim {
+            return err(
+                ErrorKind::IndexError,
+                span,
+                format!(
+                    "too many indices for array: array is {ndim}-dimensional, but {} were indexed",
+                    index.len()
+                ),
+            );
+        }
+        let mut out = Vec::new();
+        for i in index {
+            let v = self.expr(cx, i)?;
+            out.push(match v.ty {
+                Ty::I64 => v,
+                Ty::Bool => cast(v, Ty::I64),
+                ref t => {
+                    return err(
+                        ErrorKind::IndexError,
+                        i.span,
+                        format!("only integers are valid indices, not {t}"),
+                    )
+                    .map_err(|e| with_hint(e, "convert with int(...)"))
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn attribute(
+        &mut self,
+        cx: &mut FnCx,
+        value: &ast::Expr,
+        attr: &str,
+        attr_span: Span,
+        span: Span,
+    ) -> LResult<Expr> {
+        if let ast::ExprKind::Name(m) = &value.kind {
+            if MODULES.contains(&m.as_str()) && self.global_ty(m).is_none() {
+                if let Some(c) = constant(attr) {
+                    return Ok(c);
+                }
+                return type_err(
+                    attr_span,
+                    format!("module '{m}' has no value named '{attr}' in Kiln"),
+                );
+            }
+        }
+        let v = self.expr(cx, value)?;
+        match (&v.ty, attr) {
+            (Ty::Array { ndim, .. }, "shape") => {
+                let n = *ndim as usize;
+                Ok(self.builtin(
+                    cx,
+                    Builtin::Shape,
+                    vec![v],
+                    Ty::tuple(vec![Ty::I64; n]),
+                    span,
+                ))
+            }
+            (Ty::Array { dtype, .. }, "dtype") => {
+                // The dtype's name as a string: prints, formats and compares as NumPy's
+                // dtype does (`float64`); only its repr differs (no `dtype('...')` wrapper).
+                Ok(Expr::new(ExprKind::Str(dtype.numpy_name().into()), Ty::Str))
+            }
+            (Ty::Array { .. }, "T") => {
+                let t = v.ty.clone();
+                Ok(self.builtin(cx, Builtin::Transpose, vec![v], t, span))
+            }
+            (Ty::Array { .. }, "size") => {
+                Ok(self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span))
+            }
+            (Ty::Array { ndim, .. }, "ndim") => Ok(Expr::int(*ndim as i64)),
+            (t, "real" | "imag") if t.is_numeric() => {
+                let op = if attr == "real" {
+                    Builtin::Real
+                } else {
+                    Builtin::Imag
+                };
+                self.complex_part(cx, op, v, span)
+            }
+            (t, _) => type_err(attr_span, format!("'{t}' has no attribute '{attr}'")),
+        }
+    }
+
+    pub(crate) fn complex_part(
+        &mut self,
+        cx: &mut FnCx,
+        op: Builtin,
+        v: Expr,
+        span: Span,
+    ) -> LResult<Expr> {
+        match v.ty {
+            Ty::C128 => {
+                let t = if op == Builtin::Conj {
+                    Ty::C128
+                } else {
+                    Ty::F64
+                };
+                Ok(self.builtin(cx, op, vec![v], t, span))
+            }
+            ref t if t.is_numeric() => Ok(match op {
+                Builtin::Real | Builtin::Conj => v,
+                Builtin::Angle => {
+                    let f = self.to_float(v);
+                    let zero = Expr::new(ExprKind::Float(0.0), f.ty.clone());
+                    let t = f.ty.clone();
+                    self.builtin(cx, Builtin::Atan2, vec![zero, f], t, span)
+                }
+                // imag of a real number is a zero of its type.
+                _ => zero_of(&v.ty),
+            }),
+            ref t => type_err(span, format!("{} of a {t}", crate::ir::builtin_name(&op))),
+        }
+    }
+
+    pub(crate) fn format(
+        &mut self,
+        cx: &FnCx,
+        v: Expr,
+        spec: &str,
+        repr: bool,
+        span: Span,
+    ) -> LResult<Expr> {
+        if v.ty == Ty::None {
+            return Ok(Expr::new(ExprKind::Str("None".into()), Ty::Str));
+        }
+        Ok(self.builtin(
+            cx,
+            Builtin::Format {
+                spec: spec.into(),
+                repr,
+            },
+            vec![v],
+            Ty::Str,
+            span,
+        ))
+    }
+}

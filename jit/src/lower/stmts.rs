@@ -1,0 +1,460 @@
+//! Statements: blocks, assignments (plain, augmented, tuple, slice and element stores), `if`,
+//! `while`, `return`, `global`, and `print` as a statement.
+
+use super::*;
+
+pub(crate) fn collect_target_names(e: &ast::Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ast::ExprKind::Name(n) => out.push(n.clone()),
+        ast::ExprKind::Tuple(items) | ast::ExprKind::List(items) => {
+            items.iter().for_each(|i| collect_target_names(i, out))
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn is_print_call(e: &ast::Expr) -> bool {
+    matches!(&e.kind, ast::ExprKind::Call { func, .. } if matches!(&func.kind, ast::ExprKind::Name(n) if n == "print"))
+}
+
+impl<'a> Env<'a> {
+    // ----- statements ------------------------------------------------------------------------
+
+    pub(crate) fn block(&mut self, cx: &mut FnCx, body: &[ast::Stmt]) -> LResult<Vec<Stmt>> {
+        let mut out = Vec::new();
+        for s in body {
+            match self.stmt(cx, s) {
+                Ok(mut v) => out.append(&mut v),
+                Err(e) => self.skip_or_fail(e)?,
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn stmt(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
+        let mut assign_target = None;
+        if let Some((target, span)) = s.target {
+            let ok = matches!(
+                s.kind,
+                ast::StmtKind::For { .. }
+                    | ast::StmtKind::Assign { .. }
+                    | ast::StmtKind::AugAssign { .. }
+            );
+            if !ok {
+                return err(ErrorKind::SyntaxError, span, "a target annotation must stand right before a `for` loop or an array assignment");
+            }
+            if !matches!(s.kind, ast::StmtKind::For { .. }) {
+                // `%%target T` re-targets annotated assignments as it does annotated loops.
+                let target = self.input.target_override.unwrap_or(target);
+                if target == Target::Gpu {
+                    return err(
+                        ErrorKind::DeviceError,
+                        span,
+                        "@gpu whole-array assignments need Kiln's OpenCL backend, which this build does not have yet",
+                    )
+                    .map_err(|e| with_hint(e, "use @par to run it on every CPU core"));
+                }
+                assign_target = Some((target, span));
+            }
+        }
+        let Some((target, span)) = assign_target else {
+            return self.stmt_kind(cx, s);
+        };
+        // Whole-array work nested in a parallel loop runs on the worker that owns the
+        // iteration, as nested loops do.
+        let threads = match target {
+            Target::Par if cx.par.is_none() => ir::MapThreads::Par,
+            _ => ir::MapThreads::Serial,
+        };
+        self.map_threads.set(threads);
+        self.annotated_maps.set(0);
+        let out = self.stmt_kind(cx, s);
+        self.map_threads.set(ir::MapThreads::Auto);
+        let out = out?;
+        if self.annotated_maps.get() == 0 {
+            return err(
+                ErrorKind::SyntaxError,
+                span,
+                "this assignment has no whole-array work for a target annotation to place",
+            )
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "annotate a `for` loop, or an assignment of a whole-array expression such as `y[:] = 2 * x + 1`",
+                )
+            });
+        }
+        Ok(out)
+    }
+
+    /// Where a whole-array loop made now runs (see `map_threads`).
+    pub(crate) fn new_map_threads(&self) -> ir::MapThreads {
+        let t = self.map_threads.get();
+        if t != ir::MapThreads::Auto {
+            self.annotated_maps.set(self.annotated_maps.get() + 1);
+        }
+        t
+    }
+
+    pub(crate) fn stmt_kind(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
+        match &s.kind {
+            ast::StmtKind::Expr(e) => {
+                if let Some(p) = self.try_print(cx, e)? {
+                    return Ok(vec![p]);
+                }
+                let v = self.expr(cx, e)?;
+                Ok(vec![Stmt::Eval(v)])
+            }
+            ast::StmtKind::Assign { targets, value } => {
+                let v = self.expr(cx, value)?;
+                if targets.len() == 1 {
+                    return self.assign(cx, &targets[0], v, s.span);
+                }
+                // `a = b = v`: evaluate once into a temporary.
+                let tmp = cx.new_var("tmp", v.ty.clone());
+                let mut out = vec![Stmt::Assign {
+                    place: Place::Var(tmp),
+                    value: v.clone(),
+                }];
+                for t in targets {
+                    let read = Expr::new(ExprKind::Var(tmp), v.ty.clone());
+                    out.extend(self.assign(cx, t, read, s.span)?);
+                }
+                Ok(out)
+            }
+            ast::StmtKind::AnnAssign {
+                target,
+                annotation,
+                value,
+            } => {
+                let ty = self.annotation(annotation)?;
+                let ast::ExprKind::Name(name) = &target.kind else {
+                    return err(
+                        ErrorKind::SyntaxError,
+                        target.span,
+                        "only a name can be annotated",
+                    );
+                };
+                let (place, t) = self.name_place(cx, name, &ty, target.span)?;
+                match value {
+                    Some(v) => {
+                        let v = self.expr(cx, v)?;
+                        let v = self.convert(v, &t, target.span)?;
+                        Ok(vec![Stmt::Assign { place, value: v }])
+                    }
+                    None => Ok(vec![]),
+                }
+            }
+            ast::StmtKind::AugAssign { target, op, value } => {
+                let cur = self.expr(cx, target)?;
+                let rhs = self.expr(cx, value)?;
+                if matches!(cur.ty, Ty::Array { .. }) {
+                    // NumPy: `a += b` writes into a's memory (views included).
+                    let dest = cur.clone();
+                    let new = self.binary(cx, *op, cur, rhs, s.span)?;
+                    return self.map_into(cx, dest, new, s.span).map(|s| vec![s]);
+                }
+                let new = self.binary(cx, *op, cur, rhs, s.span)?;
+                self.assign(cx, target, new, s.span)
+            }
+            ast::StmtKind::If { test, body, orelse } => {
+                let cond = self.expr(cx, test)?;
+                let cond = self.truth(cond, test.span)?;
+                let then = self.block(cx, body)?;
+                let els = self.block(cx, orelse)?;
+                Ok(vec![Stmt::If { cond, then, els }])
+            }
+            ast::StmtKind::While { test, body } => {
+                let cond = self.expr(cx, test)?;
+                let cond = self.truth(cond, test.span)?;
+                cx.loop_depth += 1;
+                let body = self.block(cx, body);
+                cx.loop_depth -= 1;
+                Ok(vec![Stmt::While { cond, body: body? }])
+            }
+            ast::StmtKind::For { target, iter, body } => self.for_loop(cx, s, target, iter, body),
+            ast::StmtKind::Break | ast::StmtKind::Continue => {
+                if cx.loop_depth == 0 {
+                    let w = if matches!(s.kind, ast::StmtKind::Break) {
+                        "break"
+                    } else {
+                        "continue"
+                    };
+                    return err(
+                        ErrorKind::SyntaxError,
+                        s.span,
+                        format!("'{w}' outside loop"),
+                    );
+                }
+                Ok(vec![if matches!(s.kind, ast::StmtKind::Break) {
+                    Stmt::Break
+                } else {
+                    Stmt::Continue
+                }])
+            }
+            ast::StmtKind::Pass => Ok(vec![]),
+            ast::StmtKind::Return(e) => {
+                if cx.is_cell {
+                    return err(ErrorKind::SyntaxError, s.span, "'return' outside function");
+                }
+                let v = match e {
+                    Some(e) => self.expr(cx, e)?,
+                    None => Expr::none(),
+                };
+                let span = e.as_ref().map(|e| e.span).unwrap_or(s.span);
+                let target = match (&cx.ret_annot, &cx.ret) {
+                    (Some(t), _) => t.clone(),
+                    (None, None) => {
+                        cx.ret = Some(v.ty.clone());
+                        self.changed = true;
+                        v.ty.clone()
+                    }
+                    (None, Some(old)) => match unify(old, &v.ty) {
+                        Some(t) => {
+                            if &t != old {
+                                cx.ret = Some(t.clone());
+                                self.changed = true;
+                            }
+                            t
+                        }
+                        None => {
+                            return type_err(
+                                span,
+                                format!(
+                                    "`{}` returns {} here but {} elsewhere; a function returns one type",
+                                    cx.display, v.ty, old
+                                ),
+                            )
+                        }
+                    },
+                };
+                if let Some(id) = cx.id {
+                    self.in_progress.insert(id, Some(target.clone()));
+                }
+                let v = self.convert(v, &target, span)?;
+                Ok(vec![Stmt::Return(if v.ty == Ty::None {
+                    None
+                } else {
+                    Some(v)
+                })])
+            }
+            ast::StmtKind::FunctionDef(_) => {
+                if !cx.is_cell {
+                    return err(
+                        ErrorKind::SyntaxError,
+                        s.span,
+                        "nested functions are not supported in Kiln v1; define it at the top level",
+                    );
+                }
+                Ok(vec![])
+            }
+            ast::StmtKind::Global(names) => {
+                if cx.is_cell {
+                    return Ok(vec![]);
+                }
+                for (n, span) in names {
+                    if cx.locals.contains_key(n) {
+                        return err(
+                            ErrorKind::SyntaxError,
+                            *span,
+                            format!("name '{n}' is assigned to before global declaration"),
+                        );
+                    }
+                }
+                Ok(vec![])
+            }
+            ast::StmtKind::Import { module, .. } => {
+                let root = module.split('.').next().unwrap_or("");
+                if ["numpy", "math", "cmath", "sys", "numba"].contains(&root) {
+                    Ok(vec![])
+                } else {
+                    err(
+                        ErrorKind::NameError,
+                        s.span,
+                        format!("No module named '{module}' in Kiln (numpy, math, sys and numba are accepted and do nothing)"),
+                    )
+                }
+            }
+        }
+    }
+
+    /// Assign `v` to the target expression.
+    pub(crate) fn assign(
+        &mut self,
+        cx: &mut FnCx,
+        target: &ast::Expr,
+        v: Expr,
+        span: Span,
+    ) -> LResult<Vec<Stmt>> {
+        match &target.kind {
+            ast::ExprKind::Tuple(items) | ast::ExprKind::List(items) => {
+                let Ty::Tuple(tys) = v.ty.clone() else {
+                    return type_err(
+                        span,
+                        format!("cannot unpack a {} into {} names", v.ty, items.len()),
+                    );
+                };
+                if tys.len() != items.len() {
+                    return err(
+                        ErrorKind::ValueError,
+                        span,
+                        format!(
+                            "{} values to unpack (expected {})",
+                            if tys.len() > items.len() {
+                                "too many"
+                            } else {
+                                "not enough"
+                            },
+                            items.len()
+                        ),
+                    );
+                }
+                // Evaluate the whole right side first (`a, b = b, a + b`), then store.
+                let tmp = cx.new_var("tup", v.ty.clone());
+                let mut out = vec![Stmt::Assign {
+                    place: Place::Var(tmp),
+                    value: v.clone(),
+                }];
+                for (k, item) in items.iter().enumerate() {
+                    let read = Expr::new(
+                        ExprKind::TupleGet(
+                            Box::new(Expr::new(ExprKind::Var(tmp), v.ty.clone())),
+                            k as u32,
+                        ),
+                        tys[k].clone(),
+                    );
+                    out.extend(self.assign(cx, item, read, span)?);
+                }
+                Ok(out)
+            }
+            ast::ExprKind::Name(name) => {
+                let (place, t) = self.name_place(cx, name, &v.ty, target.span)?;
+                let v = self.convert(v, &t, target.span)?;
+                Ok(vec![Stmt::Assign { place, value: v }])
+            }
+            ast::ExprKind::Subscript { value, index } => {
+                let arr = self.expr(cx, value)?;
+                let Ty::Array { dtype, ndim } = arr.ty else {
+                    return type_err(
+                        value.span,
+                        format!("'{}' object does not support item assignment", arr.ty),
+                    );
+                };
+                let is_view = index
+                    .iter()
+                    .any(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))
+                    || index.len() < ndim as usize;
+                if is_view || matches!(v.ty, Ty::Array { .. }) {
+                    let dest = if is_view {
+                        self.slice(cx, arr, index, target.span)?
+                    } else {
+                        return type_err(
+                            span,
+                            format!(
+                                "cannot store an array in one element of a {} array",
+                                Ty::from_dtype(dtype)
+                            ),
+                        );
+                    };
+                    return self.map_into(cx, dest, v, span).map(|s| vec![s]);
+                }
+                let idx = self.indices(cx, index, ndim as usize, target.span)?;
+                let elem = Ty::from_dtype(dtype);
+                let v = self.store_cast(v, &elem, span)?;
+                let site = self.site(cx, target.span);
+                Ok(vec![Stmt::Assign {
+                    place: Place::Elem {
+                        array: arr,
+                        index: idx,
+                        site,
+                    },
+                    value: v,
+                }])
+            }
+            ast::ExprKind::Attribute { .. } => {
+                type_err(target.span, "attributes cannot be assigned in Kiln")
+            }
+            _ => err(
+                ErrorKind::SyntaxError,
+                target.span,
+                "cannot assign to expression",
+            ),
+        }
+    }
+
+    pub(crate) fn try_print(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<Option<Stmt>> {
+        let ast::ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } = &e.kind
+        else {
+            return Ok(None);
+        };
+        match callee_name(func) {
+            Some((n, None)) if n == "print" && !self.input.funcs.contains_key("print") => {}
+            _ => return Ok(None),
+        }
+        let mut vals = Vec::new();
+        for a in args {
+            vals.push(self.expr(cx, a)?);
+        }
+        let (mut sep, mut end, mut stderr) = (None, None, false);
+        for kw in keywords {
+            match kw.name.as_str() {
+                "sep" | "end" => {
+                    let v = self.expr(cx, &kw.value)?;
+                    let v = match v.ty {
+                        Ty::Str => v,
+                        Ty::None => Expr::new(
+                            ExprKind::Str(if kw.name == "sep" { " " } else { "\n" }.into()),
+                            Ty::Str,
+                        ),
+                        ref t => {
+                            return type_err(
+                                kw.value.span,
+                                format!("{} must be None or a string, not {t}", kw.name),
+                            )
+                        }
+                    };
+                    if kw.name == "sep" {
+                        sep = Some(v);
+                    } else {
+                        end = Some(v);
+                    }
+                }
+                "file" => {
+                    let ok = match &kw.value.kind {
+                        ast::ExprKind::Name(n) => n == "stderr" || n == "stdout",
+                        ast::ExprKind::Attribute { value, attr, .. } => {
+                            matches!(&value.kind, ast::ExprKind::Name(m) if m == "sys")
+                                && (attr == "stderr" || attr == "stdout")
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return type_err(
+                            kw.value.span,
+                            "print(file=...) takes sys.stderr or sys.stdout",
+                        );
+                    }
+                    stderr = matches!(&kw.value.kind, ast::ExprKind::Name(n) if n == "stderr")
+                        || matches!(&kw.value.kind, ast::ExprKind::Attribute { attr, .. } if attr == "stderr");
+                }
+                "flush" => {}
+                other => {
+                    return type_err(
+                        kw.span,
+                        format!("'{other}' is an invalid keyword argument for print()"),
+                    )
+                }
+            }
+        }
+        Ok(Some(Stmt::Print {
+            args: vals,
+            sep,
+            end,
+            stderr,
+        }))
+    }
+}
