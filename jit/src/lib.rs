@@ -4,6 +4,7 @@
 //! and lowering, run to a fixpoint), [`ir`] (the typed loop IR, its printer and verifier),
 //! [`codegen`] (Cranelift), and [`session`], which strings them together for a notebook.
 
+pub mod builtins;
 pub mod codegen;
 pub mod diag;
 pub mod disasm;

@@ -6,6 +6,7 @@
 //! session owns; the compiled code reads and writes them in place, so a runtime error keeps
 //! what was assigned before it, as in Python.
 
+use crate::builtins;
 use crate::codegen::{self, Compiled, Options};
 use crate::diag::Diagnostic;
 use crate::ir;
@@ -588,28 +589,15 @@ impl Session {
         if prefix.is_empty() {
             names.extend(self.globals.keys().filter(|k| *k != RESULT).cloned());
             names.extend(self.funcs.keys().cloned());
-            names.extend(lower::BUILTINS.iter().map(|s| s.to_string()));
+            names.extend(builtins::names().map(String::from));
+            names.extend(lower::CONSTANTS.iter().map(|s| s.to_string()));
             names.extend(KEYWORDS.iter().map(|s| s.to_string()));
         } else if matches!(prefix, "np." | "numpy." | "math.") {
-            names.extend(lower::BUILTINS.iter().map(|s| s.to_string()));
+            names.extend(builtins::names().map(String::from));
+            names.extend(lower::CONSTANTS.iter().map(|s| s.to_string()));
         } else {
-            names.extend(
-                [
-                    "shape",
-                    "size",
-                    "ndim",
-                    "sum",
-                    "min",
-                    "max",
-                    "mean",
-                    "prod",
-                    "copy",
-                    "real",
-                    "imag",
-                    "conjugate",
-                ]
-                .map(String::from),
-            );
+            names.extend(builtins::method_names().map(String::from));
+            names.extend(ATTRIBUTES.iter().map(|s| s.to_string()));
         }
         let mut matches: Vec<String> = names
             .into_iter()
@@ -656,7 +644,7 @@ impl Session {
             let params: Vec<String> = f.def.params.iter().map(|p| p.name.clone()).collect();
             return Some(format!("Signature: {}({})\nType: function (compiled per argument types)\nDefined in cell {}", name, params.join(", "), f.cell));
         }
-        builtin_doc(name).map(|(sig, doc)| format!("Signature: {sig}\nDocstring: {doc}"))
+        builtins::help(name).map(|(sig, doc)| format!("Signature: {sig}\nDocstring: {doc}"))
     }
 
     /// Globals as (name, type, shape-or-value summary) for `%who`.
@@ -716,75 +704,8 @@ const KEYWORDS: &[&str] = &[
     "in", "is", "not", "or", "pass", "return", "while", "True", "False", "None",
 ];
 
-fn builtin_doc(name: &str) -> Option<(&'static str, &'static str)> {
-    Some(match name {
-        "zeros" => (
-            "zeros(shape, dtype=f64)",
-            "A new array of the given shape filled with zeros.",
-        ),
-        "ones" => (
-            "ones(shape, dtype=f64)",
-            "A new array of the given shape filled with ones.",
-        ),
-        "empty" => (
-            "empty(shape, dtype=f64)",
-            "A new array of the given shape (contents unspecified).",
-        ),
-        "full" => (
-            "full(shape, v, dtype=None)",
-            "A new array filled with v (dtype from v unless given).",
-        ),
-        "arange" => (
-            "arange([start,] stop[, step])",
-            "Evenly spaced values in [start, stop): i64 if all arguments are ints, else f64.",
-        ),
-        "linspace" => (
-            "linspace(a, b, n=50)",
-            "n evenly spaced f64 values from a to b inclusive.",
-        ),
-        "print" => (
-            "print(*args, sep=' ', end='\\n', file=sys.stdout)",
-            "Print the values, as Python does.",
-        ),
-        "range" => ("range([start,] stop[, step])", "Integers for a for loop."),
-        "prange" => (
-            "prange([start,] stop[, step])",
-            "range() whose iterations run in parallel (@par).",
-        ),
-        "ndrange" => (
-            "ndrange(n0, n1[, n2])",
-            "Index tuples over a whole index space, row-major; parallel under @par/@gpu.",
-        ),
-        "len" => (
-            "len(x)",
-            "Length of an array's first axis, a string or a tuple.",
-        ),
-        "sum" => (
-            "sum(a)",
-            "Sum of an array's elements (NumPy's pairwise summation).",
-        ),
-        "abs" => ("abs(x)", "Absolute value (modulus of a complex)."),
-        "sqrt" => (
-            "sqrt(x)",
-            "Square root (NumPy's: nan for negative floats; math.sqrt raises).",
-        ),
-        "round" => (
-            "round(x[, n])",
-            "Python's round: half to even; an i64 without n.",
-        ),
-        "min" | "max" => (
-            "min(a, b, ...) / max(a)",
-            "Smallest/largest of scalars, or of an array's elements.",
-        ),
-        _ => {
-            if lower::BUILTINS.contains(&name) {
-                ("(see SPEC §6)", "A Kiln builtin with NumPy's meaning.")
-            } else {
-                return None;
-            }
-        }
-    })
-}
+/// What follows `x.` besides methods: the attributes of arrays and numbers.
+const ATTRIBUTES: &[&str] = &["shape", "size", "ndim", "dtype", "T", "real", "imag"];
 
 /// Read a flattened value of type `t` at `p` as a `Value` (taking new references).
 ///

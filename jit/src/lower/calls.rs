@@ -65,33 +65,50 @@ impl<'a> Env<'a> {
             }
         }
         let Some((name, module)) = callee_name(func) else {
-            return type_err(func.span, "only named functions can be called in Kiln v1");
+            return type_err(func.span, "only named functions can be called in Kiln");
         };
         if module.is_none() {
             if let Some(def) = self.input.funcs.get(&name).cloned() {
                 return self.call_user(cx, &name, &def, args, keywords, span);
             }
         }
-        if name == "print" {
-            return type_err(span, "print() returns None and cannot be used as a value");
-        }
-        if matches!(name.as_str(), "array" | "asarray")
-            && matches!(
-                args.first().map(|a| &a.kind),
-                Some(ast::ExprKind::List(_) | ast::ExprKind::Tuple(_))
-            )
-        {
-            let d = match keywords.iter().find(|k| k.name == "dtype") {
-                Some(k) => Some(self.dtype_arg(&k.value)?),
-                None => None,
-            };
-            return self.array_literal(cx, &args[0], d, span);
-        }
-        let mut vals = Vec::new();
-        for a in args {
-            vals.push(self.expr(cx, a)?);
-        }
-        self.call_builtin(cx, &name, module, vals, args, keywords, span)
+        let Some(def) = builtins::lookup(&name) else {
+            let hint = similar_name(&name, self, cx).map(|s| format!("did you mean '{s}'?"));
+            return Err(builtins::unknown(&name, module, span, hint));
+        };
+        let site = builtins::Site {
+            name: &name,
+            module,
+            span,
+            keywords,
+        };
+        builtins::lower_call(self, cx, def, site, None, args)
+    }
+
+    /// `recv.name(args)`: a builtin that has the receiver's type as a method, called with the
+    /// receiver as its first argument.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn method(
+        &mut self,
+        cx: &mut FnCx,
+        recv: Expr,
+        name: &str,
+        name_span: Span,
+        args: &[ast::Expr],
+        keywords: &[ast::Keyword],
+        span: Span,
+    ) -> LResult<Expr> {
+        let def = builtins::lookup(name).filter(|d| builtins::is_method_of(d, &recv.ty));
+        let Some(def) = def else {
+            return Err(builtins::unknown_method(&recv.ty, name, name_span));
+        };
+        let site = builtins::Site {
+            name,
+            module: None,
+            span,
+            keywords,
+        };
+        builtins::lower_call(self, cx, def, site, Some(recv), args)
     }
 
     pub(crate) fn call_user(

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The names of the constants `constant` knows (for completion and hints).
+pub const CONSTANTS: &[&str] = &["pi", "e", "inf", "nan"];
+
 pub(crate) fn constant(name: &str) -> Option<Expr> {
     let f = |v: f64| Some(Expr::new(ExprKind::Float(v), Ty::F64));
     match name {

@@ -12,8 +12,9 @@
 //! cell needs — the cell itself and each function instance it calls, transitively — becomes
 //! one [`ir::Program`].
 
+use crate::builtins;
 use crate::diag::Diagnostic;
-use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, MathFn, Place, Reduce, Stmt, UnOp};
+use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, Place, Reduce, Stmt, UnOp};
 use crate::syntax::ast::{self, Span, Target};
 use crate::types::{promote, unify, Ty};
 use kiln_runtime::{DType, ErrorKind};
@@ -21,7 +22,6 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 mod arrays;
-mod builtin_calls;
 mod calls;
 mod convert;
 mod driver;
@@ -31,12 +31,13 @@ mod names;
 mod operators;
 mod stmts;
 
-pub use builtin_calls::BUILTINS;
+pub(crate) use calls::MODULES;
 use calls::*;
 pub use convert::cast;
-use convert::*;
+pub(crate) use convert::{dtype_of_name, zero_of};
 pub use driver::lower_cell;
 use driver::*;
+pub use exprs::CONSTANTS;
 use exprs::*;
 use names::*;
 use stmts::*;
@@ -81,7 +82,7 @@ pub struct Lowered {
 /// The hidden global that receives the cell's result value.
 pub const RESULT: &str = "<result>";
 
-enum LErr {
+pub(crate) enum LErr {
     /// A type was not known yet; in a probe round the statement is skipped, in the final
     /// round the diagnostic is the error.
     Unknown(Diagnostic),
@@ -94,18 +95,18 @@ impl From<Diagnostic> for LErr {
     }
 }
 
-type LResult<T> = Result<T, LErr>;
+pub(crate) type LResult<T> = Result<T, LErr>;
 
-fn err<T>(kind: ErrorKind, span: Span, msg: impl Into<String>) -> LResult<T> {
+pub(crate) fn err<T>(kind: ErrorKind, span: Span, msg: impl Into<String>) -> LResult<T> {
     Err(LErr::Diag(Diagnostic::new(kind, span, msg)))
 }
 
-fn type_err<T>(span: Span, msg: impl Into<String>) -> LResult<T> {
+pub(crate) fn type_err<T>(span: Span, msg: impl Into<String>) -> LResult<T> {
     err(ErrorKind::TypeError, span, msg)
 }
 
-struct Env<'a> {
-    input: &'a LowerInput<'a>,
+pub(crate) struct Env<'a> {
+    pub(crate) input: &'a LowerInput<'a>,
     /// Globals this cell (or a function it calls) assigns: type so far and first assignment.
     cell_globals: HashMap<String, (Ty, Span)>,
     globals: Vec<ir::GlobalRef>,
@@ -128,7 +129,7 @@ struct Env<'a> {
     /// Parallel loops lowered this round (ids for the backends).
     par_count: u32,
     /// Types of the values passed to `display(...)` this round.
-    display_types: Vec<Ty>,
+    pub(crate) display_types: Vec<Ty>,
     /// Where the whole-array loops being made run: set while an annotated assignment
     /// (`@par`, `@serial`) is lowered, and back to `Auto` inside the functions it calls.
     map_threads: std::cell::Cell<ir::MapThreads>,
@@ -137,7 +138,7 @@ struct Env<'a> {
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).
-struct FnCx {
+pub(crate) struct FnCx {
     display: String,
     cell: usize,
     is_cell: bool,
@@ -230,7 +231,7 @@ impl FnCx {
 }
 
 impl<'a> Env<'a> {
-    fn site(&mut self, cx: &FnCx, span: Span) -> ir::SiteId {
+    pub(crate) fn site(&mut self, cx: &FnCx, span: Span) -> ir::SiteId {
         self.sites.push(ir::Site {
             func: cx.display.clone(),
             cell: cx.cell,
@@ -247,7 +248,14 @@ impl<'a> Env<'a> {
         )))
     }
 
-    fn builtin(&mut self, cx: &FnCx, op: Builtin, args: Vec<Expr>, ty: Ty, span: Span) -> Expr {
+    pub(crate) fn builtin(
+        &mut self,
+        cx: &FnCx,
+        op: Builtin,
+        args: Vec<Expr>,
+        ty: Ty,
+        span: Span,
+    ) -> Expr {
         let site = self.site(cx, span);
         Expr::new(ExprKind::Builtin { op, args, site }, ty)
     }
@@ -287,7 +295,7 @@ fn a(t: &Ty) -> String {
     }
 }
 
-fn with_hint(e: LErr, hint: impl Into<String>) -> LErr {
+pub(crate) fn with_hint(e: LErr, hint: impl Into<String>) -> LErr {
     match e {
         LErr::Diag(d) => LErr::Diag(d.with_hint(hint)),
         LErr::Unknown(d) => LErr::Unknown(d.with_hint(hint)),

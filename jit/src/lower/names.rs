@@ -5,7 +5,8 @@ use super::*;
 
 /// The closest known name within edit distance 2, for "did you mean" hints.
 pub(crate) fn similar_name(name: &str, env: &Env, cx: &FnCx) -> Option<String> {
-    let mut cands: Vec<&str> = BUILTINS.to_vec();
+    let mut cands: Vec<&str> = crate::builtins::names().collect();
+    cands.extend(CONSTANTS);
     cands.extend(env.input.funcs.keys().map(|s| s.as_str()));
     cands.extend(env.input.globals.keys().map(|s| s.as_str()));
     cands.extend(cx.locals.keys().map(|s| s.as_str()));

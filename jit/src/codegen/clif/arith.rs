@@ -4,7 +4,7 @@
 use super::*;
 
 impl<'a, 'b> Gen<'a, 'b> {
-    pub(crate) fn unary(&mut self, op: UnOp, t: &Ty, v: Vals) -> Result<Vals, String> {
+    pub(super) fn unary(&mut self, op: UnOp, t: &Ty, v: Vals) -> Result<Vals, String> {
         Ok(match (op, t) {
             (UnOp::Neg, Ty::I64) => vec![self.b.ins().ineg(v[0])],
             (UnOp::Neg, Ty::F64 | Ty::F32) => vec![self.b.ins().fneg(v[0])],
@@ -21,7 +21,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// but on recent Intel cores an add has half a multiply's latency (Golden Cove: 2 against
     /// 4 cycles), and it sits on the critical path of loops like Mandelbrot's
     /// `2.0 * zr * zi` (measured: ~15 % of that loop).
-    pub(crate) fn fmul_or_double(&mut self, a: Value, b: Value) -> Value {
+    pub(super) fn fmul_or_double(&mut self, a: Value, b: Value) -> Value {
         if self.is_const_two(a) {
             self.b.ins().fadd(b, b)
         } else if self.is_const_two(b) {
@@ -32,7 +32,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Whether `v` is the float constant 2.0 (scalar or splatted), however it was made.
-    pub(crate) fn is_const_two(&self, v: Value) -> bool {
+    pub(super) fn is_const_two(&self, v: Value) -> bool {
         let two = 2.0f64.to_bits();
         if self
             .fconsts
@@ -57,7 +57,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn binary(
+    pub(super) fn binary(
         &mut self,
         op: BinOp,
         t: &Ty,
@@ -130,7 +130,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Python's `//` and `%` on i64: floor semantics, ZeroDivisionError, and no trap on
     /// `i64::MIN // -1` (it wraps, as NumPy does).
-    pub(crate) fn int_divmod(&mut self, op: BinOp, a: Value, b: Value, site: ir::SiteId) -> Value {
+    pub(super) fn int_divmod(&mut self, op: BinOp, a: Value, b: Value, site: ir::SiteId) -> Value {
         let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
         let msg = if op == BinOp::Mod {
             "integer modulo by zero"
@@ -164,7 +164,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn compare(
+    pub(super) fn compare(
         &mut self,
         op: CmpOp,
         t: &Ty,

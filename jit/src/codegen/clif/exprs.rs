@@ -12,7 +12,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn load_elem(&mut self, dtype: DType, addr: Value) -> Vals {
+    pub(super) fn load_elem(&mut self, dtype: DType, addr: Value) -> Vals {
         let f = MemFlagsData::trusted();
         match dtype {
             DType::Bool => vec![self.b.ins().load(types::I8, f, addr, 0)],
@@ -28,7 +28,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Address of `array[index...]`, bounds-checked (negative indices count from the end).
     /// Returns the address, the dtype, the array pointer and whether it is owned.
-    pub(crate) fn elem_addr(
+    pub(super) fn elem_addr(
         &mut self,
         array: &Expr,
         index: &[Expr],
@@ -104,7 +104,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Evaluate, borrowing variables' heap references instead of taking new ones. The bool
     /// says whether the caller owns (and must release) the result.
-    pub(crate) fn expr_borrow(&mut self, e: &Expr) -> Result<(Vals, bool), String> {
+    pub(super) fn expr_borrow(&mut self, e: &Expr) -> Result<(Vals, bool), String> {
         if e.ty.has_heap() {
             match e.kind {
                 ExprKind::Var(v) => return Ok((self.read_var(v), false)),
@@ -115,7 +115,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok((self.expr(e)?, true))
     }
 
-    pub(crate) fn read_var(&mut self, v: ir::VarId) -> Vals {
+    pub(super) fn read_var(&mut self, v: ir::VarId) -> Vals {
         let vals: Vals = self.vars[v as usize]
             .iter()
             .map(|&x| self.b.use_var(x))
@@ -139,7 +139,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         vals
     }
 
-    pub(crate) fn read_global(&mut self, gid: ir::GlobalId) -> Vals {
+    pub(super) fn read_global(&mut self, gid: ir::GlobalId) -> Vals {
         let g = self.prog.globals[gid as usize].clone();
         let (vals, undefined) = match self.frozen.get(&gid) {
             Some(f) => (f.vals.clone(), f.undefined),
@@ -168,7 +168,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         vals
     }
 
-    pub(crate) fn expr(&mut self, e: &Expr) -> Result<Vals, String> {
+    pub(super) fn expr(&mut self, e: &Expr) -> Result<Vals, String> {
         Ok(match &e.kind {
             ExprKind::None => vec![],
             ExprKind::Bool(b) => vec![self.b.ins().iconst(types::I8, *b as i64)],
@@ -335,7 +335,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         })
     }
 
-    pub(crate) fn truth(&mut self, t: &Ty, v: &[Value]) -> Result<Value, String> {
+    pub(super) fn truth(&mut self, t: &Ty, v: &[Value]) -> Result<Value, String> {
         Ok(match t {
             Ty::Bool => v[0],
             Ty::I64 => self.b.ins().icmp_imm_s(IntCC::NotEqual, v[0], 0),
@@ -353,7 +353,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         })
     }
 
-    pub(crate) fn cast(&mut self, from: &Ty, to: &Ty, v: Vals) -> Result<Vals, String> {
+    pub(super) fn cast(&mut self, from: &Ty, to: &Ty, v: Vals) -> Result<Vals, String> {
         use types::{F32, F64, I64};
         let x = v.first().copied();
         Ok(match (from, to) {

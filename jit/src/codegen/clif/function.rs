@@ -7,7 +7,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Loads the address of the session's interrupt flag from `ctx`. The address never
     /// changes while code runs, so the load is pure to Cranelift: an unused one (an inlined
     /// leaf that polls nothing) disappears, and repeated ones merge.
-    pub(crate) fn load_interrupt_flag_addr(&mut self) {
+    pub(super) fn load_interrupt_flag_addr(&mut self) {
         let ro = MemFlagsData::trusted().with_readonly().with_can_move();
         self.interrupt = self
             .b
@@ -15,7 +15,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .load(types::I64, ro, self.ctx, CTX_INTERRUPT_OFFSET);
     }
 
-    pub(crate) fn function(&mut self) -> Result<(), String> {
+    pub(super) fn function(&mut self) -> Result<(), String> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
@@ -102,7 +102,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Whether this function counts its calls towards the recursion limit. A function that
     /// calls no user function cannot recurse, and runs at most one frame past the limit, so
     /// it does not (that is six memory operations less per call of a small hot helper).
-    pub(crate) fn counts_depth(&self) -> bool {
+    pub(super) fn counts_depth(&self) -> bool {
         if self.is_entry {
             return false;
         }
@@ -120,7 +120,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Release the locals, restore the recursion depth, return `rets`.
-    pub(crate) fn exit_sequence(&mut self, rets: &[Value]) {
+    pub(super) fn exit_sequence(&mut self, rets: &[Value]) {
         for (k, v) in self.func.vars.iter().enumerate() {
             if v.ty.has_heap() {
                 let vals: Vals = self.vars[k]
@@ -148,7 +148,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     // ----- small helpers -------------------------------------------------------------------
 
-    pub(crate) fn terminated(&self) -> bool {
+    pub(super) fn terminated(&self) -> bool {
         let Some(block) = self.b.current_block() else {
             return true;
         };
@@ -159,14 +159,14 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Make sure there is an open block to emit into (after `break`/`return`, code is dead).
-    pub(crate) fn ensure_open(&mut self) {
+    pub(super) fn ensure_open(&mut self) {
         if self.terminated() {
             let dead = self.b.create_block();
             self.b.switch_to_block(dead);
         }
     }
 
-    pub(crate) fn jump(&mut self, block: cranelift_codegen::ir::Block, args: &[Value]) {
+    pub(super) fn jump(&mut self, block: cranelift_codegen::ir::Block, args: &[Value]) {
         let a: Vec<BlockArg> = args.iter().map(|&v| BlockArg::Value(v)).collect();
         self.b.ins().jump(block, &a);
     }
@@ -174,7 +174,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// A float constant, loaded from memory the unit owns: Cranelift rematerialises
     /// `f64const` inside every loop iteration, while a read-only load can be hoisted out of
     /// the loop or folded into the arithmetic instruction.
-    pub(crate) fn float_const(&mut self, v: f64, f32: bool) -> Value {
+    pub(super) fn float_const(&mut self, v: f64, f32: bool) -> Value {
         let bytes: Box<[u8]> = if f32 {
             Box::new((v as f32).to_le_bytes())
         } else {
@@ -197,7 +197,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn zeros_of(&mut self, t: &Ty) -> Vals {
+    pub(super) fn zeros_of(&mut self, t: &Ty) -> Vals {
         clif_types(t).into_iter().map(|c| self.zero(c)).collect()
     }
 
@@ -206,7 +206,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Static bytes the code can point at (kept alive by the `Compiled` unit).
-    pub(crate) fn static_bytes(&mut self, s: &str) -> (Value, Value) {
+    pub(super) fn static_bytes(&mut self, s: &str) -> (Value, Value) {
         let bytes: Box<[u8]> = s.as_bytes().into();
         let p = bytes.as_ptr() as i64;
         let n = bytes.len() as i64;
@@ -261,7 +261,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.fail_if(z, |_| vec![], site);
     }
 
-    pub(crate) fn heap_leaves(t: &Ty, out: &mut Vec<(usize, bool)>, base: &mut usize) {
+    pub(super) fn heap_leaves(t: &Ty, out: &mut Vec<(usize, bool)>, base: &mut usize) {
         match t {
             Ty::Tuple(items) => items.iter().for_each(|i| Self::heap_leaves(i, out, base)),
             t => {
@@ -274,7 +274,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn refcount(&mut self, t: &Ty, vals: &[Value], name: &'static str) {
+    pub(super) fn refcount(&mut self, t: &Ty, vals: &[Value], name: &'static str) {
         if !t.has_heap() {
             return;
         }
@@ -285,11 +285,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn incref(&mut self, t: &Ty, vals: &[Value]) {
+    pub(super) fn incref(&mut self, t: &Ty, vals: &[Value]) {
         self.refcount(t, vals, "kiln_incref");
     }
 
-    pub(crate) fn release(&mut self, t: &Ty, vals: &[Value]) {
+    pub(super) fn release(&mut self, t: &Ty, vals: &[Value]) {
         self.refcount(t, vals, "kiln_decref");
     }
 }

@@ -6,7 +6,7 @@ use super::*;
 /// Whether one run of `body` takes bounded time: no loops, no calls, no whole-array work
 /// (each of those polls for interrupts itself or may run long). Only scalar statements,
 /// element reads and writes, and math functions.
-pub(crate) fn bounded_body(body: &[Stmt]) -> bool {
+pub(super) fn bounded_body(body: &[Stmt]) -> bool {
     let mut ok = true;
     visit(body, &mut |n| match n {
         Node::Stmt(s) => {
@@ -35,7 +35,7 @@ pub(crate) fn bounded_body(body: &[Stmt]) -> bool {
 /// starts at a literal 0 or more and steps up by a literal, and the user's loop variables,
 /// which the lowering copies from those counters at the top of the body, when nothing else in
 /// the body assigns them.
-pub(crate) fn nonneg_counters(
+pub(super) fn nonneg_counters(
     vars: &[Place],
     ranges: &[ir::Range],
     body: &[Stmt],
@@ -56,12 +56,12 @@ pub(crate) fn nonneg_counters(
 }
 
 /// Variables a body assigns (they are private to an iteration of a parallel loop).
-pub(crate) fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) {
+pub(super) fn assigned_vars(body: &[Stmt], out: &mut std::collections::HashSet<ir::VarId>) {
     out.extend(assignment_counts(body).into_keys());
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
-    pub(crate) fn poll_interrupt(&mut self, site: ir::SiteId) {
+    pub(super) fn poll_interrupt(&mut self, site: ir::SiteId) {
         if !self.poll {
             return;
         }
@@ -73,7 +73,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Evaluate a loop's bounds (checking zero steps) and its trip count per dimension.
-    pub(crate) fn loop_bounds(
+    pub(super) fn loop_bounds(
         &mut self,
         ranges: &[ir::Range],
         site: ir::SiteId,
@@ -101,7 +101,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `range(...)`): (start, stop, step, the step when it is a constant). A step that may be
     /// zero is checked here.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn range_bounds(
+    pub(super) fn range_bounds(
         &mut self,
         ranges: &[ir::Range],
         site: ir::SiteId,
@@ -133,7 +133,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// versioned: a test before the loop decides whether those indices are in range on every
     /// iteration, and a copy of the loop without their bounds checks runs if so (see
     /// `versioning`).
-    pub(crate) fn for_loop(
+    pub(super) fn for_loop(
         &mut self,
         vars: &[Place],
         ranges: &[ir::Range],
@@ -166,7 +166,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// The indices of a loop's body that a test before it can prove in range (see
     /// `versioning`); `None` when bounds checks are off or a counter is not a variable.
-    pub(crate) fn versionable<'e>(
+    pub(super) fn versionable<'e>(
         &self,
         vars: &[Place],
         body: &'e [Stmt],
@@ -188,7 +188,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Branches on `in_range` to a copy of a loop (`emit`) generated without the bounds
     /// checks of `proven` and without the definedness checks of their arrays, and leaves the
     /// builder at the start of the other branch, for the checked copy.
-    pub(crate) fn versioned(
+    pub(super) fn versioned(
         &mut self,
         in_range: Value,
         proven: &[ProvenIndex],
@@ -220,7 +220,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// every iteration, given the first and last value of each counter (`spans`; counters
     /// count up). An array that is not defined yet reads as a zeroed stand-in header, whose
     /// shape fails every test.
-    pub(crate) fn in_range_before_loop(
+    pub(super) fn in_range_before_loop(
         &mut self,
         proven: &[ProvenIndex],
         spans: &[(Value, Value)],
@@ -274,7 +274,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// The header of an array variable or global, or the zeroed stand-in where it is not
     /// defined yet (null).
-    pub(crate) fn header_or_stand_in(&mut self, array: &Expr) -> Value {
+    pub(super) fn header_or_stand_in(&mut self, array: &Expr) -> Value {
         let (p, maybe_null) = match array.kind {
             ExprKind::Var(v) => (
                 self.b.use_var(self.vars[v as usize][0]),
@@ -298,7 +298,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// A heap pointer, or the zeroed stand-in header where it is null; and whether it was.
-    pub(crate) fn stand_in_if_null(&mut self, p: Value) -> (Value, Value) {
+    pub(super) fn stand_in_if_null(&mut self, p: Value) -> (Value, Value) {
         let z = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
         let stand_in = self.iconst(NULL_STAND_IN.0.as_ptr() as i64);
         (self.b.ins().select(z, stand_in, p), z)
@@ -309,7 +309,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// interrupt poll runs when the loop has at most `SHORT_LOOP` iterations: its whole run
     /// then takes bounded time, and the enclosing loop (or the caller's) still polls. In
     /// Mandelbrot's escape loop the poll was a fifth of the instructions of every iteration.
-    pub(crate) fn for_loop_copies(
+    pub(super) fn for_loop_copies(
         &mut self,
         vars: &[Place],
         ranges: &[ir::Range],
@@ -344,7 +344,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Generates a loop body, with the counters `nonneg_counters` finds known not to be
     /// negative inside it.
-    pub(crate) fn loop_body(
+    pub(super) fn loop_body(
         &mut self,
         counters: Vec<ir::VarId>,
         body: &[Stmt],
@@ -361,7 +361,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// One copy of a `for` nest, from the current block to `exit`.
-    pub(crate) fn for_loop_nest(
+    pub(super) fn for_loop_nest(
         &mut self,
         vars: &[Place],
         ranges: &[ir::Range],

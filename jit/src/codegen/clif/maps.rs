@@ -5,7 +5,7 @@
 use super::*;
 
 /// The whole-array loops of a body that may run on the worker pool (all but `@serial` ones).
-pub(crate) fn collect_maps<'a>(
+pub(super) fn collect_maps<'a>(
     body: &'a [Stmt],
     func: usize,
     out: &mut Vec<(usize, &'a ir::ArrayMap, MapKind)>,
@@ -45,7 +45,7 @@ pub(crate) fn collect_maps<'a>(
 
 /// Can this map's body run two f64 lanes at a time? (f64 inputs and result, and only
 /// operations with a vector instruction.)
-pub(crate) fn vectorizable(m: &ir::ArrayMap) -> bool {
+pub(super) fn vectorizable(m: &ir::ArrayMap) -> bool {
     fn ok(e: &Expr) -> bool {
         if e.ty != Ty::F64 {
             return false;
@@ -56,15 +56,7 @@ pub(crate) fn vectorizable(m: &ir::ArrayMap) -> bool {
                 ok(a) && ok(b)
             }
             ExprKind::Unary(UnOp::Neg, a) => ok(a),
-            ExprKind::Builtin {
-                op:
-                    Builtin::Math(
-                        MathFn::Sqrt | MathFn::Floor | MathFn::Ceil | MathFn::Trunc | MathFn::Rint,
-                    )
-                    | Builtin::Abs,
-                args,
-                ..
-            } => ok(&args[0]),
+            ExprKind::Builtin { op, args, .. } if crate::builtins::lanes_f64x2(op) => ok(&args[0]),
             _ => false,
         }
     }
@@ -83,7 +75,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     // ----- whole-array loops ----------------------------------------------------------
 
     /// Evaluate a map's inputs and scalars; returns (input values, owned flags).
-    pub(crate) fn map_operands(
+    pub(super) fn map_operands(
         &mut self,
         m: &ir::ArrayMap,
     ) -> Result<(Vec<Value>, Vec<bool>), String> {
@@ -102,7 +94,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok((ins, owned))
     }
 
-    pub(crate) fn release_inputs(&mut self, m: &ir::ArrayMap, ins: &[Value], owned: &[bool]) {
+    pub(super) fn release_inputs(&mut self, m: &ir::ArrayMap, ins: &[Value], owned: &[bool]) {
         for (k, i) in m.inputs.iter().enumerate() {
             if owned[k] {
                 self.release(&i.ty, &[ins[k]]);
@@ -112,7 +104,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Broadcast shape of the inputs (to the destination's shape if given): the loop's
     /// per-dimension counts, or an error exit.
-    pub(crate) fn map_shape(
+    pub(super) fn map_shape(
         &mut self,
         ndim: usize,
         ins: &[Value],
@@ -150,7 +142,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// An array as a loop operand over `ndim` dimensions: broadcast axes get stride 0.
-    pub(crate) fn operand(&mut self, arr: Value, ty: &Ty, ndim: usize) -> Operand {
+    pub(super) fn operand(&mut self, arr: Value, ty: &Ty, ndim: usize) -> Operand {
         let Ty::Array { dtype, ndim: an } = *ty else {
             unreachable!("operand of a non-array")
         };
@@ -191,7 +183,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// giving `f` each operand's element address. It runs row segments: the outer loop
     /// finds where a segment starts (div/mod per dimension, once per row) and polls the
     /// interrupt flag; the inner loop only bumps pointers by each operand's byte stride.
-    pub(crate) fn odometer(
+    pub(super) fn odometer(
         &mut self,
         counts: &[Value],
         ops: &[Operand],
@@ -205,7 +197,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// `odometer` with an optional two-lane body: when every operand of a row segment is
     /// contiguous f64 (byte stride 8), pairs of elements go through `vector` (F64X2), the
     /// remainder through `f`.
-    pub(crate) fn odometer_vec(
+    pub(super) fn odometer_vec(
         &mut self,
         counts: &[Value],
         ops: &[Operand],
@@ -336,7 +328,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// A vectorisable body (see `vectorizable`) on two lanes.
-    pub(crate) fn vexpr(&mut self, e: &Expr) -> Result<Value, String> {
+    pub(super) fn vexpr(&mut self, e: &Expr) -> Result<Value, String> {
         let v2 = types::F64X2;
         Ok(match &e.kind {
             ExprKind::Elem(k) => self.map_velems[*k as usize],
@@ -369,14 +361,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             ExprKind::Builtin { op, args, .. } => {
                 let x = self.vexpr(&args[0])?;
-                match op {
-                    Builtin::Math(MathFn::Sqrt) => self.b.ins().sqrt(x),
-                    Builtin::Math(MathFn::Floor) => self.b.ins().floor(x),
-                    Builtin::Math(MathFn::Ceil) => self.b.ins().ceil(x),
-                    Builtin::Math(MathFn::Trunc) => self.b.ins().trunc(x),
-                    Builtin::Math(MathFn::Rint) => self.b.ins().nearest(x),
-                    _ => self.b.ins().fabs(x),
-                }
+                crate::builtins::math_f64x2(self, op, x)
             }
             _ => return Err("vexpr of a non-vectorisable expression".into()),
         })
@@ -385,7 +370,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Load the function's float constants (a dozen at most, so they do not crowd the
     /// registers) as pure loads that Cranelift places out of loops; an `f64const` would be
     /// rebuilt in every iteration.
-    pub(crate) fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
+    pub(super) fn prepare_scalar_consts(&mut self, body: &[Stmt]) {
         let mut found: Vec<(u64, bool)> = Vec::new();
         visit(body, &mut |n| {
             if let Node::Expr(
@@ -435,7 +420,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Make the splatted constants and scalars of a vectorisable body, before its loop.
-    pub(crate) fn prepare_vector_consts(&mut self, m: &ir::ArrayMap) {
+    pub(super) fn prepare_vector_consts(&mut self, m: &ir::ArrayMap) {
         fn floats(e: &Expr, out: &mut Vec<f64>) {
             match &e.kind {
                 ExprKind::Float(v) => out.push(*v),
@@ -492,7 +477,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Evaluate a vectorisable map's body for two elements at each input address.
-    pub(crate) fn map_body_vec(
+    pub(super) fn map_body_vec(
         &mut self,
         m: &ir::ArrayMap,
         addrs: &[Value],
@@ -508,7 +493,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Evaluate a map's body for the elements at `addrs` (inputs first).
-    pub(crate) fn map_body(
+    pub(super) fn map_body(
         &mut self,
         m: &ir::ArrayMap,
         ops: &[Operand],
@@ -525,7 +510,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Materialise a map into a new array (or into `reuse` when that is allowed).
-    pub(crate) fn map_new(
+    pub(super) fn map_new(
         &mut self,
         m: &ir::ArrayMap,
         ty: &Ty,
@@ -556,7 +541,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(out)
     }
 
-    pub(crate) fn product(&mut self, counts: &[Value]) -> Value {
+    pub(super) fn product(&mut self, counts: &[Value]) -> Value {
         let mut total = self.iconst(1);
         for &c in counts {
             total = self.b.ins().imul(total, c);
@@ -566,7 +551,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// All of a map's elements written to the last operand: on the worker pool when there
     /// are enough of them, else on this thread.
-    pub(crate) fn map_write(
+    pub(super) fn map_write(
         &mut self,
         m: &ir::ArrayMap,
         counts: &[Value],
@@ -597,7 +582,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// The loop writing a map's elements `lo..hi` to the last operand (of `dtype`),
     /// two lanes at a time where the body allows it.
-    pub(crate) fn map_loop(
+    pub(super) fn map_loop(
         &mut self,
         m: &ir::ArrayMap,
         counts: &[Value],
@@ -633,7 +618,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// `dest[...] = map`, through a temporary when an input may share memory with dest.
-    pub(crate) fn map_into(
+    pub(super) fn map_into(
         &mut self,
         dest: &Expr,
         m: &ir::ArrayMap,

@@ -11,7 +11,7 @@
 //!   variables without touching the count. Each function decrefs its heap locals on exit.
 //! - Loops poll the session's interrupt flag at every back-edge.
 
-use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, MathFn, Place, Program, Stmt, UnOp};
+use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, Place, Program, Stmt, UnOp};
 use crate::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -23,9 +23,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
-use kiln_runtime::array::{
-    ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_SIZE_OFFSET, ARRAY_STRIDES_OFFSET,
-};
+use kiln_runtime::array::{ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_STRIDES_OFFSET};
 use kiln_runtime::ctx::{
     CTX_CONSTS_OFFSET, CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET, CTX_MAX_DEPTH_OFFSET,
 };
@@ -423,10 +421,10 @@ impl RedTy {
     }
 }
 
-struct Gen<'a, 'b> {
+pub(crate) struct Gen<'a, 'b> {
     prog: &'a Program,
     func: &'a ir::Func,
-    b: FunctionBuilder<'b>,
+    pub(crate) b: FunctionBuilder<'b>,
     module: &'a mut JITModule,
     ids: &'a [(FuncId, Signature)],
     par_fns: &'a HashMap<u32, FuncId>,
@@ -440,7 +438,7 @@ struct Gen<'a, 'b> {
     /// (`counts_depth`, decided once in `function`).
     depth_counted: bool,
     vars: Vec<Vec<Variable>>,
-    ctx: Value,
+    pub(crate) ctx: Value,
     interrupt: Value,
     exit: cranelift_codegen::ir::Block,
     err_block: cranelift_codegen::ir::Block,
@@ -491,9 +489,9 @@ struct Operand {
     strides: Vec<Value>,
 }
 
-type Vals = Vec<Value>;
+pub(crate) type Vals = Vec<Value>;
 
-fn header_flags() -> MemFlagsData {
+pub(crate) fn header_flags() -> MemFlagsData {
     // Array headers never change after creation: loads from them can move and merge.
     MemFlagsData::trusted().with_readonly().with_can_move()
 }

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Parallel loops of a body, in program order (nested ones were lowered as serial).
-pub(crate) fn collect_par_loops<'a>(
+pub(super) fn collect_par_loops<'a>(
     body: &'a [Stmt],
     func: usize,
     out: &mut Vec<(usize, &'a Stmt)>,
@@ -17,18 +17,18 @@ pub(crate) fn collect_par_loops<'a>(
 }
 
 /// A global read once at the entry of an outlined parallel loop body.
-pub(crate) struct FrozenGlobal {
-    pub(crate) vals: Vals,
+pub(super) struct FrozenGlobal {
+    pub(super) vals: Vals,
     /// For a heap value: whether the slot was null (the global is undefined).
-    pub(crate) undefined: Option<Value>,
+    pub(super) undefined: Option<Value>,
 }
 
 /// Zeroed memory the size of any object header: what a frozen heap global that is undefined
 /// points at, so that header loads hoisted above its NameError check read zeros, not null.
 #[repr(align(64))]
-pub(crate) struct NullStandIn(pub(crate) [u64; 32]);
+pub(super) struct NullStandIn(pub(super) [u64; 32]);
 
-pub(crate) static NULL_STAND_IN: NullStandIn = NullStandIn([0; 32]);
+pub(super) static NULL_STAND_IN: NullStandIn = NullStandIn([0; 32]);
 
 const _: () = assert!(
     std::mem::size_of::<NullStandIn>() >= std::mem::size_of::<kiln_runtime::array::Array>()
@@ -40,7 +40,7 @@ const _: () = assert!(
 /// a global the body assigns anyway, or one that a user function (`global x`) assigns, as the
 /// body may call it; those are read where they are used. The others are read once per chunk,
 /// so a global like the image width or the image itself is not reloaded for every pixel.
-pub(crate) fn frozen_globals(
+pub(super) fn frozen_globals(
     by_functions: &std::collections::HashSet<ir::GlobalId>,
     body: &[Stmt],
 ) -> Vec<ir::GlobalId> {
@@ -69,7 +69,7 @@ pub(crate) fn frozen_globals(
 impl<'a, 'b> Gen<'a, 'b> {
     /// Word offsets of every variable of the function in a parallel loop's environment,
     /// and the total (the loop's start/step/count per dimension follow the variables).
-    pub(crate) fn env_layout(&self) -> (Vec<usize>, usize) {
+    pub(super) fn env_layout(&self) -> (Vec<usize>, usize) {
         let mut offs = Vec::new();
         let mut n = 0;
         for v in &self.func.vars {
@@ -80,7 +80,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// A parallel loop in its parent: pack the environment, call the runtime, combine.
-    pub(crate) fn par_for(
+    pub(super) fn par_for(
         &mut self,
         ranges: &[ir::Range],
         par: &ir::ParInfo,
@@ -167,7 +167,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// The outlined body of a parallel loop: `fn(ctx, env, lo, hi, red)` runs the
     /// iterations `lo..hi` of the flattened index space.
-    pub(crate) fn outlined(&mut self, st: &Stmt) -> Result<(), String> {
+    pub(super) fn outlined(&mut self, st: &Stmt) -> Result<(), String> {
         let Stmt::For {
             vars,
             ranges,
@@ -309,7 +309,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// The loop over one chunk `[lo, hi)` of a parallel loop's flat index space, from the
     /// current block to `self.exit`. `dims` holds each counter's (start, step, count).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn chunk_loop(
+    pub(super) fn chunk_loop(
         &mut self,
         vars: &[Place],
         ranges: &[ir::Range],

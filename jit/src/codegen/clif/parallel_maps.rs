@@ -5,7 +5,7 @@ use super::*;
 
 /// What an outlined whole-array loop does with its range of elements.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum MapKind {
+pub(super) enum MapKind {
     /// Write elements to the last operand (a new array or a destination) of this dtype.
     Write(DType),
     /// Sum f64 elements into the reduction buffer (pairwise within the range).
@@ -18,7 +18,7 @@ pub(crate) enum MapKind {
 
 /// What a threaded whole-array loop gives back to the code that started it.
 #[derive(Clone, Copy)]
-pub(crate) enum ParResult {
+pub(super) enum ParResult {
     Nothing,
     /// The f64 sum in NumPy's pairwise order.
     PairwiseSum,
@@ -26,7 +26,7 @@ pub(crate) enum ParResult {
     Reduce(ir::Reduce, RedTy),
 }
 
-pub(crate) enum Job<'a> {
+pub(super) enum Job<'a> {
     Func,
     ParLoop(&'a Stmt),
     Map(&'a ir::ArrayMap, MapKind),
@@ -41,7 +41,7 @@ pub const PAR_MAP_THRESHOLD: i64 = 1 << 19;
 impl<'a, 'b> Gen<'a, 'b> {
     /// Run an outlined whole-array loop over `0..total` on the worker pool. For a pairwise
     /// sum or an integer reduction, returns the combined value (else a dummy 0).
-    pub(crate) fn run_par_map(
+    pub(super) fn run_par_map(
         &mut self,
         fid: FuncId,
         counts: &[Value],
@@ -166,7 +166,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// The outlined body of a whole-array loop: `fn(ctx, env, lo, hi, red)` does elements
     /// `lo..hi` (the environment holds the counts, each operand's data and strides, and the
     /// scalar operands).
-    pub(crate) fn outlined_map(&mut self, m: &ir::ArrayMap, kind: MapKind) -> Result<(), String> {
+    pub(super) fn outlined_map(&mut self, m: &ir::ArrayMap, kind: MapKind) -> Result<(), String> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);

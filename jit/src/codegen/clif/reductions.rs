@@ -6,19 +6,19 @@ use super::*;
 
 /// The element type of a threaded reduction.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum RedTy {
+pub(super) enum RedTy {
     I64,
     F64,
     F32,
 }
 
 /// How many nodes of NumPy's pairwise tree a threaded sum is split into (at most).
-pub(crate) const MAX_PW_NODES: i64 = 64;
+pub(super) const MAX_PW_NODES: i64 = 64;
 
 /// Whether a reduction of elements of type `elem` to a result of type `result` may run on
 /// the worker pool because any grouping gives the same result: i64 sums, products, minima
 /// and maxima, and float minima and maxima. (f64 sums go by NumPy's pairwise tree instead.)
-pub(crate) fn threaded_reduce(op: ir::Reduce, elem: &Ty, result: &Ty) -> Option<RedTy> {
+pub(super) fn threaded_reduce(op: ir::Reduce, elem: &Ty, result: &Ty) -> Option<RedTy> {
     use ir::Reduce as R;
     if elem != result {
         return None;
@@ -32,7 +32,7 @@ pub(crate) fn threaded_reduce(op: ir::Reduce, elem: &Ty, result: &Ty) -> Option<
 
 /// The combine operator of the parallel runtime for a threaded reduction, and where each
 /// chunk's accumulation starts (the operator's identity, as the word the buffer holds).
-pub(crate) fn reduce_op(op: ir::Reduce, rt: RedTy) -> (ir::RedOp, i64) {
+pub(super) fn reduce_op(op: ir::Reduce, rt: RedTy) -> (ir::RedOp, i64) {
     use ir::Reduce as R;
     let float = |x64: f64| match rt {
         RedTy::F32 => (x64 as f32).to_bits() as i64,
@@ -51,7 +51,7 @@ pub(crate) fn reduce_op(op: ir::Reduce, rt: RedTy) -> (ir::RedOp, i64) {
 impl<'a, 'b> Gen<'a, 'b> {
     /// A reduction over a map without materialising it. Float sums follow NumPy's pairwise
     /// order block by block, so they equal `np.sum` of the materialised array bit for bit.
-    pub(crate) fn map_reduce(
+    pub(super) fn map_reduce(
         &mut self,
         m: &ir::ArrayMap,
         op: ir::Reduce,
@@ -209,7 +209,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// NumPy's pairwise sum of a map's elements `lo..hi` (as f64; f32 sums in f32).
-    pub(crate) fn pairwise_range(
+    pub(super) fn pairwise_range(
         &mut self,
         m: &ir::ArrayMap,
         counts: &[Value],
@@ -282,7 +282,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Branches to a new block for the worker pool when a whole-array loop of `total`
     /// elements is big enough for it (any size under `@par`, else the measured threshold;
     /// `@serial` loops are never outlined), else to one for this thread: (pool, serial).
-    pub(crate) fn branch_on_size(
+    pub(super) fn branch_on_size(
         &mut self,
         m: &ir::ArrayMap,
         total: Value,
@@ -303,7 +303,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Runs a whole-array reduction on the workers when it has at least `par_min` elements:
     /// returns the join block (one parameter, the result) after switching to the block where
     /// the serial version is to be generated, which must jump to the join with its result.
-    pub(crate) fn threaded_above_threshold(
+    pub(super) fn threaded_above_threshold(
         &mut self,
         m: &ir::ArrayMap,
         counts: &[Value],
@@ -329,7 +329,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// One step of a min or max reduction: `x` replaces `acc` when it is smaller (larger),
     /// or a NaN (NumPy's NaN propagation; the last NaN met wins).
-    pub(crate) fn min_max_step(&mut self, op: ir::Reduce, ty: &Ty, acc: Value, x: Value) -> Value {
+    pub(super) fn min_max_step(&mut self, op: ir::Reduce, ty: &Ty, acc: Value, x: Value) -> Value {
         let is_min = op == ir::Reduce::Min;
         let better = match ty {
             Ty::F64 | Ty::F32 => {
@@ -363,7 +363,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// One step of an integer reduction, as the serial accumulation does it.
-    pub(crate) fn int_reduce_step(
+    pub(super) fn int_reduce_step(
         &mut self,
         op: ir::Reduce,
         acc: Value,

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Type codes of reduction values for `kiln_par_for`.
-pub(crate) fn red_type_code(t: &Ty) -> Result<i64, String> {
+pub(super) fn red_type_code(t: &Ty) -> Result<i64, String> {
     Ok(match t {
         Ty::Bool => 0,
         Ty::I64 => 1,
@@ -17,7 +17,7 @@ pub(crate) fn red_type_code(t: &Ty) -> Result<i64, String> {
 
 /// Signatures of the runtime functions the generated code calls (all take/return i64 for
 /// pointers and integers).
-pub(crate) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
+pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
     use types::{F32, F64, I64};
     let p = I64;
     match name {
@@ -86,7 +86,7 @@ pub(crate) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
 }
 
 impl<'a, 'b> Gen<'a, 'b> {
-    pub(crate) fn import(&mut self, name: &'static str) -> cranelift_codegen::ir::FuncRef {
+    pub(super) fn import(&mut self, name: &'static str) -> cranelift_codegen::ir::FuncRef {
         let id = match self.imports.get(name) {
             Some(&id) => id,
             None => {
@@ -153,5 +153,29 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.ins().stack_store(types::I64, d, slot, 8 * k as i32);
         }
         self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    /// A runtime function that writes a scalar result of type `ty` (up to 16 bytes) through
+    /// a pointer and returns nonzero on error: `args` gets the pointer and makes the call's
+    /// arguments; the result is read back after the error check.
+    pub(crate) fn call_rt_result(
+        &mut self,
+        name: &'static str,
+        ty: &Ty,
+        site: ir::SiteId,
+        args: impl FnOnce(&mut Self, Value) -> Vec<Value>,
+    ) -> Vals {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+        let p = self.b.ins().stack_addr(types::I64, slot, 0);
+        let args = args(self, p);
+        let rc = self.call_rt1(name, &args);
+        self.fail_if(rc, |_| vec![], site);
+        clif_types(ty)
+            .into_iter()
+            .enumerate()
+            .map(|(k, ct)| self.b.ins().stack_load(types::I64, ct, slot, 8 * k as i32))
+            .collect()
     }
 }

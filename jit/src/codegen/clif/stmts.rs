@@ -5,7 +5,7 @@ use super::*;
 impl<'a, 'b> Gen<'a, 'b> {
     // ----- statements ----------------------------------------------------------------------
 
-    pub(crate) fn block(&mut self, body: &[Stmt]) -> Result<(), String> {
+    pub(super) fn block(&mut self, body: &[Stmt]) -> Result<(), String> {
         for s in body {
             self.ensure_open();
             self.stmt(s)?;
@@ -13,7 +13,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
-    pub(crate) fn stmt(&mut self, s: &Stmt) -> Result<(), String> {
+    pub(super) fn stmt(&mut self, s: &Stmt) -> Result<(), String> {
         match s {
             Stmt::Assign { place, value } => {
                 let v = match (&value.kind, place) {
@@ -118,7 +118,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
-    pub(crate) fn write_opt(
+    pub(super) fn write_opt(
         &mut self,
         e: Option<&Expr>,
         default: &str,
@@ -141,7 +141,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Current value of a variable or global place (numeric; no reference taken).
-    pub(crate) fn read_place(&mut self, p: &Place) -> Vals {
+    pub(super) fn read_place(&mut self, p: &Place) -> Vals {
         match p {
             Place::Var(v) => self.vars[*v as usize]
                 .iter()
@@ -156,12 +156,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    pub(crate) fn global_addr(&mut self, g: ir::GlobalId) -> Value {
+    pub(super) fn global_addr(&mut self, g: ir::GlobalId) -> Value {
         let addr = self.prog.globals[g as usize].addr as i64;
         self.iconst(addr)
     }
 
-    pub(crate) fn load_flat(&mut self, t: &Ty, base: Value) -> Vals {
+    pub(super) fn load_flat(&mut self, t: &Ty, base: Value) -> Vals {
         clif_types(t)
             .into_iter()
             .enumerate()
@@ -173,7 +173,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             .collect()
     }
 
-    pub(crate) fn store_flat(&mut self, vals: &[Value], base: Value) {
+    pub(super) fn store_flat(&mut self, vals: &[Value], base: Value) {
         for (k, &v) in vals.iter().enumerate() {
             self.b
                 .ins()
@@ -182,7 +182,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Store an owned value into a place (the place's old value is released).
-    pub(crate) fn store(&mut self, place: &Place, v: Vals) -> Result<(), String> {
+    pub(super) fn store(&mut self, place: &Place, v: Vals) -> Result<(), String> {
         match place {
             Place::Var(id) => {
                 let ty = self.func.vars[*id as usize].ty.clone();
@@ -219,7 +219,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
-    pub(crate) fn place_ty(&self, p: &Place) -> Ty {
+    pub(super) fn place_ty(&self, p: &Place) -> Ty {
         match p {
             Place::Var(v) => self.func.vars[*v as usize].ty.clone(),
             Place::Global(g) => self.prog.globals[*g as usize].ty.clone(),

@@ -4,7 +4,7 @@ use super::*;
 
 impl<'a, 'b> Gen<'a, 'b> {
     /// The text of a value: `str(v)`, `format(v, spec)` or `repr(v)` as a new string.
-    pub(crate) fn format_expr(
+    pub(super) fn format_expr(
         &mut self,
         e: &Expr,
         spec: &str,
@@ -79,7 +79,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(s)
     }
 
-    pub(crate) fn concat_owned(&mut self, a: Value, b: Value, site: ir::SiteId) -> Value {
+    pub(super) fn concat_owned(&mut self, a: Value, b: Value, site: ir::SiteId) -> Value {
         let r = self.call_rt1("kiln_str_concat", &[self.ctx, a, b]);
         self.call_rt("kiln_decref", &[a]);
         self.call_rt("kiln_decref", &[b]);

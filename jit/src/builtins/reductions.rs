@@ -1,0 +1,125 @@
+//! Reductions: `sum`, `prod`, `mean`, `std`, `var`, `argmin`, `argmax`, `any`, `all` of an
+//! array (functions and methods, with `axis=`), and `cumsum`. A reduction of a whole-array
+//! expression is fused into its loop (`lower/arrays.rs`); one of a plain array, or along an
+//! axis, is the runtime's.
+
+use super::*;
+use crate::ir::Builtin;
+use crate::lower::type_err;
+
+/// A reduction of an array, whole or along an axis.
+macro_rules! reduction {
+    ([$($name:literal),+], $help:literal) => {
+        Def {
+            names: &[$($name),+],
+            params: &[pos("a"), opt("axis", "None")],
+            arrays: Arrays::Taken,
+            method: Method::Arrays,
+            help: $help,
+            lower: reduce,
+        }
+    };
+}
+
+pub(crate) const DEFS: &[Def] = &[
+    reduction!(
+        ["sum"],
+        "The sum of the elements (NumPy's pairwise summation), or along an axis."
+    ),
+    reduction!(
+        ["nansum"],
+        "The sum of the elements (nan is not skipped in Kiln: as sum)."
+    ),
+    reduction!(["prod"], "The product of the elements, or along an axis."),
+    reduction!(
+        ["mean"],
+        "The arithmetic mean of the elements, or along an axis."
+    ),
+    reduction!(
+        ["std"],
+        "The standard deviation (ddof=0), or along an axis."
+    ),
+    reduction!(["var"], "The variance (ddof=0), or along an axis."),
+    reduction!(
+        ["argmin"],
+        "The flat index of the first smallest element, or along an axis."
+    ),
+    reduction!(
+        ["argmax"],
+        "The flat index of the first largest element, or along an axis."
+    ),
+    reduction!(["any"], "Whether any element is true, or along an axis."),
+    reduction!(["all"], "Whether every element is true, or along an axis."),
+    Def {
+        names: &["cumsum"],
+        params: &[pos("a"), opt("axis", "None")],
+        arrays: Arrays::Taken,
+        method: Method::Arrays,
+        help: "Running sums: of the flattened array, or along an axis (same shape).",
+        lower: cumsum,
+    },
+];
+
+fn reduce(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let a = c.req(env, cx, 0)?;
+    if !matches!(a.ty, Ty::Array { .. }) {
+        return type_err(c.span, format!("{}() takes an array", c.name));
+    }
+    let axis = c.value(env, cx, 1)?;
+    env.reduction(cx, c.name, a, axis, c.span)
+}
+
+fn cumsum(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let span = c.span;
+    let a = c.req(env, cx, 0)?;
+    let Ty::Array { dtype, ndim } = a.ty else {
+        return type_err(span, "cumsum() takes an array");
+    };
+    let d = match dtype {
+        DType::Bool => DType::I64,
+        d => d,
+    };
+    match c.value(env, cx, 1)? {
+        Some(ax) if ax.ty != Ty::None => {
+            let ax = env.int_arg(ax, span, "cumsum")?;
+            Ok(env.builtin(
+                cx,
+                Builtin::CumsumAxis,
+                vec![a, ax],
+                Ty::array(d, ndim as usize),
+                span,
+            ))
+        }
+        _ => Ok(env.builtin(cx, Builtin::Cumsum, vec![a], Ty::array(d, 1), span)),
+    }
+}
+
+pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Vals, String> {
+    let (vals, ctx, site) = (&o.vals, g.ctx, o.site);
+    let new_array = |g: &mut Gen<'_, '_>, name, args: &[_]| {
+        let a = g.call_rt1(name, args);
+        g.check_null(a, site);
+        vec![a]
+    };
+    Ok(match op {
+        Builtin::Reduce(r) => g.call_rt_result("kiln_array_reduce", o.ty, site, |g, p| {
+            let code = g.iconst(*r as i64);
+            vec![ctx, vals[0][0], code, p]
+        }),
+        Builtin::ReduceAll(code) => g.call_rt_result("kiln_array_reduce", o.ty, site, |g, p| {
+            let c = g.iconst(*code);
+            vec![ctx, vals[0][0], c, p]
+        }),
+        Builtin::ReduceAxis(code) => {
+            let c = g.iconst(*code);
+            new_array(
+                g,
+                "kiln_array_reduce_axis",
+                &[ctx, vals[0][0], c, vals[1][0]],
+            )
+        }
+        Builtin::Cumsum => new_array(g, "kiln_cumsum", &[ctx, vals[0][0]]),
+        Builtin::CumsumAxis => new_array(g, "kiln_cumsum_axis", &[ctx, vals[0][0], vals[1][0]]),
+        other => return Err(format!("{other:?} is not a reduction builtin")),
+    })
+}

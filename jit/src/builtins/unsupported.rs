@@ -1,0 +1,134 @@
+//! NumPy and Python functions Kiln does not have, each with the nearest thing that it does
+//! have: the hint of the NameError a call of one gets (and of the TypeError for a method).
+
+/// What to write instead of `name`, if it is a function Kiln knows it lacks.
+pub(super) fn instead(name: &str) -> Option<&'static str> {
+    INSTEAD
+        .iter()
+        .find(|(names, _)| names.contains(&name))
+        .map(|(_, hint)| *hint)
+}
+
+const NO_SORT: &str = "Kiln has no sorting: write the sort with loops over the array";
+const NO_LISTS: &str = "Kiln has arrays and tuples, not lists: use array([...]) or zeros(n)";
+const JOIN: &str =
+    "make the result with zeros(...) and assign the parts to slices: out[:n] = a; out[n:] = b";
+
+const INSTEAD: &[(&[&str], &str)] = &[
+    (&["zeros_like"], "use zeros(a.shape, dtype=a.dtype)"),
+    (&["ones_like"], "use ones(a.shape, dtype=a.dtype)"),
+    (&["empty_like"], "use empty(a.shape, dtype=a.dtype)"),
+    (&["full_like"], "use full(a.shape, v, dtype=a.dtype)"),
+    (
+        &[
+            "concatenate",
+            "hstack",
+            "vstack",
+            "stack",
+            "append",
+            "column_stack",
+        ],
+        JOIN,
+    ),
+    (
+        &["meshgrid", "outer"],
+        "loop over ndrange(n, m) and index the two arrays: out[i, j] = f(a[i], b[j])",
+    ),
+    (
+        &[
+            "sort",
+            "argsort",
+            "sorted",
+            "median",
+            "percentile",
+            "quantile",
+            "unique",
+        ],
+        NO_SORT,
+    ),
+    (&["square"], "use x * x"),
+    (&["power", "float_power"], "use x ** y"),
+    (&["fabs"], "use abs(x)"),
+    (&["exp2"], "use 2.0 ** x"),
+    (&["expm1"], "use exp(x) - 1.0 (less accurate for x near 0)"),
+    (&["log1p"], "use log(1.0 + x) (less accurate for x near 0)"),
+    (
+        &["cbrt"],
+        "use x ** (1.0 / 3.0) for x >= 0, and -((-x) ** (1.0 / 3.0)) below",
+    ),
+    (&["degrees", "rad2deg"], "use x * (180.0 / pi)"),
+    (&["radians", "deg2rad"], "use x * (pi / 180.0)"),
+    (&["diff"], "use a[1:] - a[:-1]"),
+    (&["cumprod"], "write it as a loop: p *= a[i]; out[i] = p"),
+    (&["nanmax"], "use max(where(isnan(a), -inf, a))"),
+    (&["nanmin"], "use min(where(isnan(a), inf, a))"),
+    (
+        &["nanmean"],
+        "use where(isnan(a), 0.0, a).sum() / (~isnan(a)).sum()",
+    ),
+    (&["count_nonzero"], "use (a != 0).sum()"),
+    (&["norm"], "use sqrt((a * a).sum())"),
+    (
+        &[
+            "inv", "solve", "det", "eig", "eigh", "svd", "qr", "cholesky", "lstsq", "einsum",
+        ],
+        "Kiln's linear algebra is dot, matmul and @: write the algorithm with loops",
+    ),
+    (&["isclose"], "use abs(a - b) <= atol + rtol * abs(b)"),
+    (
+        &["allclose"],
+        "use (abs(a - b) <= 1e-8 + 1e-5 * abs(b)).all()",
+    ),
+    (&["logical_and"], "use a & b on bool arrays"),
+    (&["logical_or"], "use a | b on bool arrays"),
+    (&["logical_not"], "use ~a on a bool array"),
+    (
+        &["add", "subtract", "multiply", "divide", "true_divide"],
+        "use the operators + - * /",
+    ),
+    (&["floor_divide"], "use a // b"),
+    (
+        &["mod", "remainder", "fmod"],
+        "use a % b (Python's sign rule)",
+    ),
+    (&["negative"], "use -x"),
+    (&["divmod"], "use (a // b, a % b)"),
+    (&["normal"], "use loc + scale * randn(*shape)"),
+    (&["uniform"], "use low + (high - low) * rand(*shape)"),
+    (
+        &["choice", "shuffle", "permutation"],
+        "draw indices with randint(0, n, size) and index the array",
+    ),
+    (
+        &["nonzero", "argwhere", "flatnonzero"],
+        "loop over the array and test each element",
+    ),
+    (
+        &["tile", "repeat", "roll", "flip", "fliplr", "flipud"],
+        "write it as a loop over the indices",
+    ),
+    (&["list", "dict", "set", "tolist"], NO_LISTS),
+    (
+        &["enumerate", "zip"],
+        "loop over range(len(a)) and index the arrays: a[i]",
+    ),
+    (
+        &["map", "filter", "vectorize"],
+        "apply the function to each element in a for loop",
+    ),
+    (
+        &["isinstance", "type"],
+        "types are static in Kiln: each variable has one type when the cell compiles",
+    ),
+    (
+        &["input", "open"],
+        "Kiln cells read no files or console input",
+    ),
+    (&["fsum"], "use sum(a) (NumPy's pairwise summation)"),
+    (
+        &["factorial", "gcd", "lcm", "comb", "perm"],
+        "write it as a loop over integers",
+    ),
+    (&["fill"], "use a[:] = v"),
+    (&["item"], "index the element: a[i] or a[i, j]"),
+];
