@@ -11,6 +11,7 @@ pub mod disasm;
 pub mod ir;
 pub mod lower;
 pub mod magics;
+pub mod outcome;
 pub mod parallel;
 pub mod report;
 pub mod session;

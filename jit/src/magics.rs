@@ -3,9 +3,51 @@
 //! A cell whose first line starts with `%%` is a cell magic for the rest of the cell; a cell
 //! that is one `%` line is a line magic. Everything else is Kiln code.
 
-use crate::session::{CellError, ExecResult, Output, Session, Stage};
+use crate::outcome::{CellError, ExecResult, Output, Stage, Timings};
 use crate::syntax::ast::Target;
 use kiln_runtime::ErrorKind;
+
+/// What a magic needs of the session it runs in. The session implements it and calls
+/// [`run`]; the magics see nothing else of it, so the dependency points one way.
+pub trait Host {
+    /// Run a cell (which may itself be a magic: `%%time` over `%%target serial`).
+    fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult;
+    /// Compile a cell once and run it `repeat` times (the timings hold every run).
+    fn execute_repeat(
+        &mut self,
+        code: &str,
+        repeat: u32,
+        sink: &mut dyn FnMut(Output),
+    ) -> ExecResult;
+    /// A compiler stage of a cell as text, instead of running it.
+    fn emit(&mut self, code: &str, stage: Stage) -> Result<String, CellError>;
+    /// Where the time of the last cell went.
+    fn timings(&mut self) -> &mut Timings;
+    /// The settings magics change.
+    fn settings(&mut self) -> &mut Settings;
+    /// The session's globals as (name, type, summary), for `%who` and `%whos`.
+    fn globals(&self) -> Vec<(String, String, String)>;
+    /// Forget every global and function (`%reset`).
+    fn reset(&mut self);
+}
+
+/// Session settings the magics change.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Array bounds checks (`%bounds on|off`).
+    pub bounds_checks: bool,
+    /// Run every annotated loop on this target (`%%target`).
+    pub target_override: Option<Target>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bounds_checks: true,
+            target_override: None,
+        }
+    }
+}
 
 pub enum Magic<'a> {
     /// `%time stmt` / `%%time`
@@ -83,15 +125,16 @@ fn ms(v: f64) -> String {
     }
 }
 
-pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) -> ExecResult {
+/// Run a magic in `session`.
+pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -> ExecResult {
     match magic {
         Magic::Time(code) => {
             // The body may itself be a magic (`%%time` over `%%target serial`).
-            session.timings = Default::default();
+            *session.timings() = Default::default();
             let wall = std::time::Instant::now();
             let r = session.execute(code, sink);
             let total = wall.elapsed().as_secs_f64() * 1e3;
-            let t = &session.timings;
+            let t = session.timings().clone();
             if !t.run_ms.is_empty() {
                 let run: f64 = t.run_ms.iter().sum();
                 sink(Output::Stdout(format!(
@@ -113,7 +156,7 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
                 return ExecResult::Err(e);
             }
             let once = session
-                .timings
+                .timings()
                 .run_ms
                 .first()
                 .copied()
@@ -128,7 +171,7 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
             }
             let runs = 7u32;
             let r = session.execute_repeat(code, loops * runs, &mut |_| {});
-            let times = session.timings.run_ms.clone();
+            let times = session.timings().run_ms.clone();
             let per_run: Vec<f64> = times
                 .chunks(loops as usize)
                 .map(|c| c.iter().sum::<f64>() / c.len() as f64)
@@ -137,7 +180,7 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
             let mean = per_run.iter().sum::<f64>() / n;
             let sd = (per_run.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
             let best = per_run.iter().cloned().fold(f64::INFINITY, f64::min);
-            let compile = session.timings.compile_ms();
+            let compile = session.timings().compile_ms();
             sink(Output::Stdout(format!(
                 "{} ± {} per loop (mean ± std. dev. of {} runs, {} loop{} each); best {}; compiled once in {}\n",
                 ms(mean),
@@ -169,9 +212,9 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
                     return usage_error(format!("%%target takes serial, par or gpu, not '{other}'"))
                 }
             };
-            let old = session.target_override.replace(target);
+            let old = session.settings().target_override.replace(target);
             let r = session.execute(code, sink);
-            session.target_override = old;
+            session.settings().target_override = old;
             r
         }
         Magic::Threads(arg) => {
@@ -196,12 +239,16 @@ pub fn run(session: &mut Session, magic: Magic, sink: &mut dyn FnMut(Output)) ->
         }
         Magic::Bounds(arg) => {
             match arg {
-                "on" => session.bounds_checks = true,
-                "off" => session.bounds_checks = false,
+                "on" => session.settings().bounds_checks = true,
+                "off" => session.settings().bounds_checks = false,
                 "" => {}
                 other => return usage_error(format!("%bounds takes on or off, not '{other}'")),
             }
-            let state = if session.bounds_checks { "on" } else { "off" };
+            let state = if session.settings().bounds_checks {
+                "on"
+            } else {
+                "off"
+            };
             sink(Output::Stdout(format!("bounds checks {state}\n")));
             ExecResult::Ok(None)
         }

@@ -11,6 +11,8 @@ use crate::codegen::{self, Compiled, Options};
 use crate::diag::Diagnostic;
 use crate::ir;
 use crate::lower::{self, FnDef, SessionGlobal, RESULT};
+use crate::magics::{self, Host, Settings};
+pub use crate::outcome::{CellError, ExecResult, Output, Stage, Timings};
 use crate::report;
 use crate::syntax::{self, ast};
 use crate::types::Ty;
@@ -21,69 +23,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
-/// Something a running cell sends out before it finishes.
-pub enum Output {
-    Stdout(String),
-    Stderr(String),
-    /// `display(v)`
-    Display(Value),
-    /// `clear_output(wait=...)`
-    ClearOutput {
-        wait: bool,
-    },
-    /// A picture (`imshow`): PNG bytes, with its title if one was given.
-    Image {
-        png: Vec<u8>,
-        title: Option<String>,
-    },
-}
-
-/// A failed cell: Python's exception name, its message, and the rendered report.
-#[derive(Clone, Debug)]
-pub struct CellError {
-    pub ename: String,
-    pub evalue: String,
-    /// The report as lines of plain text (source line, caret, call chain, hint).
-    pub traceback: Vec<String>,
-}
-
-pub enum ExecResult {
-    /// The cell ran; its result value if its last statement was a non-None expression.
-    Ok(Option<Value>),
-    Err(CellError),
-}
-
 pub struct Completion {
     pub matches: Vec<String>,
     pub cursor_start: usize,
     pub cursor_end: usize,
-}
-
-/// Where the time of the last cell went, in milliseconds.
-#[derive(Clone, Debug, Default)]
-pub struct Timings {
-    pub parse_ms: f64,
-    pub check_ms: f64,
-    pub lower_ms: f64,
-    pub codegen_ms: f64,
-    pub run_ms: Vec<f64>,
-}
-
-impl Timings {
-    /// Source to machine code.
-    pub fn compile_ms(&self) -> f64 {
-        self.parse_ms + self.check_ms + self.lower_ms + self.codegen_ms
-    }
-}
-
-/// What to print instead of running (`kiln run --emit`, `%ir`, `%clif`, `%asm`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Tokens,
-    Ast,
-    Ir,
-    Clif,
-    Asm,
 }
 
 /// A global: its type and its slot (flattened 8-byte words; heap values hold one reference).
@@ -123,10 +66,8 @@ pub struct Session {
     globals: HashMap<String, Global>,
     /// Sources of every cell run so far (cell n is `sources[n - 1]`), for error reports.
     sources: Vec<Rc<str>>,
-    /// Array bounds checks (`%bounds`).
-    pub bounds_checks: bool,
-    /// Run annotated loops on this target (`%%target`).
-    pub target_override: Option<ast::Target>,
+    /// What the magics set: bounds checks, the target of annotated loops.
+    pub settings: Settings,
     /// Times of the last `execute`.
     pub timings: Timings,
 }
@@ -161,8 +102,7 @@ impl Session {
             funcs: HashMap::new(),
             globals: HashMap::new(),
             sources: Vec::new(),
-            bounds_checks: true,
-            target_override: None,
+            settings: Settings::default(),
             timings: Timings::default(),
         }
     }
@@ -175,8 +115,8 @@ impl Session {
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
     /// thread). Never panics and never ends the process, whatever the cell does.
     pub fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        match crate::magics::parse(code) {
-            Some(m) => crate::magics::run(self, m, sink),
+        match magics::parse(code) {
+            Some(m) => magics::run(self, m, sink),
             None => self.execute_repeat(code, 1, sink),
         }
     }
@@ -190,8 +130,8 @@ impl Session {
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
         if repeat > 1 {
-            if let Some(m) = crate::magics::parse(code) {
-                return crate::magics::run(self, m, sink);
+            if let Some(m) = magics::parse(code) {
+                return magics::run(self, m, sink);
             }
         }
         self.interrupt.store(false, Ordering::Relaxed);
@@ -310,7 +250,7 @@ impl Session {
             cell,
             funcs: &funcs,
             globals: &globals,
-            target_override: self.target_override,
+            target_override: self.settings.target_override,
         };
         let mut lowered = lower::lower_cell(&input).map_err(|d| self.diag_error(&d, code, cell))?;
         let t2 = Instant::now();
@@ -339,7 +279,7 @@ impl Session {
             let opts = Options {
                 keep_clif: emit == Some(Stage::Clif),
                 keep_code: emit == Some(Stage::Asm),
-                no_bounds_checks: !self.bounds_checks,
+                no_bounds_checks: !self.settings.bounds_checks,
                 no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
                 no_inline: std::env::var_os("KILN_BENCH_NO_INLINE").is_some(),
                 // A measurement knob for bench/par_threshold.sh.
@@ -810,5 +750,34 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
                 j += y.slots();
             }
         }
+    }
+}
+
+impl Host for Session {
+    fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
+        Session::execute(self, code, sink)
+    }
+    fn execute_repeat(
+        &mut self,
+        code: &str,
+        repeat: u32,
+        sink: &mut dyn FnMut(Output),
+    ) -> ExecResult {
+        Session::execute_repeat(self, code, repeat, sink)
+    }
+    fn emit(&mut self, code: &str, stage: Stage) -> Result<String, CellError> {
+        Session::emit(self, code, stage)
+    }
+    fn timings(&mut self) -> &mut Timings {
+        &mut self.timings
+    }
+    fn settings(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+    fn globals(&self) -> Vec<(String, String, String)> {
+        Session::globals(self)
+    }
+    fn reset(&mut self) {
+        Session::reset(self)
     }
 }

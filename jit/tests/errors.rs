@@ -126,6 +126,110 @@ fn name_error_in_function() {
     );
 }
 
+/// A NumPy or Python function Kiln does not have: a NameError that says so and names what to
+/// use instead (the hint is in the report), bare or under its module.
+#[test]
+fn name_error_for_a_function_kiln_does_not_have() {
+    for (code, shown, instead) in [
+        (
+            "y = zeros_like(zeros(3))\n",
+            "'zeros_like'",
+            "zeros(a.shape, dtype=a.dtype)",
+        ),
+        (
+            "y = np.concatenate(zeros(3))\n",
+            "'np.concatenate'",
+            "slices",
+        ),
+        ("y = np.sort(zeros(3))\n", "'np.sort'", "no sorting"),
+    ] {
+        check(code, "NameError", "is not supported in Kiln", 2, 5, true);
+        let mut s = Session::new();
+        let (_, e) = err(&mut s, code);
+        assert!(e.evalue.contains(shown), "{:?} lacks {shown}", e.evalue);
+        let report = e.traceback.join("\n");
+        assert!(report.contains(instead), "no {instead:?} in:\n{report}");
+    }
+    // A name that is no function anywhere is Python's plain NameError.
+    check(
+        "y = nosuch(1)\n",
+        "NameError",
+        "name 'nosuch' is not defined",
+        2,
+        5,
+        true,
+    );
+}
+
+/// An array method Kiln does not have: a TypeError, with the alternative where there is one.
+#[test]
+fn type_error_for_an_array_method_kiln_does_not_have() {
+    check(
+        "zeros(3).fill(1.0)\n",
+        "TypeError",
+        "has no method 'fill'",
+        2,
+        10,
+        true,
+    );
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "zeros(3).fill(1.0)\n");
+    assert!(e.traceback.join("\n").contains("a[:] = v"));
+}
+
+/// Arguments that do not bind get Python's own messages.
+#[test]
+fn type_error_for_arguments_that_do_not_bind() {
+    check(
+        "zeros()\n",
+        "TypeError",
+        "zeros() missing 1 required positional argument: 'shape'",
+        2,
+        1,
+        true,
+    );
+    check(
+        "abs(1, 2)\n",
+        "TypeError",
+        "abs() takes 1 positional argument but 2 were given",
+        2,
+        1,
+        true,
+    );
+    check(
+        "zeros(3, bogus=1)\n",
+        "TypeError",
+        "zeros() got an unexpected keyword argument 'bogus'",
+        2,
+        10,
+        true,
+    );
+    check(
+        "zeros(3, shape=3)\n",
+        "TypeError",
+        "zeros() got multiple values for argument 'shape'",
+        2,
+        10,
+        true,
+    );
+    check(
+        "sqrt(x=1.0)\n",
+        "TypeError",
+        "positional-only arguments passed as keyword arguments: 'x'",
+        2,
+        6,
+        true,
+    );
+    check(
+        "int(zeros(3))\n",
+        "TypeError",
+        "int() takes a scalar, not an array",
+        2,
+        5,
+        true,
+    );
+}
+
 #[test]
 fn type_error_unify_scalar_and_array() {
     // Names both lines: the report has a note at the first assignment.

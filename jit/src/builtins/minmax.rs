@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ir::{Builtin, ExprKind};
-use crate::lower::{cast, type_err};
+use crate::lower::{cast, err, type_err};
 use crate::types::promote;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::InstBuilder;
@@ -53,7 +53,7 @@ pub(crate) const DEFS: &[Def] = &[
     },
     Def {
         names: &["where"],
-        params: &[pos("condition"), pos("x"), pos("y")],
+        params: &[pos("condition"), pos_opt("x", "None"), pos_opt("y", "None")],
         arrays: Arrays::Elementwise(select),
         method: Method::No,
         help: "x where condition holds, else y, element by element.",
@@ -167,8 +167,22 @@ fn clip(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 fn select(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
     let cond = c.req(env, cx, 0)?;
-    let a = c.req(env, cx, 1)?;
-    let b = c.req(env, cx, 2)?;
+    let (a, b) = match (c.value(env, cx, 1)?, c.value(env, cx, 2)?) {
+        (Some(a), Some(b)) => (a, b),
+        (None, None) => {
+            return type_err(
+                span,
+                "where(condition) with one argument (NumPy's nonzero) is not supported in Kiln",
+            )
+        }
+        _ => {
+            return err(
+                ErrorKind::ValueError,
+                span,
+                "either both or neither of x and y should be given",
+            )
+        }
+    };
     let cond = env.truth(cond, c.span_of(0))?;
     let Some(t) = env.arith_type(&a, &b) else {
         return type_err(span, format!("where() of a {} and a {}", a.ty, b.ty));

@@ -194,11 +194,18 @@ pub(crate) const fn literal(name: &'static str) -> Param {
 }
 
 impl Def {
-    /// The signature as `name?` shows it: `zeros(shape, dtype=f64)`, `imshow(a, *, cmap=None)`.
+    /// The signature as `name?` shows it, in Python's notation: `sqrt(x, /)`,
+    /// `zeros(shape, dtype=f64)`, `imshow(X, /, *, cmap='viridis')`.
     pub fn signature(&self) -> String {
         let mut parts = Vec::new();
         let mut starred = false;
-        for p in self.params {
+        for (k, p) in self.params.iter().enumerate() {
+            let next = self.params.get(k + 1).map(|q| q.kind);
+            if p.kind == Kind::Positional && next != Some(Kind::Positional) {
+                parts.push(param_text(p));
+                parts.push("/".into());
+                continue;
+            }
             match p.kind {
                 Kind::Star => {
                     starred = true;
@@ -436,6 +443,20 @@ impl<'c> Call<'c> {
                 p.name == kwarg.name && matches!(p.kind, Kind::Either | Kind::Keyword)
             });
             let Some(j) = slot else {
+                let positional_only = def
+                    .params
+                    .iter()
+                    .any(|p| p.name == kwarg.name && p.kind == Kind::Positional);
+                if positional_only {
+                    return Err(type_error(
+                        kwarg.span,
+                        format!(
+                            "{name}() got some positional-only arguments passed as keyword \
+                             arguments: '{}'",
+                            kwarg.name
+                        ),
+                    ));
+                }
                 return Err(type_error(
                     kwarg.span,
                     format!(
@@ -713,3 +734,6 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Format { .. } | B::Concat | B::StrLen | B::StrEq => text::clif(g, op, o),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ const NO_LISTS: &str = "Kiln has arrays and tuples, not lists: use array([...]) 
 const JOIN: &str =
     "make the result with zeros(...) and assign the parts to slices: out[:n] = a; out[n:] = b";
 
-const INSTEAD: &[(&[&str], &str)] = &[
+pub(super) const INSTEAD: &[(&[&str], &str)] = &[
     (&["zeros_like"], "use zeros(a.shape, dtype=a.dtype)"),
     (&["ones_like"], "use ones(a.shape, dtype=a.dtype)"),
     (&["empty_like"], "use empty(a.shape, dtype=a.dtype)"),

@@ -241,8 +241,11 @@ impl<'a> Env<'a> {
                 Expr::new(ExprKind::Tuple(vals), ty)
             }
             A::List(_) => {
-                return type_err(e.span, "list literals make arrays with array([...]), which arrives with the arrays issue")
-                    .map_err(|er| with_hint(er, "use a tuple for a shape: zeros((h, w))"));
+                return type_err(
+                    e.span,
+                    "Kiln has no lists: a list literal makes an array only inside array([...])",
+                )
+                .map_err(|er| with_hint(er, "use a tuple for a shape: zeros((h, w))"));
             }
         })
     }

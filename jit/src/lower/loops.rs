@@ -106,7 +106,7 @@ impl<'a> Env<'a> {
                         });
                     }
                     Ty::Array { .. } => {
-                        return type_err(iter.span, "iterating over a multi-dimensional array gives rows (views), which arrive with the arrays issue")
+                        return type_err(iter.span, "iterating over the rows of a multi-dimensional array is not supported in Kiln")
                             .map_err(|e| with_hint(e, "loop over `ndrange(*a.shape)` or `range(len(a))` instead"));
                     }
                     t => {
@@ -125,7 +125,7 @@ impl<'a> Env<'a> {
             return err(
                 ErrorKind::DeviceError,
                 span,
-                "@gpu loops need Kiln's OpenCL backend, which this build does not have yet",
+                "this build of Kiln has no OpenCL backend for @gpu loops",
             )
             .map_err(|e| with_hint(e, "use @par to run the loop on every CPU core"));
         }

@@ -132,7 +132,7 @@ impl<'a> Env<'a> {
         }
         if self.input.funcs.contains_key(name) {
             return type_err(span, format!("function '{name}' used as a value"))
-                .map_err(|e| with_hint(e, "functions are not values in Kiln v1; call it instead"));
+                .map_err(|e| with_hint(e, "functions are not values in Kiln; call it instead"));
         }
         if MODULES.contains(&name) {
             return type_err(span, format!("module '{name}' used as a value"));

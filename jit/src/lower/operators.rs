@@ -115,12 +115,7 @@ impl<'a> Env<'a> {
             C::LtE => CmpOp::Le,
             C::Gt => CmpOp::Gt,
             C::GtE => CmpOp::Ge,
-            _ => {
-                return type_err(
-                    span,
-                    format!("`{}` is not supported in Kiln v1", op.symbol()),
-                )
-            }
+            _ => return type_err(span, format!("`{}` is not supported in Kiln", op.symbol())),
         };
         if a.ty == Ty::Str && b.ty == Ty::Str {
             if !matches!(cop, CmpOp::Eq | CmpOp::Ne) {
@@ -143,7 +138,7 @@ impl<'a> Env<'a> {
         if matches!(a.ty, Ty::Array { .. }) || matches!(b.ty, Ty::Array { .. }) {
             return type_err(
                 span,
-                "elementwise comparison of arrays arrives with the arrays issue",
+                "this comparison of whole arrays is not supported in Kiln",
             );
         }
         let Some(t) = self.arith_type(&a, &b) else {

@@ -50,7 +50,7 @@ impl<'a> Env<'a> {
                     return err(
                         ErrorKind::DeviceError,
                         span,
-                        "@gpu whole-array assignments need Kiln's OpenCL backend, which this build does not have yet",
+                        "this build of Kiln has no OpenCL backend for @gpu whole-array assignments",
                     )
                     .map_err(|e| with_hint(e, "use @par to run it on every CPU core"));
                 }
@@ -243,7 +243,7 @@ impl<'a> Env<'a> {
                     return err(
                         ErrorKind::SyntaxError,
                         s.span,
-                        "nested functions are not supported in Kiln v1; define it at the top level",
+                        "nested functions are not supported in Kiln; define it at the top level",
                     );
                 }
                 Ok(vec![])
