@@ -390,32 +390,16 @@ fn by_position(def: &Def) -> usize {
 }
 
 impl<'c> Call<'c> {
-    /// Bind a call's arguments to `def`'s parameters as Python does, with Python's messages.
+    /// Bind a call's arguments to `def`'s parameters as Python does, with Python's messages
+    /// and in CPython's order: positional arguments fill their parameters (the rest go to
+    /// `*args`), then each keyword in turn (the first that names no parameter, or a
+    /// parameter already filled, is the error), then the count of positional arguments, then
+    /// the missing ones.
     fn bind(def: &Def, site: &Site<'c>, positional: Vec<Positional<'c>>) -> LResult<Call<'c>> {
         let name = site.name;
-        let n = positional.len();
+        let given = positional.len();
         let star = def.params.iter().any(|p| p.kind == Kind::Star);
         let by_position = by_position(def);
-        if !star && n > by_position {
-            let required = def.params[..by_position]
-                .iter()
-                .filter(|p| p.default.is_none())
-                .count();
-            let takes = if required == by_position {
-                plural(by_position, "positional argument", "positional arguments")
-            } else {
-                format!("from {required} to {by_position} positional arguments")
-            };
-            let given = if n == 1 {
-                "1 was given".to_string()
-            } else {
-                format!("{n} were given")
-            };
-            return Err(type_error(
-                site.span,
-                format!("{name}() takes {takes} but {given}"),
-            ));
-        }
         let mut call = Call {
             name,
             module: site.module,
@@ -424,16 +408,13 @@ impl<'c> Call<'c> {
             rest: Vec::new(),
         };
         for (k, p) in positional.into_iter().enumerate() {
-            let slot = match k < by_position {
-                true => &mut call.args[k],
-                false => {
-                    if let Positional::Value(v, ..) = p {
-                        call.rest.push(v);
-                    }
-                    continue;
+            if k >= by_position {
+                if let Positional::Value(v, ..) = p {
+                    call.rest.push(v);
                 }
-            };
-            *slot = match p {
+                continue;
+            }
+            call.args[k] = match p {
                 Positional::Value(v, s, t) => Arg::Value(v, s, t),
                 Positional::Tree(t) => Arg::Tree(t),
             };
@@ -443,27 +424,28 @@ impl<'c> Call<'c> {
                 p.name == kwarg.name && matches!(p.kind, Kind::Either | Kind::Keyword)
             });
             let Some(j) = slot else {
-                let positional_only = def
+                // CPython names every positional-only parameter passed by keyword, in the
+                // order of the parameters, before it calls a keyword unexpected.
+                let positional_only: Vec<&str> = def
                     .params
                     .iter()
-                    .any(|p| p.name == kwarg.name && p.kind == Kind::Positional);
-                if positional_only {
-                    return Err(type_error(
-                        kwarg.span,
-                        format!(
-                            "{name}() got some positional-only arguments passed as keyword \
-                             arguments: '{}'",
-                            kwarg.name
-                        ),
-                    ));
-                }
-                return Err(type_error(
-                    kwarg.span,
+                    .filter(|p| p.kind == Kind::Positional)
+                    .filter(|p| site.keywords.iter().any(|k| k.name == p.name))
+                    .map(|p| p.name)
+                    .collect();
+                let msg = if positional_only.is_empty() {
                     format!(
                         "{name}() got an unexpected keyword argument '{}'",
                         kwarg.name
-                    ),
-                ));
+                    )
+                } else {
+                    format!(
+                        "{name}() got some positional-only arguments passed as keyword \
+                         arguments: '{}'",
+                        positional_only.join(", ")
+                    )
+                };
+                return Err(type_error(kwarg.span, msg));
             };
             if !matches!(call.args[j], Arg::Missing) {
                 return Err(type_error(
@@ -472,6 +454,45 @@ impl<'c> Call<'c> {
                 ));
             }
             call.args[j] = Arg::Tree(&kwarg.value);
+        }
+        if !star && given > by_position {
+            let defaults = def.params[..by_position]
+                .iter()
+                .filter(|p| p.default.is_some())
+                .count();
+            let takes = if defaults > 0 {
+                format!(
+                    "from {} to {by_position} positional arguments",
+                    by_position - defaults
+                )
+            } else {
+                plural(by_position, "positional argument", "positional arguments")
+            };
+            let keyword_only = def
+                .params
+                .iter()
+                .zip(&call.args)
+                .filter(|(p, a)| p.kind == Kind::Keyword && !matches!(a, Arg::Missing))
+                .count();
+            let given_text = if keyword_only > 0 {
+                format!(
+                    "{given} positional argument{} (and {} were",
+                    if given == 1 { "" } else { "s" },
+                    plural(
+                        keyword_only,
+                        "keyword-only argument)",
+                        "keyword-only arguments)"
+                    )
+                )
+            } else if given == 1 {
+                "1 was".to_string()
+            } else {
+                format!("{given} were")
+            };
+            return Err(type_error(
+                site.span,
+                format!("{name}() takes {takes} but {given_text} given"),
+            ));
         }
         let missing: Vec<&str> = def
             .params
