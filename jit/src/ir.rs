@@ -441,7 +441,9 @@ pub enum Builtin {
 pub enum MathFn {
     Sqrt,
     Exp,
+    Expm1,
     Log,
+    Log1p,
     Log2,
     Log10,
     Sin,
@@ -465,6 +467,8 @@ impl MathFn {
         match self {
             MathFn::Sqrt => "sqrt",
             MathFn::Exp => "exp",
+            MathFn::Expm1 => "expm1",
+            MathFn::Log1p => "log1p",
             MathFn::Log => "log",
             MathFn::Log2 => "log2",
             MathFn::Log10 => "log10",

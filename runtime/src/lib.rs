@@ -106,6 +106,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_repr_array,
         // math.rs
         kiln_m_exp,
+        kiln_m_expm1,
+        kiln_m_log1p,
         kiln_m_log,
         kiln_m_log2,
         kiln_m_log10,

@@ -23,7 +23,7 @@ macro_rules! method {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["len"],
         params: &[pos("obj")],

@@ -20,7 +20,7 @@ macro_rules! part {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["complex"],
         params: &[pos_opt("real", "0"), pos_opt("imag", "0")],

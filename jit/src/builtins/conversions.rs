@@ -20,7 +20,7 @@ macro_rules! conversion {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     conversion!(
         ["int", "i64", "int64", "int_"],
         "x as an i64: a float is truncated towards zero, a bool is 0 or 1."

@@ -22,7 +22,7 @@ macro_rules! filled {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     filled!("zeros", "A new array of the given shape filled with zeros."),
     filled!("ones", "A new array of the given shape filled with ones."),
     filled!(

@@ -5,7 +5,7 @@
 use super::*;
 use crate::lower::type_err;
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["range"],
         params: &[pos("start"), pos_opt("stop", "None"), pos_opt("step", "1")],

@@ -4,7 +4,7 @@
 use super::*;
 use crate::ir::Builtin;
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["dot"],
         params: &[pos("a"), pos("b")],

@@ -38,7 +38,7 @@ macro_rules! ufunc {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     unary!(
         Sqrt,
         "Square root (NumPy's: nan for a negative float; math.sqrt raises ValueError).",
@@ -46,9 +46,19 @@ pub(crate) const DEFS: &[Def] = &[
     ),
     unary!(Exp, "e to the power x.", "exp"),
     unary!(
+        Expm1,
+        "e to the power x, minus 1 (exact for x near 0, where exp(x) - 1 is not).",
+        "expm1"
+    ),
+    unary!(
         Log,
         "Natural logarithm (NumPy's: nan below 0, -inf at 0; math.log raises).",
         "log"
+    ),
+    unary!(
+        Log1p,
+        "The natural logarithm of 1 + x (exact for x near 0, where log(1 + x) is not).",
+        "log1p"
     ),
     unary!(Log2, "Base-2 logarithm.", "log2"),
     unary!(Log10, "Base-10 logarithm.", "log10"),
@@ -174,6 +184,18 @@ fn unary_math(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, m: MathFn) -> 
     let v = env.to_float(v);
     if v.ty == Ty::C128 && integral {
         return type_err(span, format!("{name}() of a complex number"));
+    }
+    if v.ty == Ty::C128 && complex_symbol(m).is_none() {
+        return type_err(
+            span,
+            format!("{name}() of a complex number is not supported in Kiln"),
+        )
+        .map_err(|e| {
+            crate::lower::with_hint(
+                e,
+                "Kiln's complex functions: sqrt, exp, log, sin, cos, tanh",
+            )
+        });
     }
     let t = v.ty.clone();
     let op = if is_math && t != Ty::C128 {
@@ -350,6 +372,8 @@ fn complex_symbol(m: MathFn) -> Option<&'static str> {
 fn real_symbol(m: MathFn) -> Option<&'static str> {
     Some(match m {
         MathFn::Exp => "kiln_m_exp",
+        MathFn::Expm1 => "kiln_m_expm1",
+        MathFn::Log1p => "kiln_m_log1p",
         MathFn::Log => "kiln_m_log",
         MathFn::Log2 => "kiln_m_log2",
         MathFn::Log10 => "kiln_m_log10",
@@ -399,6 +423,12 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
                     let z = g.zero(clif_types(&arg_ty)[0]);
                     let is0 = g.b.ins().fcmp(FloatCC::Equal, x[0], z);
                     bad = g.b.ins().bor(bad, is0);
+                }
+                if *m == MathFn::Log1p {
+                    // math.log1p(-1.0) raises where NumPy gives -inf.
+                    let minus_one = g.float_const(-1.0, arg_ty == Ty::F32);
+                    let at_pole = g.b.ins().fcmp(FloatCC::Equal, x[0], minus_one);
+                    bad = g.b.ins().bor(bad, at_pole);
                 }
                 g.fail_if(
                     bad,

@@ -8,7 +8,7 @@ use crate::types::promote;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::InstBuilder;
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["min"],
         params: &[star("args"), kw("axis", "None")],

@@ -41,7 +41,7 @@ use std::sync::OnceLock;
 pub(crate) use math::{lanes_f64x2, math_f64x2};
 
 /// Every family's table; the order is the order of completion lists.
-const FAMILIES: &[&[Def]] = &[
+static FAMILIES: &[&[Def]] = &[
     conversions::DEFS,
     math::DEFS,
     minmax::DEFS,

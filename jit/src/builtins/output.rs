@@ -7,7 +7,7 @@ use crate::ir::{Builtin, ExprKind};
 use crate::lower::type_err;
 use cranelift_codegen::ir::{types, InstBuilder, StackSlotData, StackSlotKind};
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["print"],
         params: &[

@@ -5,7 +5,7 @@ use super::*;
 use crate::ir::{Builtin, ExprKind};
 use crate::lower::type_err;
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["rand"],
         params: &[star("shape")],

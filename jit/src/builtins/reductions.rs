@@ -21,7 +21,7 @@ macro_rules! reduction {
     };
 }
 
-pub(crate) const DEFS: &[Def] = &[
+pub(crate) static DEFS: &[Def] = &[
     reduction!(
         ["sum"],
         "The sum of the elements (NumPy's pairwise summation), or along an axis."

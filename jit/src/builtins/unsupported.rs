@@ -50,8 +50,6 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
     (&["power", "float_power"], "use x ** y"),
     (&["fabs"], "use abs(x)"),
     (&["exp2"], "use 2.0 ** x"),
-    (&["expm1"], "use exp(x) - 1.0 (less accurate for x near 0)"),
-    (&["log1p"], "use log(1.0 + x) (less accurate for x near 0)"),
     (
         &["cbrt"],
         "use x ** (1.0 / 3.0) for x >= 0, and -((-x) ** (1.0 / 3.0)) below",

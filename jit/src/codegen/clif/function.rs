@@ -174,7 +174,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// A float constant, loaded from memory the unit owns: Cranelift rematerialises
     /// `f64const` inside every loop iteration, while a read-only load can be hoisted out of
     /// the loop or folded into the arithmetic instruction.
-    pub(super) fn float_const(&mut self, v: f64, f32: bool) -> Value {
+    pub(crate) fn float_const(&mut self, v: f64, f32: bool) -> Value {
         let bytes: Box<[u8]> = if f32 {
             Box::new((v as f32).to_le_bytes())
         } else {
