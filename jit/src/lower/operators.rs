@@ -265,9 +265,9 @@ impl<'a> Env<'a> {
                 // calls pow and is ~10x slower than x*x*x).
                 if t.is_float() || t == Ty::C128 {
                     if let ExprKind::Int(k) = b.kind {
-                        // x**2 is exact either way; x**3 and x**4 are multiplied out only in whole-array
-                        // code (the arrays issue asks for it: NumPy's pow is ~10x slower), while
-                        // scalars keep Python's pow so `xi**3` prints as CPython does.
+                        // x**2 is exact either way; x**3 and x**4 are multiplied out only in
+                        // whole-array code (NumPy's pow is ~10x slower), while scalars keep
+                        // Python's pow so `xi**3` prints as CPython does.
                         let in_map = matches!(a.kind, ExprKind::Elem(_) | ExprKind::MapScalar(_));
                         let pure = arrays::is_leafy(&a) && (k == 2 || in_map);
                         if pure && (1..=4).contains(&k) && t != Ty::C128 {
