@@ -1,5 +1,6 @@
 //! The registry's own rules: each entry well-formed, the way Python requires of a `def`.
 
+use super::binder::by_position;
 use super::*;
 
 fn every_def() -> impl Iterator<Item = &'static Def> {

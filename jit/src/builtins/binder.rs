@@ -1,0 +1,364 @@
+//! The one argument binder of every builtin: a call's arguments bound to a [`Def`]'s
+//! parameters in CPython's order and with CPython's messages, and [`lower_call`], which
+//! lowers the positional arguments, maps a ufunc over arrays, binds and applies the lowering.
+
+use super::*;
+
+/// One argument as the binder holds it.
+enum Arg<'c> {
+    Missing,
+    /// A positional value, lowered before the call was bound, and its tree (none for a
+    /// method's receiver or a ufunc's element).
+    Value(Expr, Span, Option<&'c ast::Expr>),
+    /// A keyword argument, lowered when the builtin asks for it; or a dtype or a literal,
+    /// read as syntax.
+    Tree(&'c ast::Expr),
+}
+
+/// A positional argument before binding.
+pub(crate) enum Positional<'c> {
+    Value(Expr, Span, Option<&'c ast::Expr>),
+    Tree(&'c ast::Expr),
+}
+
+/// A call bound to its builtin's parameters.
+pub(crate) struct Call<'c> {
+    /// The name as the cell wrote it (an alias stays an alias in messages).
+    pub name: &'c str,
+    /// `np`, `math`, ... when the cell wrote a module prefix.
+    pub module: Option<&'static str>,
+    pub span: Span,
+    args: Vec<Arg<'c>>,
+    /// The values of a `*args` parameter.
+    rest: Vec<Expr>,
+}
+
+/// A call as the lowering meets it.
+#[derive(Clone, Copy)]
+pub(crate) struct Site<'c> {
+    pub name: &'c str,
+    pub module: Option<&'static str>,
+    pub span: Span,
+    pub keywords: &'c [ast::Keyword],
+}
+
+fn type_error(span: Span, msg: String) -> LErr {
+    LErr::Diag(Diagnostic::new(ErrorKind::TypeError, span, msg))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `'a'`, `'a' and 'b'`, `'a', 'b', and 'c'`: Python's list of missing parameters.
+fn quoted_list(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    match q.len() {
+        1 => q[0].clone(),
+        2 => format!("{} and {}", q[0], q[1]),
+        n => format!("{}, and {}", q[..n - 1].join(", "), q[n - 1]),
+    }
+}
+
+/// How many leading parameters can be passed by position.
+pub(super) fn by_position(def: &Def) -> usize {
+    def.params
+        .iter()
+        .take_while(|p| matches!(p.kind, Kind::Positional | Kind::Either))
+        .count()
+}
+
+impl<'c> Call<'c> {
+    /// Bind a call's arguments to `def`'s parameters as Python does, with Python's messages
+    /// and in CPython's order: positional arguments fill their parameters (the rest go to
+    /// `*args`), then each keyword in turn (the first that names no parameter, or a
+    /// parameter already filled, is the error), then the count of positional arguments, then
+    /// the missing ones.
+    fn bind(def: &Def, site: &Site<'c>, positional: Vec<Positional<'c>>) -> LResult<Call<'c>> {
+        let name = site.name;
+        let given = positional.len();
+        let star = def.params.iter().any(|p| p.kind == Kind::Star);
+        let by_position = by_position(def);
+        let mut call = Call {
+            name,
+            module: site.module,
+            span: site.span,
+            args: def.params.iter().map(|_| Arg::Missing).collect(),
+            rest: Vec::new(),
+        };
+        for (k, p) in positional.into_iter().enumerate() {
+            if k >= by_position {
+                if let Positional::Value(v, ..) = p {
+                    call.rest.push(v);
+                }
+                continue;
+            }
+            call.args[k] = match p {
+                Positional::Value(v, s, t) => Arg::Value(v, s, t),
+                Positional::Tree(t) => Arg::Tree(t),
+            };
+        }
+        for kwarg in site.keywords {
+            let slot = def.params.iter().position(|p| {
+                p.name == kwarg.name && matches!(p.kind, Kind::Either | Kind::Keyword)
+            });
+            let Some(j) = slot else {
+                // CPython names every positional-only parameter passed by keyword, in the
+                // order of the parameters, before it calls a keyword unexpected.
+                let positional_only: Vec<&str> = def
+                    .params
+                    .iter()
+                    .filter(|p| p.kind == Kind::Positional)
+                    .filter(|p| site.keywords.iter().any(|k| k.name == p.name))
+                    .map(|p| p.name)
+                    .collect();
+                let msg = if positional_only.is_empty() {
+                    format!(
+                        "{name}() got an unexpected keyword argument '{}'",
+                        kwarg.name
+                    )
+                } else {
+                    format!(
+                        "{name}() got some positional-only arguments passed as keyword \
+                         arguments: '{}'",
+                        positional_only.join(", ")
+                    )
+                };
+                return Err(type_error(kwarg.span, msg));
+            };
+            if !matches!(call.args[j], Arg::Missing) {
+                return Err(type_error(
+                    kwarg.span,
+                    format!("{name}() got multiple values for argument '{}'", kwarg.name),
+                ));
+            }
+            call.args[j] = Arg::Tree(&kwarg.value);
+        }
+        if !star && given > by_position {
+            let defaults = def.params[..by_position]
+                .iter()
+                .filter(|p| p.default.is_some())
+                .count();
+            let takes = if defaults > 0 {
+                format!(
+                    "from {} to {by_position} positional arguments",
+                    by_position - defaults
+                )
+            } else {
+                plural(by_position, "positional argument", "positional arguments")
+            };
+            let keyword_only = def
+                .params
+                .iter()
+                .zip(&call.args)
+                .filter(|(p, a)| p.kind == Kind::Keyword && !matches!(a, Arg::Missing))
+                .count();
+            let given_text = if keyword_only > 0 {
+                format!(
+                    "{given} positional argument{} (and {} were",
+                    if given == 1 { "" } else { "s" },
+                    plural(
+                        keyword_only,
+                        "keyword-only argument)",
+                        "keyword-only arguments)"
+                    )
+                )
+            } else if given == 1 {
+                "1 was".to_string()
+            } else {
+                format!("{given} were")
+            };
+            return Err(type_error(
+                site.span,
+                format!("{name}() takes {takes} but {given_text} given"),
+            ));
+        }
+        let missing: Vec<&str> = def
+            .params
+            .iter()
+            .zip(&call.args)
+            .filter(|(p, a)| {
+                p.default.is_none() && p.kind != Kind::Star && matches!(a, Arg::Missing)
+            })
+            .map(|(p, _)| p.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(type_error(
+                site.span,
+                format!(
+                    "{name}() missing {} required positional argument{}: {}",
+                    missing.len(),
+                    if missing.len() == 1 { "" } else { "s" },
+                    quoted_list(&missing)
+                ),
+            ));
+        }
+        Ok(call)
+    }
+
+    /// Whether parameter `k` was given.
+    pub fn given(&self, k: usize) -> bool {
+        !matches!(self.args[k], Arg::Missing)
+    }
+
+    /// The value of parameter `k`, if given (a keyword argument is lowered now, once).
+    pub fn value(&mut self, env: &mut Env<'_>, cx: &mut FnCx, k: usize) -> LResult<Option<Expr>> {
+        match &self.args[k] {
+            Arg::Missing => Ok(None),
+            Arg::Value(v, ..) => Ok(Some(v.clone())),
+            Arg::Tree(t) => {
+                let t = *t;
+                let v = env.expr(cx, t)?;
+                self.args[k] = Arg::Value(v.clone(), t.span, Some(t));
+                Ok(Some(v))
+            }
+        }
+    }
+
+    /// The value of a required parameter (the binder has checked that it is there).
+    pub fn req(&mut self, env: &mut Env<'_>, cx: &mut FnCx, k: usize) -> LResult<Expr> {
+        Ok(self
+            .value(env, cx, k)?
+            .expect("the binder checks required parameters"))
+    }
+
+    /// Parameter `k` read as a dtype (`f32`, `np.float64`, `"int64"`, or an array's
+    /// `a.dtype`), if given.
+    pub fn dtype(&self, env: &mut Env<'_>, cx: &mut FnCx, k: usize) -> LResult<Option<DType>> {
+        match &self.args[k] {
+            Arg::Tree(t) => {
+                if let ast::ExprKind::Attribute { value, attr, .. } = &t.kind {
+                    let of_module = matches!(&value.kind, ast::ExprKind::Name(m)
+                        if crate::lower::MODULES.contains(&m.as_str()) && env.global_ty(m).is_none());
+                    if attr == "dtype" && !of_module {
+                        if let Ty::Array { dtype, .. } = env.expr(cx, value)?.ty {
+                            return Ok(Some(dtype));
+                        }
+                    }
+                }
+                Ok(Some(env.dtype_arg(t)?))
+            }
+            Arg::Missing => Ok(None),
+            Arg::Value(..) => Err(type_error(
+                self.span_of(k),
+                format!("{}() takes a dtype such as f64 or np.float32", self.name),
+            )),
+        }
+    }
+
+    /// Parameter `k` when it is a list or tuple literal, as syntax.
+    pub fn literal(&self, k: usize) -> Option<&'c ast::Expr> {
+        match &self.args[k] {
+            Arg::Tree(t) if is_sequence_literal(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The tree of argument `k` as written, if it has one.
+    pub fn tree(&self, k: usize) -> Option<&'c ast::Expr> {
+        match &self.args[k] {
+            Arg::Value(_, _, t) => *t,
+            Arg::Tree(t) => Some(t),
+            Arg::Missing => None,
+        }
+    }
+
+    /// Where argument `k` was written (the call, for one not given or a method's receiver).
+    pub fn span_of(&self, k: usize) -> Span {
+        match &self.args[k] {
+            Arg::Value(_, s, _) => *s,
+            Arg::Tree(t) => t.span,
+            Arg::Missing => self.span,
+        }
+    }
+
+    /// The values of the `*args` parameter.
+    pub fn rest(&mut self) -> Vec<Expr> {
+        std::mem::take(&mut self.rest)
+    }
+}
+
+fn is_sequence_literal(t: &ast::Expr) -> bool {
+    matches!(t.kind, ast::ExprKind::List(_) | ast::ExprKind::Tuple(_))
+}
+
+/// Lower a call of builtin `def` (`receiver`: a method call's object): the positional
+/// arguments are lowered in order (a dtype or a literal is kept as syntax); a ufunc with an
+/// array among them is mapped over the elements; a builtin that does not take arrays rejects
+/// them; then the call is bound and lowered.
+pub(crate) fn lower_call<'c>(
+    env: &mut Env<'_>,
+    cx: &mut FnCx,
+    def: &'static Def,
+    site: Site<'c>,
+    receiver: Option<Expr>,
+    args: &'c [ast::Expr],
+) -> LResult<Expr> {
+    let mut positional: Vec<Positional<'c>> = Vec::new();
+    if let Some(r) = receiver {
+        positional.push(Positional::Value(r, site.span, None));
+    }
+    let by_position = by_position(def);
+    for t in args {
+        let k = positional.len();
+        let form = match def.params.get(k.min(by_position)) {
+            Some(p) if k < by_position => p.form,
+            _ => Form::Value,
+        };
+        let as_tree = match form {
+            Form::DType => true,
+            Form::Literal => is_sequence_literal(t),
+            Form::Value => false,
+        };
+        positional.push(if as_tree {
+            Positional::Tree(t)
+        } else {
+            Positional::Value(env.expr(cx, t)?, t.span, Some(t))
+        });
+    }
+    let is_array =
+        |p: &Positional| matches!(p, Positional::Value(v, ..) if matches!(v.ty, Ty::Array { .. }));
+    match def.arrays {
+        Arrays::Elementwise(scalar) if positional.iter().any(is_array) => {
+            let s = env.site(cx, site.span);
+            let values: Vec<Expr> = positional
+                .into_iter()
+                .filter_map(|p| match p {
+                    Positional::Value(v, ..) => Some(v),
+                    Positional::Tree(_) => None,
+                })
+                .collect();
+            let inner = Site {
+                module: Some("np"),
+                ..site
+            };
+            return env.elementwise(s, values, site.span, |env, leaves| {
+                let leaves = leaves
+                    .into_iter()
+                    .map(|v| Positional::Value(v, site.span, None))
+                    .collect();
+                let mut call = Call::bind(def, &inner, leaves)?;
+                scalar(env, cx, &mut call)
+            });
+        }
+        Arrays::Rejected => {
+            for p in &positional {
+                if let Positional::Value(v, s, _) = p {
+                    if matches!(v.ty, Ty::Array { .. }) {
+                        let e = type_error(
+                            *s,
+                            format!("{}() takes a scalar, not an array ({})", site.name, v.ty),
+                        );
+                        return Err(crate::lower::with_hint(
+                            e,
+                            "apply it element by element in a loop",
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let mut call = Call::bind(def, &site, positional)?;
+    (def.lower)(env, cx, &mut call)
+}
