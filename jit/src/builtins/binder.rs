@@ -33,9 +33,9 @@ pub(crate) struct Call<'c> {
     rest: Vec<Expr>,
 }
 
-/// A call as the lowering meets it.
+/// A call as the cell wrote it: the name, its module prefix, where, and its keywords.
 #[derive(Clone, Copy)]
-pub(crate) struct Site<'c> {
+pub(crate) struct CallSyntax<'c> {
     pub name: &'c str,
     pub module: Option<&'static str>,
     pub span: Span,
@@ -74,7 +74,11 @@ impl<'c> Call<'c> {
     /// `*args`), then each keyword in turn (the first that names no parameter, or a
     /// parameter already filled, is the error), then the count of positional arguments, then
     /// the missing ones.
-    fn bind(def: &Def, site: &Site<'c>, positional: Vec<Positional<'c>>) -> LResult<Call<'c>> {
+    fn bind(
+        def: &Def,
+        site: &CallSyntax<'c>,
+        positional: Vec<Positional<'c>>,
+    ) -> LResult<Call<'c>> {
         let name = site.name;
         let given = positional.len();
         let star = def.params.iter().any(|p| p.kind == Kind::Star);
@@ -290,7 +294,7 @@ pub(crate) fn lower_call<'c>(
     env: &mut Env<'_>,
     cx: &mut FnCx,
     def: &'static Def,
-    site: Site<'c>,
+    site: CallSyntax<'c>,
     receiver: Option<Expr>,
     args: &'c [ast::Expr],
 ) -> LResult<Expr> {
@@ -328,7 +332,7 @@ pub(crate) fn lower_call<'c>(
                     Positional::Tree(_) => None,
                 })
                 .collect();
-            let inner = Site {
+            let inner = CallSyntax {
                 module: Some("np"),
                 ..site
             };

@@ -39,7 +39,7 @@ use kiln_runtime::{DType, ErrorKind};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub(crate) use binder::{lower_call, Call, Site};
+pub(crate) use binder::{lower_call, Call, CallSyntax};
 pub(crate) use math::{lanes_f64x2, math_f64x2};
 
 /// Every family's table; the order is the order of completion lists.

@@ -76,13 +76,13 @@ impl<'a> Env<'a> {
             let hint = similar_name(&name, self, cx).map(|s| format!("did you mean '{s}'?"));
             return Err(builtins::unknown(&name, module, span, hint));
         };
-        let site = builtins::Site {
+        let written = builtins::CallSyntax {
             name: &name,
             module,
             span,
             keywords,
         };
-        builtins::lower_call(self, cx, def, site, None, args)
+        builtins::lower_call(self, cx, def, written, None, args)
     }
 
     /// `recv.name(args)`: a builtin that has the receiver's type as a method, called with the
@@ -102,13 +102,13 @@ impl<'a> Env<'a> {
         let Some(def) = def else {
             return Err(builtins::unknown_method(&recv.ty, name, name_span));
         };
-        let site = builtins::Site {
+        let written = builtins::CallSyntax {
             name,
             module: None,
             span,
             keywords,
         };
-        builtins::lower_call(self, cx, def, site, Some(recv), args)
+        builtins::lower_call(self, cx, def, written, Some(recv), args)
     }
 
     pub(crate) fn call_user(
