@@ -229,6 +229,77 @@ fn type_error_for_arguments_that_do_not_bind() {
         true,
     );
 }
+/// Values a builtin cannot take are a TypeError when the cell compiles (before, some were an
+/// InternalError from the IR verifier, and a string beside an array in a ufunc corrupted the
+/// heap).
+#[test]
+fn type_error_for_values_a_builtin_does_not_take() {
+    check(
+        "y = expm1(\"abc\")\n",
+        "TypeError",
+        "expm1() takes a number, not a str",
+        2,
+        5,
+        true,
+    );
+    check(
+        "y = exp(None)\n",
+        "TypeError",
+        "exp() takes a number",
+        2,
+        5,
+        true,
+    );
+    check(
+        "y = round((1, 4))\n",
+        "TypeError",
+        "round() takes a number",
+        2,
+        5,
+        true,
+    );
+    check(
+        "y = round(0j, 3)\n",
+        "TypeError",
+        "round() of a complex number",
+        2,
+        5,
+        true,
+    );
+    check(
+        "y = tan(1j)\n",
+        "TypeError",
+        "tan() of a complex number is not supported",
+        2,
+        5,
+        true,
+    );
+    check(
+        "y = where(\"ab\", 1.0, arange(3))\n",
+        "TypeError",
+        "where() of an array takes numbers, not a str",
+        2,
+        11,
+        true,
+    );
+    check(
+        "y = zeros(arange(3))\n",
+        "TypeError",
+        "a shape is an int or a tuple of ints",
+        2,
+        11,
+        true,
+    );
+    // An axis that a 1-D array does not have, as the runtime says for more dimensions.
+    check(
+        "y = max(arange(4), 1)\n",
+        "ValueError",
+        "axis 1 is out of bounds for array of dimension 1",
+        2,
+        5,
+        true,
+    );
+}
 
 #[test]
 fn type_error_unify_scalar_and_array() {

@@ -324,6 +324,16 @@ pub(crate) fn lower_call<'c>(
         |p: &Positional| matches!(p, Positional::Value(v, ..) if matches!(v.ty, Ty::Array { .. }));
     match def.arrays {
         Arrays::Elementwise(scalar) if positional.iter().any(is_array) => {
+            for p in &positional {
+                if let Positional::Value(v, s, _) = p {
+                    if !v.ty.is_numeric() && !matches!(v.ty, Ty::Array { .. }) {
+                        return Err(type_error(
+                            *s,
+                            format!("{}() of an array takes numbers, not a {}", site.name, v.ty),
+                        ));
+                    }
+                }
+            }
             let s = env.site(cx, site.span);
             let values: Vec<Expr> = positional
                 .into_iter()

@@ -14,7 +14,7 @@ macro_rules! filled {
         Def {
             names: &[$name],
             params: &[arg("shape"), dtype("f64")],
-            arrays: Arrays::Rejected,
+            arrays: Arrays::Taken,
             method: Method::No,
             help: $help,
             lower: filled,
@@ -32,7 +32,7 @@ pub(crate) static DEFS: &[Def] = &[
     Def {
         names: &["full"],
         params: &[arg("shape"), arg("fill_value"), dtype("None")],
-        arrays: Arrays::Rejected,
+        arrays: Arrays::Taken,
         method: Method::No,
         help: "A new array filled with fill_value (of its dtype unless dtype is given).",
         lower: filled,
@@ -87,6 +87,9 @@ fn filled(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     } else {
         None
     };
+    if let Some(v) = fill.as_ref().filter(|v| matches!(v.ty, Ty::Array { .. })) {
+        return type_err(c.span_of(1), format!("full() fill value of type {}", v.ty));
+    }
     let dtype = match c.dtype(env, cx, if is_full { 2 } else { 1 })? {
         Some(d) => d,
         None => match &fill {

@@ -159,7 +159,7 @@ pub(crate) static DEFS: &[Def] = &[
 fn unary_math(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, m: MathFn) -> LResult<Expr> {
     let (name, span) = (c.name, c.span);
     let is_math = c.module == Some("math");
-    let v = c.req(env, cx, 0)?;
+    let v = number(c.req(env, cx, 0)?, name, span)?;
     let rounding = matches!(m, MathFn::Floor | MathFn::Ceil | MathFn::Trunc);
     if is_math && rounding {
         // Python's math.floor/ceil/trunc return an int.
@@ -206,6 +206,14 @@ fn unary_math(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, m: MathFn) -> 
     Ok(env.builtin(cx, op, vec![v], t, span))
 }
 
+/// `v` if it is a number, else Python's TypeError for `name`.
+fn number(v: Expr, name: &str, span: Span) -> LResult<Expr> {
+    if v.ty.is_numeric() {
+        return Ok(v);
+    }
+    type_err(span, format!("{name}() takes a number, not a {}", v.ty))
+}
+
 fn abs(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
     let v = c.req(env, cx, 0)?;
@@ -241,9 +249,12 @@ fn sign(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 /// Python's `round(x)` (an int, half to even) and `round(x, n)`.
 fn round(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
-    let x = c.req(env, cx, 0)?;
+    let x = number(c.req(env, cx, 0)?, c.name, span)?;
     if let Some(n) = c.value(env, cx, 1)? {
         let n = env.int_arg(n, c.span_of(1), "round")?;
+        if x.ty == Ty::C128 {
+            return type_err(span, "round() of a complex number");
+        }
         if x.ty.is_int_like() {
             // Python: an int stays an int; a negative n rounds to tens, hundreds, ... (half
             // to even).
@@ -270,7 +281,10 @@ fn np_round(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr>
         return unary_math(env, cx, c, MathFn::Rint);
     };
     let n = env.int_arg(n, span, "round")?;
-    let x = c.req(env, cx, 0)?;
+    let x = number(c.req(env, cx, 0)?, c.name, span)?;
+    if x.ty == Ty::C128 {
+        return type_err(span, format!("{}() of a complex number", c.name));
+    }
     if x.ty.is_int_like() {
         return Ok(cast(x, Ty::I64));
     }

@@ -284,16 +284,15 @@ pub fn help(name: &str) -> Option<(String, &'static str)> {
 
 /// The error for a name that is neither a variable, a function of the session nor a builtin:
 /// NumPy and Python functions Kiln does not have say so, with what to use instead.
+/// `written` is the callee as the cell wrote it (`np.linalg.norm`).
 pub(crate) fn unknown(
     name: &str,
-    module: Option<&'static str>,
+    written: &str,
+    in_module: bool,
     span: Span,
     hint: Option<String>,
 ) -> LErr {
-    let shown = match module {
-        Some(m) => format!("{m}.{name}"),
-        None => name.to_string(),
-    };
+    let shown = written;
     if let Some(instead) = unsupported::instead(name) {
         let d = Diagnostic::new(
             ErrorKind::NameError,
@@ -305,9 +304,10 @@ pub(crate) fn unknown(
     let mut d = Diagnostic::new(
         ErrorKind::NameError,
         span,
-        match module {
-            Some(_) => format!("'{shown}' is not a Kiln builtin"),
-            None => format!("name '{name}' is not defined"),
+        if in_module {
+            format!("'{shown}' is not a Kiln builtin")
+        } else {
+            format!("name '{name}' is not defined")
         },
     );
     d.hint = hint;

@@ -4,8 +4,8 @@
 //! axis, is the runtime's.
 
 use super::*;
-use crate::ir::Builtin;
-use crate::lower::type_err;
+use crate::ir::{Builtin, ExprKind};
+use crate::lower::{type_err, zero_of};
 
 /// A reduction of an array, whole or along an axis.
 macro_rules! reduction {
@@ -26,10 +26,14 @@ pub(crate) static DEFS: &[Def] = &[
         ["sum"],
         "The sum of the elements (NumPy's pairwise summation), or along an axis."
     ),
-    reduction!(
-        ["nansum"],
-        "The sum of the elements (nan is not skipped in Kiln: as sum)."
-    ),
+    Def {
+        names: &["nansum"],
+        params: &[pos("a"), opt("axis", "None")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "The sum of the elements with nan counted as zero, or along an axis.",
+        lower: nansum,
+    },
     reduction!(["prod"], "The product of the elements, or along an axis."),
     reduction!(
         ["mean"],
@@ -67,6 +71,36 @@ fn reduce(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     }
     let axis = c.value(env, cx, 1)?;
     env.reduction(cx, c.name, a, axis, c.span)
+}
+
+/// NumPy's nansum: nan replaced by zero, then the same (pairwise) sum, fused into one loop.
+fn nansum(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let span = c.span;
+    let a = c.req(env, cx, 0)?;
+    let Ty::Array { dtype, .. } = a.ty else {
+        return type_err(span, "nansum() takes an array");
+    };
+    let axis = c.value(env, cx, 1)?;
+    let a = match dtype {
+        DType::F64 | DType::F32 => {
+            let site = env.site(cx, span);
+            env.elementwise(site, vec![a], span, |env, leaves| {
+                let x = leaves.into_iter().next().expect("one operand");
+                let t = x.ty.clone();
+                let nan = env.builtin(cx, Builtin::IsNan, vec![x.clone()], Ty::Bool, span);
+                let zero = zero_of(&t);
+                Ok(Expr::new(
+                    ExprKind::Select(Box::new(nan), Box::new(zero), Box::new(x)),
+                    t,
+                ))
+            })?
+        }
+        DType::C128 => {
+            return type_err(span, "nansum() of a complex array is not supported in Kiln")
+        }
+        _ => a,
+    };
+    env.reduction(cx, "sum", a, axis, span)
 }
 
 fn cumsum(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

@@ -333,6 +333,24 @@ impl<'a> Env<'a> {
             Some(a) => Some(self.int_arg(a, span, name)?),
             None => None,
         };
+        // Over one axis the reduction is the whole array's, but the axis must exist, as the
+        // runtime checks it for more dimensions.
+        if let (
+            Some(Expr {
+                kind: ExprKind::Int(k),
+                ..
+            }),
+            1,
+        ) = (&axis, ndim)
+        {
+            if !(-1..=0).contains(k) {
+                return err(
+                    ErrorKind::ValueError,
+                    span,
+                    format!("axis {k} is out of bounds for array of dimension 1"),
+                );
+            }
+        }
         match axis {
             Some(ax) if ndim > 1 => {
                 let d = scalar.dtype().unwrap_or(DType::F64);
@@ -382,7 +400,10 @@ impl<'a> Env<'a> {
         };
         // A plain array's reduction is the runtime's (NumPy's order for any layout, and no
         // loop to compile: a whole-array loop would cost the cell ~0.5 ms of codegen).
-        if matches!(arr.kind, ExprKind::Map(..)) {
+        // Complex minima and maxima (NumPy's lexicographic order) are the runtime's too: the
+        // fused loops order real numbers only.
+        let lexicographic = dtype == DType::C128 && matches!(op, Reduce::Min | Reduce::Max);
+        if matches!(arr.kind, ExprKind::Map(..)) && !lexicographic {
             return self.map_reduce(cx, op, arr, ty, span);
         }
         self.builtin(cx, Builtin::Reduce(op), vec![arr], ty, span)

@@ -33,6 +33,17 @@ pub(crate) fn module_of(e: &ast::Expr) -> Option<&'static str> {
     }
 }
 
+/// `np.linalg.norm` as written, for messages.
+fn dotted_name(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Name(n) => Some(n.clone()),
+        ast::ExprKind::Attribute { value, attr, .. } => {
+            Some(format!("{}.{attr}", dotted_name(value)?))
+        }
+        _ => None,
+    }
+}
+
 pub(crate) const MODULES: &[&str] = &["np", "numpy", "math", "cmath", "numba", "nb", "sys"];
 
 impl<'a> Env<'a> {
@@ -74,7 +85,14 @@ impl<'a> Env<'a> {
         }
         let Some(def) = builtins::lookup(&name) else {
             let hint = similar_name(&name, self, cx).map(|s| format!("did you mean '{s}'?"));
-            return Err(builtins::unknown(&name, module, span, hint));
+            let written = dotted_name(func).unwrap_or_else(|| name.clone());
+            return Err(builtins::unknown(
+                &name,
+                &written,
+                module.is_some(),
+                span,
+                hint,
+            ));
         };
         let written = builtins::CallSyntax {
             name: &name,
