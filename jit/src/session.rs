@@ -530,11 +530,11 @@ impl Session {
             names.extend(self.globals.keys().filter(|k| *k != RESULT).cloned());
             names.extend(self.funcs.keys().cloned());
             names.extend(builtins::names().map(String::from));
-            names.extend(lower::CONSTANTS.iter().map(|s| s.to_string()));
+            names.extend(builtins::constant_names().map(String::from));
             names.extend(KEYWORDS.iter().map(|s| s.to_string()));
         } else if matches!(prefix, "np." | "numpy." | "math.") {
             names.extend(builtins::names().map(String::from));
-            names.extend(lower::CONSTANTS.iter().map(|s| s.to_string()));
+            names.extend(builtins::constant_names().map(String::from));
         } else {
             names.extend(builtins::method_names().map(String::from));
             names.extend(ATTRIBUTES.iter().map(|s| s.to_string()));

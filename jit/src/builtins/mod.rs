@@ -17,6 +17,7 @@
 mod arrays;
 mod binder;
 mod complex;
+mod constants;
 mod conversions;
 mod creation;
 mod iteration;
@@ -40,6 +41,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub(crate) use binder::{lower_call, Call, CallSyntax};
+pub(crate) use constants::constant;
+pub use constants::constant_names;
 pub(crate) use math::{lanes_f64x2, math_f64x2};
 
 /// Every family's table; the order is the order of completion lists.
@@ -270,9 +273,11 @@ pub fn method_names() -> impl Iterator<Item = &'static str> {
         .flat_map(|d| d.names.iter().copied())
 }
 
-/// `name?` for a builtin: its signature and its help line.
+/// `name?` for a builtin (its signature and its help line) or a constant (its value).
 pub fn help(name: &str) -> Option<(String, &'static str)> {
-    let def = lookup(name)?;
+    let Some(def) = lookup(name) else {
+        return constants::help(name);
+    };
     let sig = def.signature();
     let sig = if def.names[0] == name {
         sig

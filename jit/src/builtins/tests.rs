@@ -110,3 +110,14 @@ fn signatures_use_pythons_notation() {
     );
     assert_eq!(help("acos").unwrap().0, "arccos(x, /)  (also acos)");
 }
+
+#[test]
+fn constants_have_help_and_values() {
+    assert_eq!(help("pi").unwrap().0, "pi = 3.141592653589793");
+    assert!(constant("Inf").is_some() && constant("True").is_some() && constant("tau").is_none());
+    for c in constants::CONSTANTS {
+        assert!(lookup(c.names[0]).is_none(), "{} is a constant and a function", c.names[0]);
+        assert!(c.help.ends_with('.'));
+    }
+}
+

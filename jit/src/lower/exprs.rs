@@ -3,21 +3,7 @@
 
 use super::*;
 
-/// The names of the constants `constant` knows (for completion and hints).
-pub const CONSTANTS: &[&str] = &["pi", "e", "inf", "nan"];
-
-pub(crate) fn constant(name: &str) -> Option<Expr> {
-    let f = |v: f64| Some(Expr::new(ExprKind::Float(v), Ty::F64));
-    match name {
-        "pi" => f(std::f64::consts::PI),
-        "e" => f(std::f64::consts::E),
-        "inf" | "Inf" | "infty" => f(f64::INFINITY),
-        "nan" | "NaN" | "NAN" => f(f64::NAN),
-        "True" => Some(Expr::new(ExprKind::Bool(true), Ty::Bool)),
-        "False" => Some(Expr::new(ExprKind::Bool(false), Ty::Bool)),
-        _ => None,
-    }
-}
+use crate::builtins::constant;
 
 impl<'a> Env<'a> {
     // ----- expressions -------------------------------------------------------------------------

@@ -37,8 +37,6 @@ pub use convert::cast;
 pub(crate) use convert::{dtype_of_name, zero_of};
 pub use driver::lower_cell;
 use driver::*;
-pub use exprs::CONSTANTS;
-use exprs::*;
 use names::*;
 use stmts::*;
 

@@ -5,8 +5,11 @@ use super::*;
 
 /// The closest known name within edit distance 2, for "did you mean" hints.
 pub(crate) fn similar_name(name: &str, env: &Env, cx: &FnCx) -> Option<String> {
-    let mut cands: Vec<&str> = crate::builtins::names().collect();
-    cands.extend(CONSTANTS);
+    let mut cands: Vec<&str> = Vec::new();
+    // Pushed one by one: each `&'static str` shortens to the locals' lifetime.
+    for n in crate::builtins::names().chain(crate::builtins::constant_names()) {
+        cands.push(n);
+    }
     cands.extend(env.input.funcs.keys().map(|s| s.as_str()));
     cands.extend(env.input.globals.keys().map(|s| s.as_str()));
     cands.extend(cx.locals.keys().map(|s| s.as_str()));
@@ -127,7 +130,7 @@ impl<'a> Env<'a> {
             let g = self.global_ref(name, t.clone());
             return Ok(Expr::new(ExprKind::Global(g), t));
         }
-        if let Some(c) = constant(name) {
+        if let Some(c) = crate::builtins::constant(name) {
             return Ok(c);
         }
         if self.input.funcs.contains_key(name) {
