@@ -373,7 +373,7 @@ pub enum Builtin {
     Sign,
     /// `complex(re, im)` from two f64.
     MakeComplex,
-    /// New arrays: shape is a tuple of i64 (args[0]).
+    /// New arrays: shape is a tuple of i64 (`args[0]`).
     Zeros(DType),
     Ones(DType),
     Empty(DType),

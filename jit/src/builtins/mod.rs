@@ -1,7 +1,7 @@
 //! Kiln's builtin functions, each declared once.
 //!
-//! A builtin is one [`Def`] in the table of its family (a file here): the names a cell calls
-//! it by, its parameters (bound by one binder, [`Call::bind`], with Python's messages for
+//! A builtin is one `Def` in the table of its family (a file here): the names a cell calls
+//! it by, its parameters (bound by the one binder in `binder.rs`, with CPython's messages for
 //! missing, extra and unexpected arguments), whether it maps over arrays element by element
 //! (NumPy's ufuncs), its help line for `name?` and completion, and its *lowering*: a function
 //! from the bound arguments to typed IR. The IR operations a family lowers to
@@ -9,10 +9,11 @@
 //! function, so a builtin's typing and its machine code sit side by side, as in Numba's
 //! registries (`@overload` beside `lower_builtin`). Adding a NumPy function means adding an
 //! entry to one family's `DEFS` (and, for a new IR operation, its arm in that family's
-//! `clif`).
+//! `clif`). Constants (`pi`, `inf`, ...) are in `constants.rs`; the NumPy and Python
+//! functions Kiln does not have, with what to use instead, in `unsupported.rs`.
 //!
 //! Module prefixes are stripped before the lookup (`np.sqrt`, `numpy.sqrt` and `sqrt` are one
-//! builtin); a lowering that behaves differently under `math.` reads [`Call::module`].
+//! builtin); a lowering that behaves differently under `math.` reads `Call::module`.
 
 mod arrays;
 mod binder;
