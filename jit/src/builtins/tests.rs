@@ -116,8 +116,11 @@ fn constants_have_help_and_values() {
     assert_eq!(help("pi").unwrap().0, "pi = 3.141592653589793");
     assert!(constant("Inf").is_some() && constant("True").is_some() && constant("tau").is_none());
     for c in constants::CONSTANTS {
-        assert!(lookup(c.names[0]).is_none(), "{} is a constant and a function", c.names[0]);
+        assert!(
+            lookup(c.names[0]).is_none(),
+            "{} is a constant and a function",
+            c.names[0]
+        );
         assert!(c.help.ends_with('.'));
     }
 }
-
