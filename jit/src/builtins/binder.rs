@@ -15,12 +15,6 @@ enum Arg<'c> {
     Tree(&'c ast::Expr),
 }
 
-/// A positional argument before binding.
-pub(crate) enum Positional<'c> {
-    Value(Expr, Span, Option<&'c ast::Expr>),
-    Tree(&'c ast::Expr),
-}
-
 /// A call bound to its builtin's parameters.
 pub(crate) struct Call<'c> {
     /// The name as the cell wrote it (an alias stays an alias in messages).
@@ -74,11 +68,7 @@ impl<'c> Call<'c> {
     /// `*args`), then each keyword in turn (the first that names no parameter, or a
     /// parameter already filled, is the error), then the count of positional arguments, then
     /// the missing ones.
-    fn bind(
-        def: &Def,
-        site: &CallSyntax<'c>,
-        positional: Vec<Positional<'c>>,
-    ) -> LResult<Call<'c>> {
+    fn bind(def: &Def, site: &CallSyntax<'c>, positional: Vec<Arg<'c>>) -> LResult<Call<'c>> {
         let name = site.name;
         let given = positional.len();
         let star = def.params.iter().any(|p| p.kind == Kind::Star);
@@ -91,16 +81,11 @@ impl<'c> Call<'c> {
             rest: Vec::new(),
         };
         for (k, p) in positional.into_iter().enumerate() {
-            if k >= by_position {
-                if let Positional::Value(v, ..) = p {
-                    call.rest.push(v);
-                }
-                continue;
+            if k < by_position {
+                call.args[k] = p;
+            } else if let Arg::Value(v, ..) = p {
+                call.rest.push(v);
             }
-            call.args[k] = match p {
-                Positional::Value(v, s, t) => Arg::Value(v, s, t),
-                Positional::Tree(t) => Arg::Tree(t),
-            };
         }
         for kwarg in site.keywords {
             let slot = def.params.iter().position(|p| {
@@ -230,18 +215,7 @@ impl<'c> Call<'c> {
     /// `a.dtype`), if given.
     pub fn dtype(&self, env: &mut Env<'_>, cx: &mut FnCx, k: usize) -> LResult<Option<DType>> {
         match &self.args[k] {
-            Arg::Tree(t) => {
-                if let ast::ExprKind::Attribute { value, attr, .. } = &t.kind {
-                    let of_module = matches!(&value.kind, ast::ExprKind::Name(m)
-                        if crate::lower::MODULES.contains(&m.as_str()) && env.global_ty(m).is_none());
-                    if attr == "dtype" && !of_module {
-                        if let Ty::Array { dtype, .. } = env.expr(cx, value)?.ty {
-                            return Ok(Some(dtype));
-                        }
-                    }
-                }
-                Ok(Some(env.dtype_arg(t)?))
-            }
+            Arg::Tree(t) => Ok(Some(env.dtype_arg(cx, t)?)),
             Arg::Missing => Ok(None),
             Arg::Value(..) => Err(type_error(
                 self.span_of(k),
@@ -298,16 +272,17 @@ pub(crate) fn lower_call<'c>(
     receiver: Option<Expr>,
     args: &'c [ast::Expr],
 ) -> LResult<Expr> {
-    let mut positional: Vec<Positional<'c>> = Vec::new();
+    let mut positional: Vec<Arg<'c>> = Vec::new();
     if let Some(r) = receiver {
-        positional.push(Positional::Value(r, site.span, None));
+        positional.push(Arg::Value(r, site.span, None));
     }
     let by_position = by_position(def);
     for t in args {
         let k = positional.len();
-        let form = match def.params.get(k.min(by_position)) {
-            Some(p) if k < by_position => p.form,
-            _ => Form::Value,
+        let form = if k < by_position {
+            def.params[k].form
+        } else {
+            Form::Value
         };
         let as_tree = match form {
             Form::DType => true,
@@ -315,17 +290,16 @@ pub(crate) fn lower_call<'c>(
             Form::Value => false,
         };
         positional.push(if as_tree {
-            Positional::Tree(t)
+            Arg::Tree(t)
         } else {
-            Positional::Value(env.expr(cx, t)?, t.span, Some(t))
+            Arg::Value(env.expr(cx, t)?, t.span, Some(t))
         });
     }
-    let is_array =
-        |p: &Positional| matches!(p, Positional::Value(v, ..) if matches!(v.ty, Ty::Array { .. }));
+    let is_array = |p: &Arg| matches!(p, Arg::Value(v, ..) if matches!(v.ty, Ty::Array { .. }));
     match def.arrays {
         Arrays::Elementwise(scalar) if positional.iter().any(is_array) => {
             for p in &positional {
-                if let Positional::Value(v, s, _) = p {
+                if let Arg::Value(v, s, _) = p {
                     if !v.ty.is_numeric() && !matches!(v.ty, Ty::Array { .. }) {
                         return Err(type_error(
                             *s,
@@ -338,8 +312,8 @@ pub(crate) fn lower_call<'c>(
             let values: Vec<Expr> = positional
                 .into_iter()
                 .filter_map(|p| match p {
-                    Positional::Value(v, ..) => Some(v),
-                    Positional::Tree(_) => None,
+                    Arg::Value(v, ..) => Some(v),
+                    _ => None,
                 })
                 .collect();
             let inner = CallSyntax {
@@ -349,7 +323,7 @@ pub(crate) fn lower_call<'c>(
             return env.elementwise(s, values, site.span, |env, leaves| {
                 let leaves = leaves
                     .into_iter()
-                    .map(|v| Positional::Value(v, site.span, None))
+                    .map(|v| Arg::Value(v, site.span, None))
                     .collect();
                 let mut call = Call::bind(def, &inner, leaves)?;
                 scalar(env, cx, &mut call)
@@ -357,7 +331,7 @@ pub(crate) fn lower_call<'c>(
         }
         Arrays::Rejected => {
             for p in &positional {
-                if let Positional::Value(v, s, _) = p {
+                if let Arg::Value(v, s, _) = p {
                     if matches!(v.ty, Ty::Array { .. }) {
                         let e = type_error(
                             *s,

@@ -298,12 +298,11 @@ pub(crate) fn unknown(
     span: Span,
     hint: Option<String>,
 ) -> LErr {
-    let shown = written;
     if let Some(instead) = unsupported::instead(name) {
         let d = Diagnostic::new(
             ErrorKind::NameError,
             span,
-            format!("'{shown}' is not supported in Kiln"),
+            format!("'{written}' is not supported in Kiln"),
         );
         return LErr::Diag(d.with_hint(instead));
     }
@@ -311,7 +310,7 @@ pub(crate) fn unknown(
         ErrorKind::NameError,
         span,
         if in_module {
-            format!("'{shown}' is not a Kiln builtin")
+            format!("'{written}' is not a Kiln builtin")
         } else {
             format!("name '{name}' is not defined")
         },

@@ -293,7 +293,6 @@ impl<'a> Env<'a> {
         let Ty::Array { dtype, ndim } = arr.ty else {
             return type_err(span, format!("{name}() takes an array"));
         };
-        let name = if name == "nansum" { "sum" } else { name };
         let code: i64 = match name {
             "sum" => 0,
             "prod" => 1,

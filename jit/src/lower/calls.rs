@@ -49,6 +49,12 @@ pub(crate) const MODULES: &[&str] = &["np", "numpy", "math", "cmath", "numba", "
 impl<'a> Env<'a> {
     // ----- calls -------------------------------------------------------------------------------
 
+    /// Whether `name` means a module here (`np`, `math`, ...): it does unless a global of the
+    /// session shadows it.
+    pub(crate) fn names_module(&self, name: &str) -> bool {
+        MODULES.contains(&name) && self.global_ty(name).is_none()
+    }
+
     pub(crate) fn call(
         &mut self,
         cx: &mut FnCx,
@@ -65,9 +71,7 @@ impl<'a> Env<'a> {
         } = &func.kind
         {
             let is_module = match &value.kind {
-                ast::ExprKind::Name(m) => {
-                    MODULES.contains(&m.as_str()) && self.global_ty(m).is_none()
-                }
+                ast::ExprKind::Name(m) => self.names_module(m),
                 _ => module_of(value).is_some(),
             };
             if !is_module {

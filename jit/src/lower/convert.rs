@@ -110,7 +110,16 @@ impl<'a> Env<'a> {
         }
     }
 
-    pub(crate) fn dtype_arg(&self, e: &ast::Expr) -> LResult<DType> {
+    /// A dtype written as syntax: `f32`, `np.float64`, `"int64"`, or an array's `a.dtype`.
+    pub(crate) fn dtype_arg(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<DType> {
+        if let ast::ExprKind::Attribute { value, attr, .. } = &e.kind {
+            let of_module = matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m));
+            if attr == "dtype" && !of_module {
+                if let Ty::Array { dtype, .. } = self.expr(cx, value)?.ty {
+                    return Ok(dtype);
+                }
+            }
+        }
         let d = match &e.kind {
             ast::ExprKind::Name(n) => dtype_of_name(n),
             ast::ExprKind::Attribute { attr, .. } => dtype_of_name(attr),

@@ -281,7 +281,7 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> LResult<Expr> {
         if let ast::ExprKind::Name(m) = &value.kind {
-            if MODULES.contains(&m.as_str()) && self.global_ty(m).is_none() {
+            if self.names_module(m) {
                 if let Some(c) = constant(attr) {
                     return Ok(c);
                 }

@@ -31,7 +31,6 @@ mod names;
 mod operators;
 mod stmts;
 
-pub(crate) use calls::MODULES;
 use calls::*;
 pub use convert::cast;
 pub(crate) use convert::{dtype_of_name, zero_of};
