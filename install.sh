@@ -38,9 +38,9 @@ command -v cc >/dev/null && command -v c++ >/dev/null || need+=(build-essential)
 command -v python3 >/dev/null || need+=(python3 python3-venv)
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 
-# Hook for OpenCL (@gpu loops): later work installs a CPU OpenCL device here, e.g.
-#   OPENCL_PACKAGES=(ocl-icd-libopencl1 pocl-opencl-icd)
-OPENCL_PACKAGES=()
+# OpenCL for @gpu loops: the ICD loader and PoCL, an OpenCL device on the CPU, so @gpu
+# runs on every machine. A GPU's own driver, where one is installed, registers beside it.
+OPENCL_PACKAGES=(ocl-icd-libopencl1 pocl-opencl-icd clinfo)
 if [ ${#OPENCL_PACKAGES[@]} -gt 0 ]; then
     missing=()
     for p in "${OPENCL_PACKAGES[@]}"; do
@@ -55,7 +55,7 @@ cargo build --release
 KILN="$PWD/target/release/kiln"
 
 # --- Python environment ----------------------------------------------------------------
-PY_PACKAGES=(jupyterlab jupyter_client jupyter-kernel-test nbclient nbformat nbconvert ipykernel pytest numpy numba numexpr)
+PY_PACKAGES=(jupyterlab jupyter_client jupyter-kernel-test nbclient nbformat nbconvert ipykernel pytest numpy numba numexpr pyopencl)
 if [ ! -x .venv/bin/python ]; then
     say "Creating .venv"
     if ! python3 -m venv .venv 2>/dev/null; then

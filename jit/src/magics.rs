@@ -27,6 +27,8 @@ pub trait Host {
     fn settings(&mut self) -> &mut Settings;
     /// The session's globals as (name, type, summary), for `%who` and `%whos`.
     fn globals(&self) -> Vec<(String, String, String)>;
+    /// The OpenCL C of every kernel compiled so far for `@gpu` loops in function `name`.
+    fn opencl_listings(&self, name: &str) -> Vec<String>;
     /// Forget every global and function (`%reset`).
     fn reset(&mut self);
 }
@@ -62,6 +64,12 @@ pub enum Magic<'a> {
     Threads(&'a str),
     /// `%bounds on|off`
     Bounds(&'a str),
+    /// `%opencl NAME`: the kernels compiled so far for the `@gpu` loops in function NAME.
+    OpenClOf(&'a str),
+    /// `%devices`
+    Devices,
+    /// `%device N`
+    Device(&'a str),
     Who,
     Whos,
     Reset,
@@ -83,6 +91,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
             "ir" => Magic::Stage(Stage::Ir, body),
             "clif" => Magic::Stage(Stage::Clif, body),
             "asm" => Magic::Stage(Stage::Asm, body),
+            "opencl" => Magic::Stage(Stage::OpenCl, body),
             "target" => Magic::Target(arg, body),
             _ => Magic::Unknown(name),
         });
@@ -99,6 +108,9 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
         "timeit" => Magic::TimeIt(arg),
         "threads" => Magic::Threads(arg),
         "bounds" => Magic::Bounds(arg),
+        "opencl" => Magic::OpenClOf(arg),
+        "devices" => Magic::Devices,
+        "device" => Magic::Device(arg),
         "who" => Magic::Who,
         "whos" => Magic::Whos,
         "reset" => Magic::Reset,
@@ -125,6 +137,35 @@ fn ms(v: f64) -> String {
     }
 }
 
+fn bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / 1e6)
+    } else if n >= 1 << 10 {
+        format!("{:.1} kB", n as f64 / 1e3)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// The OpenCL line of `%time`: build, each direction's bytes and time, kernels.
+fn gpu_times(g: &crate::outcome::GpuTimes) -> String {
+    let build = if g.builds > 0 {
+        ms(g.build_ms)
+    } else {
+        "cached".to_string()
+    };
+    format!(
+        "OpenCL: build {build}, to device {} in {}, from device {} in {}, kernels {} ({} launch{})\n",
+        bytes(g.to_device_bytes),
+        ms(g.to_device_ms),
+        bytes(g.from_device_bytes),
+        ms(g.from_device_ms),
+        ms(g.kernel_ms),
+        g.launches,
+        if g.launches == 1 { "" } else { "es" }
+    )
+}
+
 /// Run a magic in `session`.
 pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -> ExecResult {
     match magic {
@@ -146,6 +187,9 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
                     ms(run),
                     ms(total)
                 )));
+                if let Some(g) = &t.gpu {
+                    sink(Output::Stdout(gpu_times(g)));
+                }
             }
             r
         }
@@ -252,6 +296,37 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             sink(Output::Stdout(format!("bounds checks {state}\n")));
             ExecResult::Ok(None)
         }
+        Magic::OpenClOf(name) => {
+            if name.is_empty() {
+                return usage_error(
+                    "%opencl takes a function name (`%opencl <cell>` for top-level loops); %%opencl shows a cell's".into(),
+                );
+            }
+            let listings = session.opencl_listings(name);
+            if listings.is_empty() {
+                sink(Output::Stdout(format!(
+                    "no kernel of `{name}` in this session: its @gpu loops compile when a cell that reaches them runs (%%opencl shows a cell's kernels without running it)\n"
+                )));
+            } else {
+                sink(Output::Stdout(listings.join("\n")));
+            }
+            ExecResult::Ok(None)
+        }
+        Magic::Devices => {
+            sink(Output::Stdout(kiln_runtime::opencl::devices_report()));
+            ExecResult::Ok(None)
+        }
+        Magic::Device(arg) => match kiln_runtime::opencl::select_device(arg) {
+            Ok(text) => {
+                sink(Output::Stdout(format!("{}\n", text.trim_end())));
+                ExecResult::Ok(None)
+            }
+            Err(msg) => ExecResult::Err(CellError {
+                ename: ErrorKind::DeviceError.name().into(),
+                evalue: msg.clone(),
+                traceback: vec![format!("DeviceError: {msg}")],
+            }),
+        },
         Magic::Who | Magic::Whos => {
             let globals = session.globals();
             let text = if matches!(magic, Magic::Who) {
@@ -282,7 +357,7 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
         }
         Magic::LsMagic => {
             sink(Output::Stdout(
-                "Line magics: %time %timeit %threads %bounds %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%target\n".into(),
+                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%opencl %%target\n".into(),
             ));
             ExecResult::Ok(None)
         }

@@ -44,6 +44,41 @@ pub struct Timings {
     pub lower_ms: f64,
     pub codegen_ms: f64,
     pub run_ms: Vec<f64>,
+    /// What `@gpu` loops cost, when the cell has any.
+    pub gpu: Option<GpuTimes>,
+}
+
+/// The OpenCL side of a cell's time, from the device's profiling events.
+#[derive(Clone, Debug, Default)]
+pub struct GpuTimes {
+    /// Program builds, a device's first-launch compile included.
+    pub build_ms: f64,
+    pub builds: u32,
+    /// Launches whose program was already built this session.
+    pub cached: u32,
+    pub to_device_bytes: u64,
+    pub to_device_ms: f64,
+    pub from_device_bytes: u64,
+    pub from_device_ms: f64,
+    pub kernel_ms: f64,
+    pub launches: u32,
+}
+
+impl From<kiln_runtime::opencl::GpuStats> for GpuTimes {
+    fn from(s: kiln_runtime::opencl::GpuStats) -> Self {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        GpuTimes {
+            build_ms: ms(s.build_ns),
+            builds: s.builds,
+            cached: s.cached,
+            to_device_bytes: s.to_device_bytes,
+            to_device_ms: ms(s.to_device_ns),
+            from_device_bytes: s.from_device_bytes,
+            from_device_ms: ms(s.from_device_ns),
+            kernel_ms: ms(s.kernel_ns),
+            launches: s.launches,
+        }
+    }
 }
 
 impl Timings {
@@ -61,4 +96,6 @@ pub enum Stage {
     Ir,
     Clif,
     Asm,
+    /// The OpenCL C of the cell's `@gpu` loops.
+    OpenCl,
 }

@@ -70,6 +70,9 @@ pub struct Session {
     pub settings: Settings,
     /// Times of the last `execute`.
     pub timings: Timings,
+    /// Every OpenCL kernel compiled so far: (the function its loop is in, its listing), for
+    /// `%opencl NAME`.
+    opencl_log: Vec<(String, String)>,
 }
 
 impl Default for Session {
@@ -104,6 +107,7 @@ impl Session {
             sources: Vec::new(),
             settings: Settings::default(),
             timings: Timings::default(),
+            opencl_log: Vec::new(),
         }
     }
 
@@ -179,6 +183,10 @@ impl Session {
         let unit = self.compile(code, cell, Some(stage))?;
         Ok(match stage {
             Stage::Ir => unit.lowered.program.to_string(),
+            Stage::OpenCl if unit.kernels.list.is_empty() => {
+                "# this cell has no @gpu loop: nothing runs as OpenCL\n".to_string()
+            }
+            Stage::OpenCl => unit.kernels.listing(),
             Stage::Clif => unit
                 .compiled
                 .as_ref()
@@ -196,6 +204,37 @@ impl Session {
                 .map(|c| crate::disasm::disassemble(&c.code))
                 .unwrap_or_default(),
         })
+    }
+
+    /// A `@gpu` loop that cannot run on a device: a SyntaxError at the offending line.
+    fn gpu_error(
+        &self,
+        e: &codegen::opencl::GpuError,
+        prog: &ir::Program,
+        source: &str,
+        cell: usize,
+    ) -> CellError {
+        let site = prog.sites.get(e.site as usize);
+        let mut d = Diagnostic::new(
+            ErrorKind::SyntaxError,
+            site.map(|s| s.span).unwrap_or_default(),
+            e.message.clone(),
+        );
+        if let Some(h) = &e.hint {
+            d = d.with_hint(h.clone());
+        }
+        d.cell = site.map(|s| s.cell);
+        self.diag_error(&d, source, cell)
+    }
+
+    /// The OpenCL C of every kernel compiled so far for loops in the function `name`
+    /// (`<cell>` for loops at top level), for `%opencl NAME`.
+    pub fn opencl_listings(&self, name: &str) -> Vec<String> {
+        self.opencl_log
+            .iter()
+            .filter(|(f, _)| f == name)
+            .map(|(_, l)| l.clone())
+            .collect()
     }
 
     fn diag_error(&self, d: &Diagnostic, source: &str, cell: usize) -> CellError {
@@ -273,9 +312,17 @@ impl Session {
                 vec![format!("InternalError: {e}")],
             ));
         }
+        let kernels = codegen::opencl::generate(
+            &lowered.program,
+            &codegen::opencl::Options {
+                bounds_checks: self.settings.bounds_checks,
+            },
+        )
+        .map_err(|e| self.gpu_error(&e, &lowered.program, code, cell))?;
         let t3 = Instant::now();
-        // Printing the IR needs no machine code; CLIF and assembly keep what they print.
-        let compiled = if emit != Some(Stage::Ir) {
+        // Printing the IR or the OpenCL C needs no machine code; CLIF and assembly keep
+        // what they print.
+        let compiled = if !matches!(emit, Some(Stage::Ir | Stage::OpenCl)) {
             let opts = Options {
                 keep_clif: emit == Some(Stage::Clif),
                 keep_code: emit == Some(Stage::Asm),
@@ -287,6 +334,7 @@ impl Session {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(codegen::clif::PAR_MAP_THRESHOLD),
+                gpu_kernels: kernels.addresses(),
             };
             Some(codegen::compile(&lowered.program, &opts).map_err(|e| {
                 cell_error(
@@ -307,10 +355,12 @@ impl Session {
             lower_ms: lowered.lower_time.as_secs_f64() * 1e3 + ms(t2, t3),
             codegen_ms: ms(t3, t4),
             run_ms: Vec::new(),
+            gpu: None,
         };
         Ok(Unit {
             lowered,
             compiled,
+            kernels,
             fresh,
             funcs,
         })
@@ -336,9 +386,16 @@ impl Session {
         let Unit {
             lowered,
             compiled,
+            kernels,
             mut fresh,
             funcs,
         } = unit;
+        for k in &kernels.list {
+            let listing = format!("{}{}", codegen::opencl::header(k), k.spec.source);
+            if !self.opencl_log.iter().any(|(_, l)| *l == listing) {
+                self.opencl_log.push((k.func.clone(), listing));
+            }
+        }
         let compiled = compiled.expect("compiled");
         // The cell's functions exist from now on, even if it fails at run time.
         self.funcs = funcs;
@@ -365,7 +422,11 @@ impl Session {
             }
         }
         self.timings.run_ms = run_ms;
+        if !kernels.list.is_empty() {
+            self.timings.gpu = Some(kiln_runtime::opencl::take_stats().into());
+        }
         drop(compiled);
+        drop(kernels);
         if let Some(err) = error {
             return ExecResult::Err(self.runtime_error(err, &lowered.program));
         }
@@ -621,6 +682,9 @@ enum Msg {
 struct Unit {
     lowered: lower::Lowered,
     compiled: Option<Compiled>,
+    /// The cell's OpenCL kernels: the compiled code points at their specs, so they are
+    /// dropped after it.
+    kernels: codegen::opencl::Kernels,
     fresh: HashMap<String, Global>,
     funcs: HashMap<String, FnDef>,
 }
@@ -776,6 +840,9 @@ impl Host for Session {
     }
     fn globals(&self) -> Vec<(String, String, String)> {
         Session::globals(self)
+    }
+    fn opencl_listings(&self, name: &str) -> Vec<String> {
+        Session::opencl_listings(self, name)
     }
     fn reset(&mut self) {
         Session::reset(self)

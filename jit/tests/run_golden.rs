@@ -13,9 +13,15 @@
 //! Cases in `tests/run/pending/` (Kiln bugs not fixed yet) are not run; move a pair up a
 //! directory once the compiler gets it right.
 //! `KILN_CASE=substr` runs only the cases whose name contains `substr`.
+//!
+//! A case with annotated loops (`@par`, `@gpu`, `prange`) also runs with every loop
+//! re-targeted (as `%%target` does) to `serial`, `par` and `gpu`, and each target must print
+//! the same expected output: a target that disagrees with the serial run is a bug. The `gpu`
+//! runs need an OpenCL device (`./install.sh` installs PoCL, one on the CPU).
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use kiln_jit::syntax::ast::Target;
 use kiln_jit::{ExecResult, Output, Session};
 
 fn case_dir() -> PathBuf {
@@ -35,8 +41,9 @@ fn cells(text: &str) -> Vec<String> {
     cells.into_iter().filter(|c| !c.trim().is_empty()).collect()
 }
 
-fn run_case(name: &str, src: &str) -> String {
+fn run_case(name: &str, src: &str, target: Option<Target>) -> String {
     let mut session = Session::new();
+    session.settings.target_override = target;
     let mut out = String::new();
     for (k, cell) in cells(src).into_iter().enumerate() {
         let mut printed = String::new();
@@ -107,9 +114,26 @@ fn run_golden() {
         }
         ran += 1;
         let src = fs::read_to_string(case).expect("read case");
-        let actual = run_case(&name, &src);
+        let actual = run_case(&name, &src, None);
         let out_path = case.with_extension("out");
         let expected = fs::read_to_string(&out_path).ok();
+        let annotated = ["@par", "@gpu", "prange("].iter().any(|a| src.contains(a));
+        if annotated && !bless {
+            for (t, tname) in [
+                (Target::Serial, "serial"),
+                (Target::Par, "par"),
+                (Target::Gpu, "gpu"),
+            ] {
+                let on_target = run_case(&name, &src, Some(t));
+                if expected.as_deref() != Some(on_target.as_str()) {
+                    failures.push(diff(
+                        &format!("{name} with every loop on {tname}"),
+                        expected.as_deref().unwrap_or(""),
+                        &on_target,
+                    ));
+                }
+            }
+        }
         if expected.as_deref() == Some(actual.as_str()) {
             continue;
         }

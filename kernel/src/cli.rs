@@ -12,7 +12,7 @@ pub struct RunArgs {
     /// The file to run: a .kiln file (cells separated by `# %%` lines) or a .ipynb notebook.
     pub file: PathBuf,
     /// Print a compiler stage of every cell instead of only running it.
-    #[arg(long, value_parser = ["ir", "clif", "asm", "tokens", "ast"])]
+    #[arg(long, value_parser = ["ir", "clif", "asm", "opencl", "tokens", "ast"])]
     pub emit: Option<String>,
     /// Print per-cell phase timings to stderr, one JSON line per cell.
     #[arg(long)]
@@ -96,6 +96,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 "ast" => Stage::Ast,
                 "ir" => Stage::Ir,
                 "clif" => Stage::Clif,
+                "opencl" => Stage::OpenCl,
                 _ => Stage::Asm,
             };
             if cells.len() > 1 {

@@ -222,6 +222,7 @@ pub fn new_array(dtype: DType, shape: &[i64]) -> KResult<*mut Array> {
         strides: c_strides(shape),
         base: std::ptr::null_mut(),
         alloc_bytes: bytes as i64,
+        host_written: 1,
     })))
 }
 
@@ -334,6 +335,7 @@ pub unsafe extern "C" fn kiln_array_view(
             strides: sd,
             base: owner,
             alloc_bytes: 0,
+            host_written: 1,
         })))
     })
 }

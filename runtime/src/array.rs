@@ -68,6 +68,11 @@ pub struct Array {
     pub base: *mut Array, // 112
     /// Bytes allocated for `data` when this array owns it (0 for views).
     pub alloc_bytes: i64, // 120
+    /// Set (to 1) by every host-side write into this array's elements when it owns them
+    /// (a view's writes set its base's): compiled stores, slice assignment, runtime functions
+    /// that write. The OpenCL runtime clears it when the device copy equals the host's, so
+    /// a device copy is reused exactly while this stays 0.
+    pub host_written: i64, // 128
 }
 
 pub const ARRAY_DATA_OFFSET: i32 = 16;
@@ -76,3 +81,5 @@ pub const ARRAY_DTYPE_OFFSET: i32 = 32;
 pub const ARRAY_SIZE_OFFSET: i32 = 40;
 pub const ARRAY_SHAPE_OFFSET: i32 = 48;
 pub const ARRAY_STRIDES_OFFSET: i32 = 80;
+pub const ARRAY_BASE_OFFSET: i32 = 112;
+pub const ARRAY_HOST_WRITTEN_OFFSET: i32 = 128;

@@ -764,6 +764,11 @@ pub unsafe extern "C" fn kiln_array_reduce(
     })
 }
 
+/// NumPy's message for an out-of-range index (also what `@gpu` kernels report).
+pub fn index_error_message(index: i64, axis: i64, size: i64) -> String {
+    format!("index {index} is out of bounds for axis {axis} with size {size}")
+}
+
 /// Raises NumPy's IndexError for an out-of-range index.
 /// # Safety
 /// `ctx` live.
@@ -772,7 +777,7 @@ pub unsafe extern "C" fn kiln_index_error(ctx: *mut ExecCtx, index: i64, axis: i
     if !ctx.is_null() {
         (*ctx).raise(
             ErrorKind::IndexError,
-            format!("index {index} is out of bounds for axis {axis} with size {size}"),
+            index_error_message(index, axis, size),
         );
     }
 }

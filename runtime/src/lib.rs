@@ -14,6 +14,7 @@ pub mod math;
 pub mod nd;
 pub mod npprint;
 pub mod obj;
+pub mod opencl;
 pub mod par;
 pub mod pyfmt;
 pub mod random;
@@ -37,6 +38,7 @@ pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
 use ctx::{kiln_raise, kiln_raise_interrupt, kiln_raise_recursion, kiln_trace};
+use opencl::kiln_gpu_for;
 
 /// Every `extern "C"` entry point with its address, for `JITBuilder::symbol`. The test
 /// `symbols_complete` checks this list against the sources, so a new entry point that is
@@ -87,6 +89,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_randint,
         // par.rs
         kiln_par_for,
+        // opencl/mod.rs
+        kiln_gpu_for,
         // strings.rs
         kiln_str_new,
         kiln_str_concat,

@@ -79,6 +79,7 @@ pub unsafe fn make_view(
         strides: sd,
         base: owner,
         alloc_bytes: 0,
+        host_written: 1,
     })))
 }
 

@@ -110,6 +110,10 @@ unsafe fn free_object(obj: *mut u8) {
         KIND_ARRAY => {
             let a = obj as *mut Array;
             let base = (*a).base;
+            if base.is_null() {
+                // Its device copy, if it has one (a single load when none was ever made).
+                crate::opencl::forget(a);
+            }
             if (*a).alloc_bytes > 0 && !(*a).data.is_null() {
                 crate::alloc::free_data((*a).data, (*a).alloc_bytes as usize);
             }

@@ -130,7 +130,7 @@ fn boolw(v: bool) -> u64 {
 }
 
 /// Checks that the operator applies to the type.
-fn check_red(op: i64, ty: i64) -> KResult<()> {
+pub(crate) fn check_red(op: i64, ty: i64) -> KResult<()> {
     let ok = match ty {
         PT_BOOL | PT_I64 => (PR_ADD..=PR_BITAND).contains(&op),
         PT_F64 | PT_F32 => (PR_ADD..=PR_MAX).contains(&op) || op == PR_NP_MIN || op == PR_NP_MAX,
@@ -207,7 +207,7 @@ fn np_pick<T: PartialOrd>(a: T, b: T, want_max: bool) -> T {
 }
 
 /// `acc = op(acc, x)` on the words of one reduction.
-fn combine(op: i64, ty: i64, acc: &mut [u64], x: &[u64]) {
+pub(crate) fn combine(op: i64, ty: i64, acc: &mut [u64], x: &[u64]) {
     match ty {
         PT_BOOL => {
             let (a, b) = (acc[0] & 0xff != 0, x[0] & 0xff != 0);

@@ -222,3 +222,29 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
         other => return Err(format!("{other:?} is not an array builtin")),
     })
 }
+
+/// An array's shape in a kernel (the view struct carries it).
+pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
+    let a = &o.args[0];
+    let Ty::Array { ndim, .. } = o.tys[0] else {
+        return gpu_err(o.site, "the shape of a non-array", "");
+    };
+    Ok(match op {
+        Builtin::Dim(k) => format!("{a}.n[{k}]"),
+        Builtin::Size => {
+            let dims: Vec<String> = (0..ndim).map(|k| format!("{a}.n[{k}]")).collect();
+            if dims.is_empty() {
+                "1L".into()
+            } else {
+                format!("({})", dims.join(" * "))
+            }
+        }
+        _ => {
+            let t = e.temp_decl(o.ret, o.site)?;
+            for k in 0..ndim {
+                e.line(&format!("{t}.f{k} = {a}.n[{k}];"));
+            }
+            t
+        }
+    })
+}

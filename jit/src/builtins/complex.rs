@@ -86,3 +86,17 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
         other => return Err(format!("{other:?} is not a complex builtin")),
     })
 }
+
+/// The parts of a complex number in a kernel (`double2`: `.x` real, `.y` imaginary).
+pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
+    let x = &o.args[0];
+    let _ = e;
+    Ok(match op {
+        Builtin::Real => format!("{x}.x"),
+        Builtin::Imag => format!("{x}.y"),
+        Builtin::Conj => format!("(double2)({x}.x, -{x}.y)"),
+        Builtin::Angle => format!("atan2({x}.y, {x}.x)"),
+        Builtin::MakeComplex => format!("(double2)({x}, {})", o.args[1]),
+        other => return gpu_err(o.site, format!("{other:?} is not a complex builtin"), ""),
+    })
+}

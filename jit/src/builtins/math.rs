@@ -524,3 +524,107 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
         other => return Err(format!("{other:?} is not a math builtin")),
     })
 }
+
+/// OpenCL C's name of a real math function (its built-ins take `float` or `double`).
+fn opencl_name(m: MathFn) -> &'static str {
+    match m {
+        MathFn::Sqrt => "sqrt",
+        MathFn::Exp => "exp",
+        MathFn::Expm1 => "expm1",
+        MathFn::Log => "log",
+        MathFn::Log1p => "log1p",
+        MathFn::Log2 => "log2",
+        MathFn::Log10 => "log10",
+        MathFn::Sin => "sin",
+        MathFn::Cos => "cos",
+        MathFn::Tan => "tan",
+        MathFn::Arcsin => "asin",
+        MathFn::Arccos => "acos",
+        MathFn::Arctan => "atan",
+        MathFn::Sinh => "sinh",
+        MathFn::Cosh => "cosh",
+        MathFn::Tanh => "tanh",
+        MathFn::Floor => "floor",
+        MathFn::Ceil => "ceil",
+        MathFn::Trunc => "trunc",
+        MathFn::Rint => "rint",
+    }
+}
+
+/// The math builtins in a `@gpu` kernel. `sqrt`, `floor`, `ceil`, `trunc`, `rint` and `abs`
+/// are exact on every device; the others are OpenCL's built-ins, within its ulp bounds of
+/// the CPU's libm.
+pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
+    let t = &o.tys[0];
+    let x = &o.args[0];
+    let single = *t == Ty::F32;
+    let lit = |v: f64| {
+        if single {
+            format!("{v:?}f")
+        } else {
+            format!("{v:?}")
+        }
+    };
+    Ok(match op {
+        Builtin::Math(m) | Builtin::MathChecked(m) => {
+            if *t == Ty::C128 {
+                return gpu_err(
+                    o.site,
+                    format!("complex {} cannot run in a @gpu body", m.name()),
+                    "compute it from the real and imaginary parts, or run the loop with @par",
+                );
+            }
+            let r = format!("{}({x})", opencl_name(*m));
+            if matches!(op, Builtin::MathChecked(_)) {
+                // Python's math raises where NumPy returns nan (or -inf for log(0)).
+                let r = e.temp(o.ret, &r, o.site)?;
+                let mut bad = format!("(isnan({r}) && !isnan({x}))");
+                if matches!(m, MathFn::Log | MathFn::Log2 | MathFn::Log10) {
+                    bad = format!("({bad} || {x} == {})", lit(0.0));
+                }
+                if *m == MathFn::Log1p {
+                    bad = format!("({bad} || {x} == {})", lit(-1.0));
+                }
+                e.fail(
+                    &bad,
+                    ErrorKind::ValueError,
+                    "math domain error",
+                    o.site,
+                    ["0", "0", "0"],
+                );
+                r
+            } else {
+                r
+            }
+        }
+        Builtin::Abs => match t {
+            Ty::I64 => format!("(({x} < 0) ? (long)(0UL - (ulong){x}) : {x})"),
+            Ty::C128 => format!("hypot({x}.x, {x}.y)"),
+            _ => format!("fabs({x})"),
+        },
+        Builtin::RoundInt => format!("convert_long_sat(rint({x}))"),
+        Builtin::FloorInt => format!("convert_long_sat(floor({x}))"),
+        Builtin::CeilInt => format!("convert_long_sat(ceil({x}))"),
+        Builtin::Atan2 => format!("atan2({x}, {})", o.args[1]),
+        Builtin::Hypot => format!("hypot({x}, {})", o.args[1]),
+        Builtin::IsNan => format!("(isnan({x}) != 0)"),
+        Builtin::IsInf => format!("(isinf({x}) != 0)"),
+        Builtin::Sign => match t {
+            Ty::I64 => format!("(long)(({x} > 0) - ({x} < 0))"),
+            // Zero (of either sign) gives +0.0 and nan stays nan, as in NumPy.
+            _ => format!(
+                "(({x} > {z}) ? {one} : (({x} < {z}) ? -{one} : {x} + {z}))",
+                z = lit(0.0),
+                one = lit(1.0)
+            ),
+        },
+        Builtin::RoundN | Builtin::RoundIntN | Builtin::NpRoundN => {
+            return gpu_err(
+                o.site,
+                "round(x, ndigits) cannot run in a @gpu body: it rounds through decimal text",
+                "round after the loop, or use round(x) / floor in the kernel",
+            )
+        }
+        other => return gpu_err(o.site, format!("{other:?} is not a math builtin"), ""),
+    })
+}

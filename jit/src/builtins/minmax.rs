@@ -232,3 +232,10 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
     };
     Ok(vec![g.b.ins().select(c, b, a)])
 }
+
+/// `min(a, b)` / `max(a, b)` in a kernel: Python's pick (`b` only if `b < a`).
+pub(super) fn opencl(op: &Builtin, o: &ClOperands) -> GResult<String> {
+    let (a, b) = (&o.args[0], &o.args[1]);
+    let rel = if *op == Builtin::Min { "<" } else { ">" };
+    Ok(format!("(({b} {rel} {a}) ? {b} : {a})"))
+}

@@ -32,6 +32,7 @@ mod text;
 mod unsupported;
 
 use crate::codegen::clif::{Gen, Vals};
+use crate::codegen::opencl::{gpu_err, Emit, GResult};
 use crate::diag::Diagnostic;
 use crate::ir::{self, Expr};
 use crate::lower::{Env, FnCx, LErr, LResult};
@@ -355,6 +356,90 @@ impl Operands<'_> {
     pub fn arg_ty(&self) -> Ty {
         self.args.first().map(|a| a.ty.clone()).unwrap_or(Ty::None)
     }
+}
+
+/// The OpenCL C spelling of one IR builtin operation in a `@gpu` kernel, from the family that
+/// lowers to it: `args` are the operands' C texts (names or literals, safe to repeat), `tys`
+/// their types. Operations a device cannot do (allocation, text, output) are errors that
+/// say so.
+pub(crate) fn opencl(
+    e: &mut Emit<'_, '_>,
+    op: &ir::Builtin,
+    args: &[String],
+    tys: &[Ty],
+    ret: &Ty,
+    site: ir::SiteId,
+) -> GResult<String> {
+    use ir::Builtin as B;
+    let o = ClOperands {
+        args,
+        tys,
+        ret,
+        site,
+    };
+    match op {
+        B::Math(_)
+        | B::MathChecked(_)
+        | B::Abs
+        | B::RoundInt
+        | B::RoundN
+        | B::RoundIntN
+        | B::NpRoundN
+        | B::FloorInt
+        | B::CeilInt
+        | B::Atan2
+        | B::Hypot
+        | B::IsNan
+        | B::IsInf
+        | B::Sign => math::opencl(e, op, &o),
+        B::Min | B::Max => minmax::opencl(op, &o),
+        B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::opencl(e, op, &o),
+        B::Dim(_) | B::Size | B::Shape => arrays::opencl(e, op, &o),
+        B::Copy | B::Slice(_) | B::AsType(_) | B::Reshape | B::Transpose => {
+            e.no_alloc("making an array view or copy", site)
+        }
+        B::Zeros(_)
+        | B::Ones(_)
+        | B::Empty(_)
+        | B::Full(_)
+        | B::ArangeInt
+        | B::ArangeFloat
+        | B::Linspace(_)
+        | B::Eye(_)
+        | B::ArrayLit(..)
+        | B::Cumsum
+        | B::CumsumAxis
+        | B::ReduceAxis(_)
+        | B::Dot => e.no_alloc("making an array", site),
+        B::Reduce(_) | B::ReduceAll(_) | B::DotScalar => gpu_err(
+            site,
+            "a reduction over a whole array cannot run inside a @gpu body: every work-item would loop over the array",
+            "reduce with the loop itself (`s += a[i]`), or compute it before the loop",
+        ),
+        B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => gpu_err(
+            site,
+            "random numbers cannot be drawn in a @gpu body: the generator lives on the host",
+            "draw them into an array before the loop (`r = rand(n)`) and read r[i] in the body",
+        ),
+        B::Display(_) | B::ClearOutput | B::Imshow => gpu_err(
+            site,
+            "output cannot be shown from a @gpu body: the kernel runs on the device",
+            "show it after the loop",
+        ),
+        B::Format { .. } | B::Concat | B::StrLen | B::StrEq => gpu_err(
+            site,
+            "strings cannot be used in a @gpu body: kernels compute with numbers and arrays",
+            "build text after the loop, on the host",
+        ),
+    }
+}
+
+/// The operands of a builtin in a kernel (see [`opencl`]).
+pub(crate) struct ClOperands<'a> {
+    pub(crate) args: &'a [String],
+    pub(crate) tys: &'a [Ty],
+    pub(crate) ret: &'a Ty,
+    pub(crate) site: ir::SiteId,
 }
 
 /// The Cranelift instructions of one IR builtin operation, from the family that lowers to it.

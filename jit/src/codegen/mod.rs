@@ -1,8 +1,9 @@
-//! Backends: the typed loop IR to machine code (Cranelift). The OpenCL C backend will sit
-//! beside it and read the same IR.
+//! Backends: the typed loop IR to machine code (Cranelift) and, for `@gpu` loops, to OpenCL
+//! C. Both read the same IR.
 
 pub mod clif;
 mod inline;
+pub mod opencl;
 mod prune;
 pub mod support;
 mod versioning;

@@ -120,22 +120,13 @@ impl<'a> Env<'a> {
                 loop_target = o;
             }
         }
-        if loop_target == Target::Gpu {
-            let span = s.target.map(|(_, sp)| sp).unwrap_or(s.span);
-            return err(
-                ErrorKind::DeviceError,
-                span,
-                "this build of Kiln has no OpenCL backend for @gpu loops",
-            )
-            .map_err(|e| with_hint(e, "use @par to run the loop on every CPU core"));
-        }
         // A parallel loop nested in another one runs serially on the worker that owns it.
         if cx.par.is_some() {
             loop_target = Target::Serial;
         }
         let mut target_names: Vec<String> = Vec::new();
         collect_target_names(target, &mut target_names);
-        let plan = if loop_target == Target::Par {
+        let plan = if matches!(loop_target, Target::Par | Target::Gpu) {
             let defined = |n: &str| {
                 cx.locals.contains_key(n) || (!self.is_local(cx, n) && self.global_ty(n).is_some())
             };

@@ -121,6 +121,7 @@ fn symbols_complete() {
         include_str!("../nd.rs"),
         include_str!("../obj.rs"),
         include_str!("../par.rs"),
+        include_str!("../opencl/mod.rs"),
         include_str!("../random.rs"),
         include_str!("../strings.rs"),
     ];

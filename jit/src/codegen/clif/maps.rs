@@ -630,6 +630,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let ndim = dn as usize;
         let (dv, downed) = self.expr_borrow(dest)?;
         let d = dv[0];
+        self.mark_host_written(d);
         let (ins, owned) = self.map_operands(m)?;
         let (_, counts) = self.map_shape(ndim, &ins, Some(d), site);
         let mut overlap = self.iconst(0);

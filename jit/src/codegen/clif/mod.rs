@@ -16,7 +16,7 @@ use crate::types::Ty;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode, Signature,
-    StackSlotData, StackSlotKind, Value,
+    StackSlot, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -35,6 +35,7 @@ mod arith;
 mod builtins;
 mod exprs;
 mod function;
+mod gpu;
 mod loops;
 mod maps;
 mod parallel;
@@ -71,6 +72,9 @@ pub struct Options {
     /// Keep every call out of line (`KILN_BENCH_NO_INLINE=1`): to measure what inlining
     /// small leaf functions gains.
     pub no_inline: bool,
+    /// The kernel of each `@gpu` loop by its `ParInfo` id: the address of its
+    /// `kiln_runtime::opencl::KernelSpec`, which must outlive the compiled code.
+    pub gpu_kernels: HashMap<u32, usize>,
 }
 
 impl Default for Options {
@@ -82,6 +86,7 @@ impl Default for Options {
             par_min_elements: PAR_MAP_THRESHOLD,
             no_interrupt_poll: false,
             no_inline: false,
+            gpu_kernels: HashMap::new(),
         }
     }
 }
@@ -291,6 +296,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 module: &mut module,
                 ids: &ids,
                 par_fns: &par_fns,
+                gpu_kernels: &opts.gpu_kernels,
                 map_fns: &map_fns,
                 imports: &mut imports,
                 strings: &mut strings,
@@ -428,6 +434,7 @@ pub(crate) struct Gen<'a, 'b> {
     module: &'a mut JITModule,
     ids: &'a [(FuncId, Signature)],
     par_fns: &'a HashMap<u32, FuncId>,
+    gpu_kernels: &'a HashMap<u32, usize>,
     map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
     strings: &'a mut Vec<Box<[u8]>>,
@@ -496,4 +503,24 @@ pub(crate) fn header_flags() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
-impl<'a, 'b> Gen<'a, 'b> {}
+impl<'a, 'b> Gen<'a, 'b> {
+    /// Note a host-side write into `arr`'s elements on the array that owns them (a view's
+    /// base), so that a device copy of it is no longer taken as current (`Array::host_written`).
+    /// One store of a constant: the owner's address comes from header loads that hoist.
+    pub(crate) fn mark_host_written(&mut self, arr: Value) {
+        use kiln_runtime::array::{ARRAY_BASE_OFFSET, ARRAY_HOST_WRITTEN_OFFSET};
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, header_flags(), arr, ARRAY_BASE_OFFSET);
+        let is_view = self.b.ins().icmp_imm_s(IntCC::NotEqual, base, 0);
+        let owner = self.b.ins().select(is_view, base, arr);
+        let one = self.iconst(1);
+        self.b.ins().store(
+            MemFlagsData::trusted(),
+            one,
+            owner,
+            ARRAY_HOST_WRITTEN_OFFSET,
+        );
+    }
+}

@@ -10,8 +10,18 @@ pub(super) fn collect_par_loops<'a>(
     out: &mut Vec<(usize, &'a Stmt)>,
 ) {
     visit(body, &mut |n| {
-        if let Node::Stmt(s @ Stmt::For { par: Some(_), .. }) = n {
-            out.push((func, s));
+        // A `@gpu` loop is a kernel launch, not an outlined body.
+        if let Node::Stmt(
+            s @ Stmt::For {
+                par: Some(_),
+                target,
+                ..
+            },
+        ) = n
+        {
+            if *target != crate::syntax::ast::Target::Gpu {
+                out.push((func, s));
+            }
         }
     });
 }
@@ -91,6 +101,29 @@ impl<'a, 'b> Gen<'a, 'b> {
         for &(_, _, c) in &dims {
             total = self.b.ins().imul(total, c);
         }
+        let (env, _) = self.pack_loop_env(&dims);
+        let (ops, tys, io) = self.pack_reductions(par)?;
+        let fref = self
+            .module
+            .declare_func_in_func(self.par_fns[&par.id], self.b.func);
+        let faddr = self.b.ins().func_addr(types::I64, fref);
+        let envp = self.b.ins().stack_addr(types::I64, env, 0);
+        let opsp = self.b.ins().stack_addr(types::I64, ops, 0);
+        let tysp = self.b.ins().stack_addr(types::I64, tys, 0);
+        let iop = self.b.ins().stack_addr(types::I64, io, 0);
+        let nr = self.iconst(par.reductions.len() as i64);
+        let rc = self.call_rt1(
+            "kiln_par_for",
+            &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop],
+        );
+        self.fail_if(rc, |_| vec![], site);
+        self.unpack_reductions(par, io)
+    }
+
+    /// A parallel loop's environment on the stack: every variable of the function, then
+    /// (start, step, count) per dimension. Returns the slot and the word where the
+    /// dimensions start.
+    pub(super) fn pack_loop_env(&mut self, dims: &[(Value, Value, Value)]) -> (StackSlot, usize) {
         let (offs, nwords) = self.env_layout();
         let env_words = nwords + 3 * dims.len();
         let env = self.b.create_sized_stack_slot(StackSlotData::new(
@@ -112,6 +145,15 @@ impl<'a, 'b> Gen<'a, 'b> {
             self.b.ins().stack_store(types::I64, step, env, base + 8);
             self.b.ins().stack_store(types::I64, count, env, base + 16);
         }
+        (env, nwords)
+    }
+
+    /// The reductions' operator and type codes, and their values before the loop (the
+    /// runtime leaves the combined values in the same slot).
+    pub(super) fn pack_reductions(
+        &mut self,
+        par: &ir::ParInfo,
+    ) -> Result<(StackSlot, StackSlot, StackSlot), String> {
         let nred = par.reductions.len();
         let red_words: usize = par.reductions.iter().map(|r| r.ty.slots()).sum();
         let slot = |g: &mut Self, words: usize| {
@@ -136,20 +178,15 @@ impl<'a, 'b> Gen<'a, 'b> {
                 w += 1;
             }
         }
-        let fref = self
-            .module
-            .declare_func_in_func(self.par_fns[&par.id], self.b.func);
-        let faddr = self.b.ins().func_addr(types::I64, fref);
-        let envp = self.b.ins().stack_addr(types::I64, env, 0);
-        let opsp = self.b.ins().stack_addr(types::I64, ops, 0);
-        let tysp = self.b.ins().stack_addr(types::I64, tys, 0);
-        let iop = self.b.ins().stack_addr(types::I64, io, 0);
-        let nr = self.iconst(nred as i64);
-        let rc = self.call_rt1(
-            "kiln_par_for",
-            &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop],
-        );
-        self.fail_if(rc, |_| vec![], site);
+        Ok((ops, tys, io))
+    }
+
+    /// Store the combined reductions into their outer places.
+    pub(super) fn unpack_reductions(
+        &mut self,
+        par: &ir::ParInfo,
+        io: StackSlot,
+    ) -> Result<(), String> {
         let mut w = 0;
         for red in &par.reductions {
             let vals: Vals = clif_types(&red.ty)

@@ -77,8 +77,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 body,
                 site,
                 par,
-                ..
+                target,
             } => match par {
+                Some(p) if *target == crate::syntax::ast::Target::Gpu => {
+                    self.gpu_for(ranges, p, *site)?
+                }
                 Some(p) => self.par_for(ranges, p, *site)?,
                 None => self.for_loop(vars, ranges, body, *site)?,
             },
@@ -203,6 +206,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             Place::Elem { array, index, site } => {
                 let (addr, dtype, arr, owned) = self.elem_addr(array, index, *site)?;
                 self.store_elem(dtype, addr, &v);
+                self.mark_host_written(arr);
                 if owned {
                     self.release(&array.ty, &[arr]);
                 }

@@ -1,0 +1,173 @@
+//! The OpenCL C helpers a kernel may need, each the device twin of what the CPU does (the
+//! runtime's `kiln_m_py_floordiv`, `kiln_pow_i64`, `c_div`, ...), so that a kernel computes
+//! the same values as the serial loop. A kernel's source includes only those it uses.
+
+/// (name, names it needs first, text)
+const HELPERS: &[(&str, &[&str], &str)] = &[
+    (
+        "kiln_fail",
+        &[],
+        "/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
+   replay of that one iteration (C->only) records what failed and where. */
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+    if (C->only < 0) {
+        atom_min((volatile __global long*)&C->err[0], C->kk);
+    } else {
+        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+        C->err[5] = 1; C->err[6] = site;
+    }
+}
+/* A call that failed: add its site to the chain (innermost first). */
+void kiln_trace(__private kiln_ctx* C, long site) {
+    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+}
+",
+    ),
+    (
+        "kiln_floordiv_i64",
+        &[],
+        "/* Python's // on integers (b != 0): floor, and LONG_MIN // -1 wraps. */
+long kiln_floordiv_i64(long a, long b) {
+    if (b == -1) return (long)(0UL - (ulong)a);
+    long q = a / b, r = a % b;
+    return (r != 0 && (r ^ b) < 0) ? q - 1 : q;
+}
+",
+    ),
+    (
+        "kiln_mod_i64",
+        &[],
+        "/* Python's % on integers (b != 0): the result takes the divisor's sign. */
+long kiln_mod_i64(long a, long b) {
+    if (b == -1) return 0;
+    long r = a % b;
+    return (r != 0 && (r ^ b) < 0) ? r + b : r;
+}
+",
+    ),
+    (
+        "kiln_pow_i64",
+        &[],
+        "/* i64 ** i64 (b >= 0) by squaring, wrapping as the CPU does. */
+long kiln_pow_i64(long a, long b) {
+    ulong base = (ulong)a, r = 1;
+    ulong e = (ulong)b;
+    while (e > 0) { if (e & 1) r *= base; base *= base; e >>= 1; }
+    return (long)r;
+}
+",
+    ),
+    (
+        "kiln_floordiv_f64",
+        &[],
+        "/* Python's float // (CPython's float_div_mod); x // 0.0 is x / 0.0, as in NumPy. */
+double kiln_floordiv_f64(double a, double b) {
+    if (b == 0.0) return a / b;
+    double m = fmod(a, b);
+    double div = (a - m) / b;
+    if (m != 0.0 && ((b < 0.0) != (m < 0.0))) div -= 1.0;
+    if (div != 0.0) {
+        double fd = floor(div);
+        if (div - fd > 0.5) fd += 1.0;
+        return fd;
+    }
+    return copysign(0.0, a / b);
+}
+",
+    ),
+    (
+        "kiln_mod_f64",
+        &[],
+        "/* Python's float %: the result takes the divisor's sign; % 0.0 is nan. */
+double kiln_mod_f64(double a, double b) {
+    if (b == 0.0) return (double)NAN;
+    double m = fmod(a, b);
+    if (m != 0.0) return ((b < 0.0) != (m < 0.0)) ? m + b : m;
+    return copysign(0.0, b);
+}
+",
+    ),
+    (
+        "kiln_floordiv_f32",
+        &[],
+        "float kiln_floordiv_f32(float a, float b) {
+    if (b == 0.0f) return a / b;
+    float m = fmod(a, b);
+    float div = (a - m) / b;
+    if (m != 0.0f && ((b < 0.0f) != (m < 0.0f))) div -= 1.0f;
+    if (div != 0.0f) {
+        float fd = floor(div);
+        if (div - fd > 0.5f) fd += 1.0f;
+        return fd;
+    }
+    return copysign(0.0f, a / b);
+}
+",
+    ),
+    (
+        "kiln_mod_f32",
+        &[],
+        "float kiln_mod_f32(float a, float b) {
+    if (b == 0.0f) return NAN;
+    float m = fmod(a, b);
+    if (m != 0.0f) return ((b < 0.0f) != (m < 0.0f)) ? m + b : m;
+    return copysign(0.0f, b);
+}
+",
+    ),
+    (
+        "kiln_cmul",
+        &[],
+        "/* Complex product, in the CPU's order of operations. */
+double2 kiln_cmul(double2 a, double2 b) {
+    return (double2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+",
+    ),
+    (
+        "kiln_cdiv",
+        &[],
+        "/* Complex quotient by Smith's method, as the runtime's c_div. */
+double2 kiln_cdiv(double2 a, double2 b) {
+    double abr = fabs(b.x), abi = fabs(b.y);
+    if (abr >= abi) {
+        if (abr == 0.0 && abi == 0.0) return (double2)(a.x / abr, a.y / abr);
+        double rat = b.y / b.x, scl = 1.0 / (b.x + b.y * rat);
+        return (double2)((a.x + a.y * rat) * scl, (a.y - a.x * rat) * scl);
+    }
+    double rat = b.x / b.y, scl = 1.0 / (b.y + b.x * rat);
+    return (double2)((a.x * rat + a.y) * scl, (a.y * rat - a.x) * scl);
+}
+",
+    ),
+];
+
+/// The helpers a kernel uses, in a fixed order (dependencies first).
+#[derive(Default)]
+pub(crate) struct Prelude {
+    used: Vec<&'static str>,
+}
+
+impl Prelude {
+    pub(crate) fn need(&mut self, name: &'static str) {
+        if self.used.contains(&name) {
+            return;
+        }
+        if let Some((_, deps, _)) = HELPERS.iter().find(|(n, _, _)| *n == name) {
+            for d in *deps {
+                self.need(d);
+            }
+        }
+        self.used.push(name);
+    }
+
+    pub(crate) fn text(&self) -> String {
+        HELPERS
+            .iter()
+            .filter(|(n, _, _)| self.used.contains(n))
+            .map(|(_, _, t)| *t)
+            .collect::<Vec<_>>()
+            .join("")
+    }
+}
