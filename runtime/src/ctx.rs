@@ -145,6 +145,21 @@ pub unsafe extern "C" fn kiln_trace(ctx: *mut ExecCtx, site: i64) {
     }
 }
 
+/// Add `site` to the pending error only when it has no site yet: a `@gpu` launch that failed
+/// before its kernel ran (no device, a build error) points at its loop; an error from inside
+/// the kernel already carries the kernel's own chain.
+/// # Safety
+/// `ctx` must be the live context passed to the compiled code.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_trace_if_none(ctx: *mut ExecCtx, site: i64) {
+    let ctx = &mut *ctx;
+    if let Some(e) = ctx.error.as_mut() {
+        if e.sites.is_empty() {
+            e.sites.push(site as u32);
+        }
+    }
+}
+
 /// Raised at a loop back-edge when the interrupt flag is set. The flag stays set (the
 /// session clears it when the next cell starts) so that every worker of a parallel loop
 /// sees it too.

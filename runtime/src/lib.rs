@@ -37,7 +37,7 @@ pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_see
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
-use ctx::{kiln_raise, kiln_raise_interrupt, kiln_raise_recursion, kiln_trace};
+use ctx::{kiln_raise, kiln_raise_interrupt, kiln_raise_recursion, kiln_trace, kiln_trace_if_none};
 use opencl::kiln_gpu_for;
 
 /// Every `extern "C"` entry point with its address, for `JITBuilder::symbol`. The test
@@ -51,6 +51,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         // ctx.rs
         kiln_raise,
         kiln_trace,
+        kiln_trace_if_none,
         kiln_raise_interrupt,
         kiln_raise_recursion,
         // obj.rs

@@ -78,11 +78,7 @@ fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Built> {
     let mut program = Program::create_from_source(&dev.context, &spec.source)
         .map_err(|e| fail("creating the program", e))?;
     let built = program.build(&[dev.device.id()], &spec.options);
-    let log = program
-        .get_build_log(dev.device.id())
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let log = tidy_log(&program.get_build_log(dev.device.id()).unwrap_or_default());
     if let Err(e) = built {
         return Err(Fail::internal(format!(
             "the OpenCL compiler of {} rejected kernel `{}` ({e}):\n{log}",
@@ -112,7 +108,24 @@ fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Built> {
     })
 }
 
+/// The build log, trimmed, and once: PoCL 3 hands back the compiler's diagnostics twice
+/// over (the same text two times in a row).
+fn tidy_log(log: &str) -> String {
+    let t = log.trim();
+    let lines: Vec<&str> = t.lines().collect();
+    let n = lines.len();
+    if n >= 2 && n.is_multiple_of(2) && lines[..n / 2] == lines[n / 2..] {
+        return lines[..n / 2].join("\n");
+    }
+    t.to_string()
+}
+
 /// Forgets every built program (tests use it to see a build happen again).
+#[cfg(test)]
+pub(crate) fn tidy_log_for_tests(log: &str) -> String {
+    tidy_log(log)
+}
+
 #[cfg(test)]
 pub(crate) fn clear() {
     *CACHE.lock().unwrap_or_else(|e| e.into_inner()) = None;

@@ -31,10 +31,8 @@ fn copies() -> MutexGuard<'static, Map> {
     COPIES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Releases the device copy of an owner array that is being freed.
-///
-/// # Safety
-/// Only the address is used; `a` need not be dereferenceable.
+/// Releases the device copy of an owner array that is being freed (only its address is
+/// used: `a` need not be readable any more).
 pub fn forget(a: *mut Array) {
     if !EVER.load(Ordering::Relaxed) {
         return;

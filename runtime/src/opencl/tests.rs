@@ -599,6 +599,29 @@ fn build_errors_and_warnings() {
             .filter(|(st, t)| *st == Stream::Stderr && t.contains("kiln-test-warning"))
             .collect();
         assert_eq!(warned.len(), 1, "{got:?}");
+        assert_eq!(
+            warned[0].1.matches("kiln-test-warning").count(),
+            1,
+            "{got:?}"
+        );
+
+        // A clean build says nothing. (Its code differs from the one above after
+        // preprocessing: PoCL's disk cache keys on the preprocessed text, and would hand back
+        // the first build's log.)
+        let src = format!("{EMPTY_ARG}\n__kernel void clean_extra(long x) {{ }}\n");
+        let s = spec(&src, "emptyarg", 1, s.args.clone());
+        let (mut c, out) = crate::tests::ctx_capture();
+        let env = [a as i64, e as i64];
+        let rc = kiln_gpu_for(
+            &mut *c,
+            &s,
+            env.as_ptr(),
+            [0, 1, 3].as_ptr(),
+            [].as_mut_ptr(),
+        );
+        assert_eq!(rc, 0, "{:?}", c.take_error());
+        c.flush();
+        assert!(out.lock().unwrap().is_empty(), "{:?}", out.lock().unwrap());
         kiln_decref(e as *mut u8);
         kiln_decref(a as *mut u8);
     }
@@ -829,4 +852,14 @@ fn a_second_build_of_the_same_text_comes_from_the_cache() {
         kiln_decref(a as *mut u8);
         kiln_decref(e as *mut u8);
     }
+}
+
+#[test]
+fn build_logs_are_shown_once() {
+    assert_eq!(programs::tidy_log_for_tests("a\nb\na\nb\n"), "a\nb");
+    assert_eq!(
+        programs::tidy_log_for_tests("  a\n  ^\nb\n  ^\n"),
+        "a\n  ^\nb\n  ^"
+    );
+    assert_eq!(programs::tidy_log_for_tests("\n"), "");
 }

@@ -24,9 +24,16 @@ impl<'a, 'b> Gen<'a, 'b> {
         let rc = self.call_rt1("kiln_gpu_for", &[self.ctx, specp, envp, dimsp, iop]);
         // The runtime raised the kernel's error with its whole chain of sites (the failing
         // operation's first), as the serial loop would have: leave without adding one.
+        // A launch that failed before its kernel ran (no device) points at the loop.
         let ok = self.b.create_block();
+        let bad = self.b.create_block();
+        self.b.set_cold_block(bad);
         let fine = self.b.ins().icmp_imm_s(IntCC::Equal, rc, 0);
-        self.b.ins().brif(fine, ok, &[], self.err_block, &[]);
+        self.b.ins().brif(fine, ok, &[], bad, &[]);
+        self.b.switch_to_block(bad);
+        let s = self.iconst(site as i64);
+        self.call_rt("kiln_trace_if_none", &[self.ctx, s]);
+        self.b.ins().jump(self.err_block, &[]);
         self.b.switch_to_block(ok);
         self.unpack_reductions(par, io)
     }

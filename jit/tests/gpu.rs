@@ -1,0 +1,139 @@
+//! `@gpu` loops beyond what the run tests compare: the device rules (SyntaxErrors that point
+//! at the line, with nothing of the cell run), `%%opencl`, data residency as `%time` reports
+//! it, and the DeviceError of a machine with no OpenCL (in a child process, whose OpenCL
+//! discovery starts fresh). The run tests (`run_golden.rs`) run every case with annotated
+//! loops on the gpu target and compare it with CPython's output.
+use kiln_jit::{CellError, ExecResult, Output, Session};
+
+fn run(s: &mut Session, code: &str) -> Result<String, CellError> {
+    let mut out = String::new();
+    match s.execute(code, &mut |o| {
+        if let Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    }) {
+        ExecResult::Ok(_) => Ok(out),
+        ExecResult::Err(e) => Err(e),
+    }
+}
+
+fn err(s: &mut Session, code: &str) -> CellError {
+    match run(s, code) {
+        Ok(out) => panic!("cell should fail:\n{code}\nprinted: {out}"),
+        Err(e) => e,
+    }
+}
+
+const SETUP: &str = "n = 8\na = zeros(n)\nmarker = 1\n";
+
+#[test]
+fn device_rules_are_syntax_errors_at_the_line() {
+    let cases = [
+        ("@gpu\nfor i in range(n):\n    print(i)\n", "print cannot run in a @gpu body", 2),
+        ("@gpu\nfor i in range(n):\n    t = zeros(3)\n    a[i] = t[0]\n", "cannot allocate arrays", 3),
+        ("@gpu\nfor i in range(n):\n    s = 'x'\n", "strings cannot be used", 2),
+        (
+            "def fact(k):\n    if k <= 1:\n        return 1\n    return k * fact(k - 1)\n\n@gpu\nfor i in range(n):\n    a[i] = fact(i)\n",
+            "recursive, and OpenCL C has no recursion",
+            4,
+        ),
+    ];
+    for (code, fragment, line) in cases {
+        let mut s = Session::new();
+        run(&mut s, SETUP).unwrap();
+        let e = err(&mut s, &format!("marker = 2\n{code}"));
+        assert_eq!(e.ename, "SyntaxError", "{code}: {}", e.evalue);
+        assert!(e.evalue.contains(fragment), "{code}: {}", e.evalue);
+        let at = e.traceback.join("\n");
+        // (The cell's first line sets `marker`; print and strings point at their loop.)
+        assert!(at.contains(&format!("line {}:", line + 1)), "{code}: {at}");
+        // Nothing of the cell ran.
+        assert_eq!(run(&mut s, "print(marker)").unwrap(), "1\n");
+    }
+}
+
+#[test]
+fn opencl_listing_shows_the_kernel_without_running_it() {
+    let mut s = Session::new();
+    run(&mut s, SETUP).unwrap();
+    let text = run(
+        &mut s,
+        "%%opencl\nmarker = 5\n@gpu\nfor i in range(n):\n    a[i] = i * 0.5 + marker\n",
+    )
+    .unwrap();
+    assert!(text.contains("#pragma OPENCL FP_CONTRACT OFF"), "{text}");
+    assert!(text.contains("__kernel void kiln_gpu0__cell_("), "{text}");
+    assert!(
+        text.contains("// build options: -cl-fp32-correctly-rounded-divide-sqrt"),
+        "{text}"
+    );
+    assert_eq!(run(&mut s, "print(marker)").unwrap(), "1\n");
+    let none = run(&mut s, "%%opencl\nx = 1\n").unwrap();
+    assert!(none.contains("no @gpu loop"), "{none}");
+}
+
+#[test]
+fn a_device_copy_is_reused_until_the_host_writes_the_array() {
+    if std::env::var_os("OCL_ICD_VENDORS").is_some() {
+        return; // the child of the no-device test
+    }
+    let mut s = Session::new();
+    run(&mut s, "x = arange(1000) * 1.0\ny = zeros(1000)\n").unwrap();
+    let cell = "@gpu\nfor i in range(1000):\n    y[i] = x[i] * 2.0\n";
+    let times = |s: &mut Session| s.timings.gpu.clone().expect("gpu times");
+    run(&mut s, cell).unwrap();
+    let first = times(&mut s);
+    assert_eq!(first.to_device_bytes, 16000, "{first:?}");
+    assert_eq!(
+        first.from_device_bytes, 8000,
+        "only y is written: {first:?}"
+    );
+    run(&mut s, cell).unwrap();
+    assert_eq!(times(&mut s).to_device_bytes, 0, "both copies are current");
+    run(&mut s, "x[3] = 7.0").unwrap();
+    run(&mut s, cell).unwrap();
+    assert_eq!(
+        times(&mut s).to_device_bytes,
+        8000,
+        "x was written on the host"
+    );
+    assert_eq!(run(&mut s, "print(y[3], y[999])").unwrap(), "14.0 1998.0\n");
+}
+
+#[test]
+fn no_opencl_platform_is_a_device_error_and_the_session_goes_on() {
+    if std::env::var_os("KILN_GPU_TEST_CHILD").is_some() {
+        let mut s = Session::new();
+        run(&mut s, SETUP).unwrap();
+        let t = std::time::Instant::now();
+        let e = err(&mut s, "@gpu\nfor i in range(n):\n    a[i] = 1.0\n");
+        assert_eq!(e.ename, "DeviceError");
+        assert!(e.evalue.contains("./install.sh"), "{}", e.evalue);
+        assert!(e.evalue.contains("@par"), "{}", e.evalue);
+        assert!(t.elapsed().as_secs() < 5);
+        assert_eq!(run(&mut s, "print(marker + 1)").unwrap(), "2\n");
+        let devices = run(&mut s, "%devices").unwrap();
+        assert!(devices.contains("./install.sh"), "{devices}");
+        return;
+    }
+    let empty = std::env::temp_dir().join(format!("kiln-no-icd-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "no_opencl_platform_is_a_device_error_and_the_session_goes_on",
+            "--nocapture",
+        ])
+        .env("KILN_GPU_TEST_CHILD", "1")
+        .env("OCL_ICD_VENDORS", &empty)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir(&empty);
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+}
