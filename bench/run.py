@@ -169,6 +169,23 @@ WORKLOADS = [
         note="C OpenMP: `omp parallel for schedule(dynamic)` over rows; Numba: prange over rows",
     ),
     Workload(
+        name="mandelbrot_gpu",
+        title="Mandelbrot 1000x1000, 200 iterations, @gpu on the OpenCL device (PoCL without a GPU)",
+        dir="mandelbrot",
+        checksum=38061767,
+        impls=[
+            _kiln("Kiln @gpu", "mandel_gpu.kiln", 2, cell=None),
+            Impl("PyOpenCL plain kernel", "py", "mandel_pyopencl.py"),
+            _kiln("Kiln @par 2 thr", "mandel_par.kiln", 2, cell=None),
+        ],
+        baseline="PyOpenCL plain kernel",
+        targets=[
+            Target("Kiln @gpu within 1.1x of PyOpenCL's plain kernel", "time",
+                   "Kiln @gpu", "PyOpenCL plain kernel", "<=", 1.1),
+        ],
+        note="both launch one work-item per pixel, allocate, read back and sum per run",
+    ),
+    Workload(
         name="triad",
         title="STREAM triad a = b + s*c, 3 x 80 MB f64 (memory-bandwidth ceiling)",
         dir="triad",

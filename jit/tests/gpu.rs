@@ -137,3 +137,21 @@ fn no_opencl_platform_is_a_device_error_and_the_session_goes_on() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
 }
+
+#[test]
+fn scalar_globals_read_in_a_kernel_body() {
+    // The session's first globals: their kernel parameters must not clash with the
+    // kernel's own names (work-item indices, counters).
+    let mut s = Session::new();
+    run(
+        &mut s,
+        "h = 3\nw = 4\nimg = zeros((h, w), dtype=np.int64)\n",
+    )
+    .unwrap();
+    let out = run(
+        &mut s,
+        "@gpu\nfor i, j in ndrange(h, w):\n    img[i, j] = i * w + j + h\nprint(img.sum(), img[2, 3])\n",
+    )
+    .unwrap();
+    assert_eq!(out, "102 14\n");
+}

@@ -422,7 +422,7 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
                 &mut u,
                 &gr.ty.clone(),
                 &format!("C->{}", global_name(prog, g)),
-                &format!("g{g}"),
+                &format!("gl{g}"),
                 &|w| ArgSource::Global(addr + 8 * w),
                 0,
                 written_globals.contains(&g),
