@@ -1,7 +1,8 @@
 //! Golden tests for the compiler's stages: every `tests/stages/<case>.kiln` is compiled cell
 //! by cell (as `kiln run --emit ir|clif` does: each cell is emitted, then run quietly so that
 //! later cells see its functions and globals) and the typed loop IR and the Cranelift IR are
-//! compared with `<case>.ir` and `<case>.clif`. Run with `KILN_BLESS=1` to rewrite the
+//! compared with `<case>.ir` and `<case>.clif` (and, for a case with `@gpu` loops, the
+//! OpenCL C of its kernels with `<case>.cl`). Run with `KILN_BLESS=1` to rewrite the
 //! expected files, then read the diff.
 //!
 //! Cranelift IR embeds the addresses of global slots, which change from run to run; each
@@ -63,11 +64,11 @@ fn normalize_addresses(text: &str) -> String {
     out
 }
 
-/// The IR and CLIF dumps of a case.
-fn stages(src: &str) -> Result<(String, String), String> {
+/// The IR and CLIF dumps of a case, and the OpenCL C of its `@gpu` loops (empty without).
+fn stages(src: &str) -> Result<(String, String, String), String> {
     let mut s = Session::new();
     let cs = cells(src);
-    let (mut ir, mut clif) = (String::new(), String::new());
+    let (mut ir, mut clif, mut cl) = (String::new(), String::new(), String::new());
     for (k, cell) in cs.iter().enumerate() {
         if cs.len() > 1 {
             ir.push_str(&format!("# %% cell {}\n", k + 1));
@@ -78,11 +79,14 @@ fn stages(src: &str) -> Result<(String, String), String> {
         };
         ir.push_str(&s.emit(cell, Stage::Ir).map_err(e)?);
         clif.push_str(&s.emit(cell, Stage::Clif).map_err(e)?);
+        if cell.contains("@gpu") {
+            cl.push_str(&s.emit(cell, Stage::OpenCl).map_err(e)?);
+        }
         if let ExecResult::Err(x) = s.execute(cell, &mut |_| {}) {
             return Err(e(x));
         }
     }
-    Ok((ir, normalize_addresses(&clif)))
+    Ok((ir, normalize_addresses(&clif), cl))
 }
 
 fn check(path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>) {
@@ -132,7 +136,7 @@ fn stages_golden() {
     let mut failures = Vec::new();
     for case in &cases {
         let src = fs::read_to_string(case).expect("read case");
-        let (ir, clif) = match stages(&src) {
+        let (ir, clif, cl) = match stages(&src) {
             Ok(x) => x,
             Err(e) => {
                 failures.push(format!(
@@ -144,7 +148,7 @@ fn stages_golden() {
         };
         // The dumps must not depend on the run (hash order, addresses).
         match stages(&src) {
-            Ok((ir2, clif2)) if ir2 == ir && clif2 == clif => {}
+            Ok((ir2, clif2, cl2)) if ir2 == ir && clif2 == clif && cl2 == cl => {}
             _ => failures.push(format!(
                 "{}: two compilations gave different dumps",
                 case.display()
@@ -152,6 +156,9 @@ fn stages_golden() {
         }
         check(&case.with_extension("ir"), &ir, bless, &mut failures);
         check(&case.with_extension("clif"), &clif, bless, &mut failures);
+        if !cl.is_empty() {
+            check(&case.with_extension("cl"), &cl, bless, &mut failures);
+        }
     }
     assert!(
         failures.is_empty(),

@@ -525,29 +525,14 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
     })
 }
 
-/// OpenCL C's name of a real math function (its built-ins take `float` or `double`).
+/// OpenCL C's name of a real math function (its built-ins take `float` or `double`): NumPy's
+/// name but for the inverse trigonometric ones.
 fn opencl_name(m: MathFn) -> &'static str {
     match m {
-        MathFn::Sqrt => "sqrt",
-        MathFn::Exp => "exp",
-        MathFn::Expm1 => "expm1",
-        MathFn::Log => "log",
-        MathFn::Log1p => "log1p",
-        MathFn::Log2 => "log2",
-        MathFn::Log10 => "log10",
-        MathFn::Sin => "sin",
-        MathFn::Cos => "cos",
-        MathFn::Tan => "tan",
         MathFn::Arcsin => "asin",
         MathFn::Arccos => "acos",
         MathFn::Arctan => "atan",
-        MathFn::Sinh => "sinh",
-        MathFn::Cosh => "cosh",
-        MathFn::Tanh => "tanh",
-        MathFn::Floor => "floor",
-        MathFn::Ceil => "ceil",
-        MathFn::Trunc => "trunc",
-        MathFn::Rint => "rint",
+        other => other.name(),
     }
 }
 

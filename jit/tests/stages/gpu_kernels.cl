@@ -1,0 +1,259 @@
+// kernel kiln_gpu0__cell_ (the @gpu loop in <cell>)
+// build options: -cl-fp32-correctly-rounded-divide-sqrt
+// launch: global (round_up(count1, 256), count0), local (256, 1); one work-item per iteration
+#pragma OPENCL FP_CONTRACT OFF
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
+#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
+
+typedef struct { double f0; double f1; } kiln_tuple0;
+typedef struct { __global double* d; long off; long n[1]; long s[1]; } kiln_f64_1;
+typedef struct { __global long* d; long off; long n[2]; long s[2]; } kiln_i64_2;
+typedef struct {
+    __global long* err;  /* the error buffer */
+    long kk;             /* this work-item's iteration, row-major */
+    long only;           /* >= 0: replaying that one failed iteration */
+    int failed;
+    kiln_f64_1 g2_xs;
+    kiln_f64_1 g3_ys;
+    kiln_i64_2 g4_img;
+} kiln_ctx;
+
+/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
+   replay of that one iteration (C->only) records what failed and where. */
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+    if (C->only < 0) {
+        atom_min((volatile __global long*)&C->err[0], C->kk);
+    } else {
+        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+        C->err[5] = 1; C->err[6] = site;
+    }
+}
+/* A call that failed: add its site to the chain (innermost first). */
+void kiln_trace(__private kiln_ctx* C, long site) {
+    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+}
+
+long kiln_f0_mandel(double v0_cr, double v1_ci, long v2_max_iter, __private kiln_ctx* C);
+
+long kiln_f0_mandel(double v0_cr, double v1_ci, long v2_max_iter, __private kiln_ctx* C) {
+    double v3_zr = 0.0;
+    double v4_zi = 0.0;
+    long v5_i0 = 0L;
+    long v6_n = 0L;
+    kiln_tuple0 v7_tup = (kiln_tuple0){0};
+    v3_zr = 0.0;
+    v4_zi = 0.0;
+    long t0 = 0L;
+    long t1 = v2_max_iter;
+    for (v5_i0 = t0; v5_i0 < t1; v5_i0 += 1L) {
+        v6_n = v5_i0;
+        if (((v3_zr * v3_zr) + (v4_zi * v4_zi)) > 4.0) {
+            return v6_n;
+        }
+        kiln_tuple0 t2 = (kiln_tuple0){0};
+        t2.f0 = (((v3_zr * v3_zr) - (v4_zi * v4_zi)) + v0_cr);
+        t2.f1 = (((2.0 * v3_zr) * v4_zi) + v1_ci);
+        v7_tup = t2;
+        v3_zr = v7_tup.f0;
+        v4_zi = v7_tup.f1;
+    }
+    return v2_max_iter;
+    return 0L;
+}
+
+__kernel void kiln_gpu0__cell_(
+    long start0, long step0, long count0,
+    long start1, long step1, long count1,
+    __global double* gl2_d,
+    long gl2_off,
+    long gl2_n0,
+    long gl2_s0,
+    __global double* gl3_d,
+    long gl3_off,
+    long gl3_n0,
+    long gl3_s0,
+    __global long* gl4_d,
+    long gl4_off,
+    long gl4_n0,
+    long gl4_n1,
+    long gl4_s0,
+    long gl4_s1,
+    __global long* kerr,
+    long only)
+{
+    kiln_ctx C0;
+    __private kiln_ctx* C = &C0;
+    C->err = kerr; C->only = only; C->failed = 0; C->kk = 0;
+    C->g2_xs.d = gl2_d; C->g2_xs.off = gl2_off;
+    C->g2_xs.n[0] = gl2_n0; C->g2_xs.s[0] = gl2_s0;
+    C->g3_ys.d = gl3_d; C->g3_ys.off = gl3_off;
+    C->g3_ys.n[0] = gl3_n0; C->g3_ys.s[0] = gl3_s0;
+    C->g4_img.d = gl4_d; C->g4_img.off = gl4_off;
+    C->g4_img.n[0] = gl4_n0; C->g4_img.s[0] = gl4_s0;
+    C->g4_img.n[1] = gl4_n1; C->g4_img.s[1] = gl4_s1;
+    long v1_i0 = 0L;
+    long v2_i1 = 0L;
+    long v3_i = 0L;
+    long v4_j = 0L;
+    long g0, g1;
+    g0 = get_global_id(1);
+    g1 = get_global_id(0);
+    if (only < 0) {
+        if (g1 >= count1) return;
+    } else {
+        if (get_global_id(0) != 0) return;
+        long r = only;
+        g1 = r % count1; r /= count1;
+        g0 = r;
+    }
+    C->kk = (g0) * count1 + g1;
+    v1_i0 = start0 + step0 * g0;
+    v2_i1 = start1 + step1 * g1;
+    do {
+        v3_i = v1_i0;
+        v4_j = v2_i1;
+        long t0 = v4_j;
+        if (t0 < 0) t0 += C->g2_xs.n[0];
+        if ((ulong)t0 >= (ulong)C->g2_xs.n[0]) { kiln_fail(C, 0, 3, v4_j, 0, C->g2_xs.n[0]); goto kfail; }
+        long t1 = v3_i;
+        if (t1 < 0) t1 += C->g3_ys.n[0];
+        if ((ulong)t1 >= (ulong)C->g3_ys.n[0]) { kiln_fail(C, 0, 4, v3_i, 0, C->g3_ys.n[0]); goto kfail; }
+        long t2 = kiln_f0_mandel(C->g2_xs.d[C->g2_xs.off + t0 * C->g2_xs.s[0]], C->g3_ys.d[C->g3_ys.off + t1 * C->g3_ys.s[0]], 50L, C);
+        if (C->failed) { kiln_trace(C, 39); goto kfail; }
+        long t3 = v3_i;
+        if (t3 < 0) t3 += C->g4_img.n[0];
+        if ((ulong)t3 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 40, v3_i, 0, C->g4_img.n[0]); goto kfail; }
+        long t4 = v4_j;
+        if (t4 < 0) t4 += C->g4_img.n[1];
+        if ((ulong)t4 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 40, v4_j, 1, C->g4_img.n[1]); goto kfail; }
+        C->g4_img.d[C->g4_img.off + t3 * C->g4_img.s[0] + t4 * C->g4_img.s[1]] = t2;
+    } while (0);
+kfail: ;
+}
+// kernel kiln_gpu0__cell_ (the @gpu loop in <cell>)
+// build options: -cl-fp32-correctly-rounded-divide-sqrt
+// launch: global (min(ceil(N / 256), 256) * 256), local (256) for N = count0 iterations; each work-item takes every global-size-th iteration, each work-group writes one partial per reduction, and the host combines the partials in group order
+#pragma OPENCL FP_CONTRACT OFF
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
+#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
+
+typedef struct { __global long* d; long off; long n[2]; long s[2]; } kiln_i64_2;
+typedef struct {
+    __global long* err;  /* the error buffer */
+    long kk;             /* this work-item's iteration, row-major */
+    long only;           /* >= 0: replaying that one failed iteration */
+    int failed;
+    long g3_w;
+    kiln_i64_2 g4_img;
+} kiln_ctx;
+
+/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
+   replay of that one iteration (C->only) records what failed and where. */
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+    if (C->only < 0) {
+        atom_min((volatile __global long*)&C->err[0], C->kk);
+    } else {
+        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+        C->err[5] = 1; C->err[6] = site;
+    }
+}
+/* A call that failed: add its site to the chain (innermost first). */
+void kiln_trace(__private kiln_ctx* C, long site) {
+    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+}
+/* Python's // on integers (b != 0): floor, and LONG_MIN // -1 wraps. */
+long kiln_floordiv_i64(long a, long b) {
+    if (b == -1) return (long)(0UL - (ulong)a);
+    long q = a / b, r = a % b;
+    return (r != 0 && (r ^ b) < 0) ? q - 1 : q;
+}
+
+__kernel void kiln_gpu0__cell_(
+    long start0, long step0, long count0,
+    long gl3,
+    __global long* gl4_d,
+    long gl4_off,
+    long gl4_n0,
+    long gl4_n1,
+    long gl4_s0,
+    long gl4_s1,
+    __global long* kerr,
+    long only,
+    __global long* partial0,
+    __global double* partial1)
+{
+    __local long kred0[256];
+    __local double kred1[256];
+    kiln_ctx C0;
+    __private kiln_ctx* C = &C0;
+    C->err = kerr; C->only = only; C->failed = 0; C->kk = 0;
+    C->g3_w = gl3;
+    C->g4_img.d = gl4_d; C->g4_img.off = gl4_off;
+    C->g4_img.n[0] = gl4_n0; C->g4_img.s[0] = gl4_s0;
+    C->g4_img.n[1] = gl4_n1; C->g4_img.s[1] = gl4_s1;
+    long v0_i0 = 0L;
+    long v1_j = 0L;
+    long v2_i = 0L;
+    long v3_inside = 0L;
+    double v4_total = 0.0;
+    long v5_i0 = 0L;
+    v3_inside = 0L;
+    v4_total = 0.0;
+    long g0;
+    long total = count0;
+    long first = get_global_id(0), stride = get_global_size(0);
+    if (only >= 0) { first = get_global_id(0) == 0 ? only : total; stride = total; }
+    for (long kk = first; kk < total; kk += stride) {
+        C->kk = kk;
+        long r = kk;
+        g0 = r;
+        v0_i0 = start0 + step0 * g0;
+        do {
+            v2_i = v0_i0;
+            long t0 = 0L;
+            long t1 = C->g3_w;
+            for (v5_i0 = t0; v5_i0 < t1; v5_i0 += 1L) {
+                v1_j = v5_i0;
+                long t2 = v2_i;
+                if (t2 < 0) t2 += C->g4_img.n[0];
+                if ((ulong)t2 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 0, v2_i, 0, C->g4_img.n[0]); goto kfail; }
+                long t3 = v1_j;
+                if (t3 < 0) t3 += C->g4_img.n[1];
+                if ((ulong)t3 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 0, v1_j, 1, C->g4_img.n[1]); goto kfail; }
+                if (C->g4_img.d[C->g4_img.off + t2 * C->g4_img.s[0] + t3 * C->g4_img.s[1]] == 50L) {
+                    v3_inside = (long)((ulong)(v3_inside) + (ulong)(1L));
+                }
+                long t4 = v2_i;
+                if (t4 < 0) t4 += C->g4_img.n[0];
+                if ((ulong)t4 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 2, v2_i, 0, C->g4_img.n[0]); goto kfail; }
+                long t5 = v1_j;
+                if (t5 < 0) t5 += C->g4_img.n[1];
+                if ((ulong)t5 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 2, v1_j, 1, C->g4_img.n[1]); goto kfail; }
+                long t6 = C->g4_img.d[C->g4_img.off + t4 * C->g4_img.s[0] + t5 * C->g4_img.s[1]];
+                if (3L == 0) { kiln_fail(C, 1, 3, 0, 0, 0); goto kfail; }
+                v4_total = (v4_total + ((double)(kiln_floordiv_i64(t6, 3L)) * 0.5));
+            }
+        } while (0);
+    }
+kfail: ;
+    /* This work-group's partial: a fixed tree over its work-items. */
+    int lid = get_local_id(0);
+    kred0[lid] = v3_inside;
+    kred1[lid] = v4_total;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = 128; s > 0; s >>= 1) {
+        if (lid < s) {
+            kred0[lid] = (long)((ulong)kred0[lid] + (ulong)kred0[lid + s]);
+            kred1[lid] = (kred1[lid] + kred1[lid + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        partial0[get_group_id(0)] = kred0[0];
+        partial1[get_group_id(0)] = kred1[0];
+    }
+}
