@@ -50,9 +50,14 @@ impl<'a> Env<'a> {
                     return err(
                         ErrorKind::DeviceError,
                         span,
-                        "this build of Kiln has no OpenCL backend for @gpu whole-array assignments",
+                        "@gpu runs loops, not whole-array assignments",
                     )
-                    .map_err(|e| with_hint(e, "use @par to run it on every CPU core"));
+                    .map_err(|e| {
+                        with_hint(
+                            e,
+                            "write it as a @gpu loop over the elements (`for i in range(len(y)): y[i] = ...`), or use @par to run it on every CPU core",
+                        )
+                    });
                 }
                 assign_target = Some((target, span));
             }
