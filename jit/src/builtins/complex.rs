@@ -88,9 +88,8 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
 }
 
 /// The parts of a complex number in a kernel (`double2`: `.x` real, `.y` imaginary).
-pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
+pub(super) fn opencl(op: &Builtin, o: &ClOperands) -> GResult<String> {
     let x = &o.args[0];
-    let _ = e;
     Ok(match op {
         Builtin::Real => format!("{x}.x"),
         Builtin::Imag => format!("{x}.y"),

@@ -393,7 +393,7 @@ pub(crate) fn opencl(
         | B::IsInf
         | B::Sign => math::opencl(e, op, &o),
         B::Min | B::Max => minmax::opencl(op, &o),
-        B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::opencl(e, op, &o),
+        B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::opencl(op, &o),
         B::Dim(_) | B::Size | B::Shape => arrays::opencl(e, op, &o),
         B::Copy | B::Slice(_) | B::AsType(_) | B::Reshape | B::Transpose => {
             e.no_alloc("making an array view or copy", site)

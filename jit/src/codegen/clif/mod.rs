@@ -51,7 +51,7 @@ use parallel::*;
 pub use parallel_maps::PAR_MAP_THRESHOLD;
 use parallel_maps::*;
 use reductions::*;
-use runtime_calls::*;
+pub(crate) use runtime_calls::red_type_code;
 
 use super::versioning::{counter_copies, provable_indices, Proof, ProvenIndex};
 use super::walk::{assigned_places, assignment_counts, globals_assigned_by_functions, visit, Node};

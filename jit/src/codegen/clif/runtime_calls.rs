@@ -4,7 +4,7 @@
 use super::*;
 
 /// Type codes of reduction values for `kiln_par_for`.
-pub(super) fn red_type_code(t: &Ty) -> Result<i64, String> {
+pub(crate) fn red_type_code(t: &Ty) -> Result<i64, String> {
     Ok(match t {
         Ty::Bool => 0,
         Ty::I64 => 1,

@@ -506,7 +506,7 @@ impl<'u, 'p> Emit<'u, 'p> {
             ExprKind::Binary(op, a, b, bsite) => {
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
-                self.binary(*op, &a.ty, &b.ty, x, y, *bsite)?
+                self.binary(*op, &a.ty, x, y, *bsite)?
             }
             ExprKind::Compare(op, a, b) => {
                 let x = self.expr(a)?;
@@ -707,15 +707,7 @@ impl<'u, 'p> Emit<'u, 'p> {
         })
     }
 
-    fn binary(
-        &mut self,
-        op: BinOp,
-        t: &Ty,
-        _rt: &Ty,
-        x: String,
-        y: String,
-        site: SiteId,
-    ) -> GResult<String> {
+    fn binary(&mut self, op: BinOp, t: &Ty, x: String, y: String, site: SiteId) -> GResult<String> {
         Ok(match t {
             Ty::I64 => match op {
                 // Integers wrap: unsigned arithmetic has no undefined overflow.

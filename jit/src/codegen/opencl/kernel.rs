@@ -451,13 +451,12 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
         red_locals.push(format!("__local {storage} kred{k}[{LOCAL_SIZE}];"));
         reductions.push(ReductionSpec {
             op: r.op as i64,
-            ty: match r.ty {
-                Ty::Bool => 0,
-                Ty::I64 => 1,
-                Ty::F64 => 2,
-                Ty::F32 => 3,
-                _ => 4,
-            },
+            // The codes `kiln_par_for` uses, which the runtime's combine reads.
+            ty: crate::codegen::clif::red_type_code(&r.ty).map_err(|m| super::GpuError {
+                site,
+                message: m,
+                hint: None,
+            })?,
         });
     }
 
@@ -565,10 +564,9 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
             local.join(", ")
         )
     } else {
-        for (r, red) in par.reductions.iter().enumerate() {
+        for red in &par.reductions {
             let (id, _) = reduction_c(red.op, &red.ty);
             let acc = var_name(func, red.acc);
-            let _ = r;
             k.push_str(&format!("    {acc} = {id};\n"));
         }
         let total = (0..ndim)
