@@ -256,6 +256,9 @@ pub enum MapThreads {
     Par,
     /// Never (`@serial` on the assignment).
     Serial,
+    /// As an OpenCL kernel (`@gpu` on the assignment): the lowering rewrites such a map into
+    /// a `@gpu` loop over the broadcast shape, so no backend sees one.
+    Gpu,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -377,6 +380,9 @@ pub enum Builtin {
     Zeros(DType),
     Ones(DType),
     Empty(DType),
+    /// A new array a `@gpu` kernel then writes whole (a whole-array `@gpu` assignment's
+    /// result): zeroed on the host like `Empty`, and never copied to the device.
+    KernelOut(DType),
     /// `full(shape, v)`: v already cast to the dtype.
     Full(DType),
     ArangeInt,
@@ -402,6 +408,18 @@ pub enum Builtin {
     Reshape,
     /// `a.T`: a view with the axes reversed.
     Transpose,
+    /// NumPy's broadcast shape of array operands (a tuple of i64, the result's length), or a
+    /// ValueError. With `into`, `args[0]` is a destination the others must broadcast to,
+    /// and the shape is the destination's (a slice assignment).
+    BroadcastShape {
+        into: bool,
+    },
+    /// `np.broadcast_to(a, shape)` (args: array, shape tuple): a view of `a` with the
+    /// shape's dimensions, stride 0 along the broadcast ones.
+    BroadcastTo,
+    /// Might writing `args[0]` change what reading `args[1]` sees (bool)? See
+    /// `kiln_may_overlap`.
+    MayOverlap,
     /// `eye(n)`.
     Eye(DType),
     /// `cumsum(a)` (flattened).
@@ -796,6 +814,7 @@ impl Printer<'_> {
             MapThreads::Auto => "",
             MapThreads::Par => " @par",
             MapThreads::Serial => " @serial",
+            MapThreads::Gpu => " @gpu",
         };
         format!(
             "{}; {} -> {}{threads}",
@@ -817,6 +836,11 @@ pub fn builtin_name(op: &Builtin) -> String {
         Builtin::Linspace(d) => format!("linspace[{}]", d.numpy_name()),
         Builtin::Reduce(r) => format!("{r:?}").to_lowercase(),
         Builtin::Dim(k) => format!("shape{k}"),
+        Builtin::KernelOut(d) => format!("kernel_out[{}]", d.numpy_name()),
+        Builtin::BroadcastShape { into: false } => "broadcast_shape".into(),
+        Builtin::BroadcastShape { into: true } => "broadcast_shape_into".into(),
+        Builtin::BroadcastTo => "broadcast_to".into(),
+        Builtin::MayOverlap => "may_overlap".into(),
         Builtin::Format { spec, repr } => {
             if *repr {
                 "repr".into()

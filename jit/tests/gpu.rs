@@ -155,3 +155,32 @@ fn scalar_globals_read_in_a_kernel_body() {
     .unwrap();
     assert_eq!(out, "102 14\n");
 }
+
+#[test]
+fn a_whole_array_assignment_runs_as_one_kernel_with_resident_inputs() {
+    if std::env::var_os("OCL_ICD_VENDORS").is_some() {
+        return; // the child of the no-device test
+    }
+    let mut s = Session::new();
+    run(&mut s, "x = linspace(0.0, 1.0, 1000)\nc = 3.0\n").unwrap();
+    let listing = run(&mut s, "%%opencl\n@gpu\ny = c * x * x + 1.0\n").unwrap();
+    assert_eq!(listing.matches("__kernel void").count(), 1, "{listing}");
+    let cell = "@gpu\ny = c * x * x + 1.0\n";
+    let times = |s: &mut Session| s.timings.gpu.clone().expect("gpu times");
+    run(&mut s, cell).unwrap();
+    let first = times(&mut s);
+    assert_eq!(first.to_device_bytes, 8000, "x goes up once: {first:?}");
+    assert_eq!(first.from_device_bytes, 8000, "y comes back: {first:?}");
+    run(&mut s, cell).unwrap();
+    assert_eq!(times(&mut s).to_device_bytes, 0, "x stays on the device");
+    // Slice assignment writes the destination's device copy and brings it back.
+    run(&mut s, "@gpu\ny[::2] = x[::2] - 1.0\n").unwrap();
+    assert_eq!(
+        run(
+            &mut s,
+            "print(y[0], y[1] == 3.0 * x[1] * x[1] + 1.0, y[998] == x[998] - 1.0)"
+        )
+        .unwrap(),
+        "-1.0 True True\n"
+    );
+}

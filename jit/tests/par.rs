@@ -705,10 +705,11 @@ fn annotated_assignment_errors_keep_the_session() {
     assert_eq!(e.ename, "SyntaxError");
     assert!(e.evalue.contains("no whole-array work"), "{}", e.evalue);
     assert_points_at(&e, 2, 2);
-    let e = err(&mut s, "@gpu\ny = x + 1.0\n");
+    // A whole-array reduction has no array to write: @gpu names the loop form instead.
+    let e = err(&mut s, "@gpu\ny = (x * x).sum()\n");
     assert_eq!(e.ename, "DeviceError");
     assert!(e.traceback.join("\n").contains("@par"), "{:?}", e.traceback);
-    let e = err(&mut s, "%%target gpu\n@par\ny = x + 1.0\n");
+    let e = err(&mut s, "%%target gpu\n@par\ny = (x + 1.0).max()\n");
     assert_eq!(e.ename, "DeviceError");
     assert_eq!(ok_repr(&mut s, "before\n"), "1");
 }

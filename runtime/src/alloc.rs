@@ -2,7 +2,7 @@
 //! pages are zero, and transparent huge pages can back them) and are kept for reuse when
 //! freed.
 
-use crate::array::{Array, DType, KIND_ARRAY, MAX_NDIM};
+use crate::array::{Array, DType, HOST_WRITTEN_NOTHING_TO_UPLOAD, KIND_ARRAY, MAX_NDIM};
 use crate::ctx::ExecCtx;
 use crate::error::ErrorKind;
 use crate::guard::{err, guard, KResult};
@@ -268,7 +268,9 @@ pub(crate) fn one_bytes(dtype: DType) -> Vec<u8> {
     }
 }
 
-/// `zeros` / `ones` / `empty`: fill 0 = zeros, 1 = ones, 2 = empty (zeroed anyway).
+/// `zeros` / `ones` / `empty`: fill 0 = zeros, 1 = ones, 2 = empty (zeroed anyway), 3 = an
+/// array a kernel will write whole (zeroed, and marked so its first device copy is not
+/// uploaded: see `Array::host_written`).
 /// # Safety
 /// `ctx` live; `shape` points at `ndim` i64.
 #[no_mangle]
@@ -284,6 +286,9 @@ pub unsafe extern "C" fn kiln_array_new(
         let a = new_array(dt, read_shape(ndim, shape)?)?;
         if fill == 1 {
             fill_bytes(a, &one_bytes(dt));
+        }
+        if fill == 3 {
+            (*a).host_written = HOST_WRITTEN_NOTHING_TO_UPLOAD;
         }
         Ok(a)
     })

@@ -72,8 +72,13 @@ pub struct Array {
     /// (a view's writes set its base's): compiled stores, slice assignment, runtime functions
     /// that write. The OpenCL runtime clears it when the device copy equals the host's, so
     /// a device copy is reused exactly while this stays 0.
+    /// `HOST_WRITTEN_NOTHING_TO_UPLOAD` marks a new array whose contents a kernel is about to
+    /// write whole: its first device copy is made without copying the host's zeros.
     pub host_written: i64, // 128
 }
+
+/// See [`Array::host_written`].
+pub const HOST_WRITTEN_NOTHING_TO_UPLOAD: i64 = 2;
 
 pub const ARRAY_DATA_OFFSET: i32 = 16;
 pub const ARRAY_NDIM_OFFSET: i32 = 24;

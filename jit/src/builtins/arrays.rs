@@ -219,6 +219,36 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             &[ctx, vals[0][0]],
             site,
         )],
+        Builtin::BroadcastShape { into } => {
+            let Ty::Tuple(items) = o.ty else {
+                return Err("broadcast shape of wrong type".into());
+            };
+            let arrs: Vec<Value> = vals.iter().map(|v| v[0]).collect();
+            let (dest, ins) = if *into {
+                (Some(arrs[0]), &arrs[1..])
+            } else {
+                (None, &arrs[..])
+            };
+            g.map_shape(items.len(), ins, dest, site).1
+        }
+        Builtin::BroadcastTo => {
+            let dims = vals[1].clone();
+            let shape = g.shape_slot(&dims);
+            let nd = g.iconst(dims.len() as i64);
+            vec![array_call(
+                g,
+                "kiln_broadcast_view",
+                &[ctx, vals[0][0], nd, shape],
+                site,
+            )]
+        }
+        Builtin::MayOverlap => {
+            let o = g.call_rt1("kiln_may_overlap", &[vals[0][0], vals[1][0]]);
+            vec![g
+                .b
+                .ins()
+                .icmp_imm_s(cranelift_codegen::ir::condcodes::IntCC::NotEqual, o, 0)]
+        }
         other => return Err(format!("{other:?} is not an array builtin")),
     })
 }

@@ -236,6 +236,7 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
         Builtin::Zeros(d) => vec![new_array(g, *d, &vals[0], 0, site)],
         Builtin::Ones(d) => vec![new_array(g, *d, &vals[0], 1, site)],
         Builtin::Empty(d) => vec![new_array(g, *d, &vals[0], 2, site)],
+        Builtin::KernelOut(d) => vec![new_array(g, *d, &vals[0], 3, site)],
         Builtin::Full(d) => {
             let dims = vals[0].clone();
             let shape = g.shape_slot(&dims);

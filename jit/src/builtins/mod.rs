@@ -395,12 +395,18 @@ pub(crate) fn opencl(
         B::Min | B::Max => minmax::opencl(op, &o),
         B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::opencl(op, &o),
         B::Dim(_) | B::Size | B::Shape => arrays::opencl(e, op, &o),
-        B::Copy | B::Slice(_) | B::AsType(_) | B::Reshape | B::Transpose => {
-            e.no_alloc("making an array view or copy", site)
-        }
+        B::Copy
+        | B::Slice(_)
+        | B::AsType(_)
+        | B::Reshape
+        | B::Transpose
+        | B::BroadcastTo
+        | B::BroadcastShape { .. }
+        | B::MayOverlap => e.no_alloc("making an array view or copy", site),
         B::Zeros(_)
         | B::Ones(_)
         | B::Empty(_)
+        | B::KernelOut(_)
         | B::Full(_)
         | B::ArangeInt
         | B::ArangeFloat
@@ -465,6 +471,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Zeros(_)
         | B::Ones(_)
         | B::Empty(_)
+        | B::KernelOut(_)
         | B::Full(_)
         | B::ArangeInt
         | B::ArangeFloat
@@ -478,7 +485,10 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::Slice(_)
         | B::AsType(_)
         | B::Reshape
-        | B::Transpose => arrays::clif(g, op, o),
+        | B::Transpose
+        | B::BroadcastShape { .. }
+        | B::BroadcastTo
+        | B::MayOverlap => arrays::clif(g, op, o),
         B::Reduce(_) | B::ReduceAxis(_) | B::ReduceAll(_) | B::Cumsum | B::CumsumAxis => {
             reductions::clif(g, op, o)
         }

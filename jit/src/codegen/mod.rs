@@ -7,6 +7,6 @@ pub mod opencl;
 mod prune;
 pub mod support;
 mod versioning;
-mod walk;
+pub(crate) mod walk;
 
 pub use clif::{compile, Compiled, Options};

@@ -91,6 +91,47 @@ pub unsafe extern "C" fn kiln_bcast(
     0
 }
 
+/// `np.broadcast_to(a, shape)`: a view of `a` with `ndim` dimensions of this shape, stride 0
+/// along the axes `a` lacks or has of length 1. Returns a new reference, or null with a
+/// ValueError raised when `a` does not broadcast to the shape.
+///
+/// # Safety
+/// `a` is live; `shape` has `ndim` values.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_broadcast_view(
+    ctx: *mut ExecCtx,
+    a: *mut Array,
+    ndim: i64,
+    shape: *const i64,
+) -> *mut Array {
+    let nd = ndim.clamp(0, 4) as usize;
+    let want = std::slice::from_raw_parts(shape, nd);
+    let have = shape_of(&*a);
+    let mut strides = vec![0i64; nd];
+    let fits = have.len() <= nd
+        && have.iter().enumerate().all(|(k, &d)| {
+            let j = nd - have.len() + k;
+            if d == want[j] {
+                strides[j] = if d == 1 { 0 } else { (*a).strides[k] };
+                true
+            } else {
+                d == 1
+            }
+        });
+    if !fits {
+        (*ctx).raise(
+            ErrorKind::ValueError,
+            format!(
+                "operands could not be broadcast together with remapped shapes [original->remapped]: {} and requested shape {}",
+                shape_text(have),
+                shape_text(want)
+            ),
+        );
+        return std::ptr::null_mut();
+    }
+    kiln_runtime::kiln_array_view(ctx, a, (*a).data, ndim, shape, strides.as_ptr())
+}
+
 /// Byte range an array's elements span.
 unsafe fn extent(a: &Array) -> (usize, usize) {
     let size = DType::from_i64(a.dtype).size() as i64;
@@ -635,6 +676,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
         ("kiln_bcast", kiln_bcast as *const u8),
         ("kiln_may_overlap", kiln_may_overlap as *const u8),
+        ("kiln_broadcast_view", kiln_broadcast_view as *const u8),
         ("kiln_reuse_or_new", kiln_reuse_or_new as *const u8),
         ("kiln_pw_begin", kiln_pw_begin as *const u8),
         ("kiln_pw_next", kiln_pw_next as *const u8),

@@ -5,14 +5,14 @@ use crate::ir::{self, Expr, ExprKind, Place, Program, Stmt};
 use std::collections::{HashMap, HashSet};
 
 /// A statement or an expression met by [`visit`].
-pub(super) enum Node<'a> {
+pub(crate) enum Node<'a> {
     Stmt(&'a Stmt),
     Expr(&'a Expr),
 }
 
 /// Every statement and expression of a body, recursively, parents first (map bodies and
 /// parallel loop bodies included): the one walk over the IR the backend's pre-passes use.
-pub(super) fn visit<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
+pub(crate) fn visit<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
     fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
         f(Node::Expr(e));
         match &e.kind {

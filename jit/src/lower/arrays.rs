@@ -544,11 +544,25 @@ fn same_leaf(a: &Expr, b: &Expr) -> bool {
 
 /// Renumber a merged map's leaves: inputs through `inputs`, scalars shifted by `base`.
 fn reindex(e: Expr, inputs: &[u32], base: u32) -> Expr {
+    rewrite_leaves(e, &|leaf| match leaf.kind {
+        ExprKind::Elem(k) => Some(Expr::new(
+            ExprKind::Elem(inputs[k as usize]),
+            leaf.ty.clone(),
+        )),
+        ExprKind::MapScalar(k) => Some(Expr::new(ExprKind::MapScalar(k + base), leaf.ty.clone())),
+        _ => None,
+    })
+}
+
+/// A map body with each `Elem`/`MapScalar` leaf replaced by what `f` gives for it (the leaf
+/// is kept where `f` gives nothing).
+pub(crate) fn rewrite_leaves(e: Expr, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+    if matches!(e.kind, ExprKind::Elem(_) | ExprKind::MapScalar(_)) {
+        return f(&e).unwrap_or(e);
+    }
     let ty = e.ty.clone();
-    let r = |x: Box<Expr>| Box::new(reindex(*x, inputs, base));
+    let r = |x: Box<Expr>| Box::new(rewrite_leaves(*x, f));
     let kind = match e.kind {
-        ExprKind::Elem(k) => ExprKind::Elem(inputs[k as usize]),
-        ExprKind::MapScalar(k) => ExprKind::MapScalar(k + base),
         ExprKind::Cast(x) => ExprKind::Cast(r(x)),
         ExprKind::Unary(op, x) => ExprKind::Unary(op, r(x)),
         ExprKind::Binary(op, a, b, s) => ExprKind::Binary(op, r(a), r(b), s),
@@ -558,15 +572,12 @@ fn reindex(e: Expr, inputs: &[u32], base: u32) -> Expr {
         ExprKind::Select(c, a, b) => ExprKind::Select(r(c), r(a), r(b)),
         ExprKind::Builtin { op, args, site } => ExprKind::Builtin {
             op,
-            args: args.into_iter().map(|a| reindex(a, inputs, base)).collect(),
+            args: args.into_iter().map(|a| rewrite_leaves(a, f)).collect(),
             site,
         },
-        ExprKind::Tuple(items) => ExprKind::Tuple(
-            items
-                .into_iter()
-                .map(|a| reindex(a, inputs, base))
-                .collect(),
-        ),
+        ExprKind::Tuple(items) => {
+            ExprKind::Tuple(items.into_iter().map(|a| rewrite_leaves(a, f)).collect())
+        }
         ExprKind::TupleGet(t, k) => ExprKind::TupleGet(r(t), k),
         other => other,
     };

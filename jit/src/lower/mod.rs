@@ -26,6 +26,7 @@ mod calls;
 mod convert;
 mod driver;
 mod exprs;
+mod gpu_maps;
 mod loops;
 mod names;
 mod operators;

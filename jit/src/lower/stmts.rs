@@ -46,19 +46,6 @@ impl<'a> Env<'a> {
             if !matches!(s.kind, ast::StmtKind::For { .. }) {
                 // `%%target T` re-targets annotated assignments as it does annotated loops.
                 let target = self.input.target_override.unwrap_or(target);
-                if target == Target::Gpu {
-                    return err(
-                        ErrorKind::DeviceError,
-                        span,
-                        "@gpu runs loops, not whole-array assignments",
-                    )
-                    .map_err(|e| {
-                        with_hint(
-                            e,
-                            "write it as a @gpu loop over the elements (`for i in range(len(y)): y[i] = ...`), or use @par to run it on every CPU core",
-                        )
-                    });
-                }
                 assign_target = Some((target, span));
             }
         }
@@ -69,6 +56,7 @@ impl<'a> Env<'a> {
         // iteration, as nested loops do.
         let threads = match target {
             Target::Par if cx.par.is_none() => ir::MapThreads::Par,
+            Target::Gpu if cx.par.is_none() => ir::MapThreads::Gpu,
             _ => ir::MapThreads::Serial,
         };
         self.map_threads.set(threads);
@@ -88,6 +76,9 @@ impl<'a> Env<'a> {
                     "annotate a `for` loop, or an assignment of a whole-array expression such as `y[:] = 2 * x + 1`",
                 )
             });
+        }
+        if threads == ir::MapThreads::Gpu {
+            return self.gpu_assignment(cx, out, span);
         }
         Ok(out)
     }

@@ -115,9 +115,15 @@ impl Resident {
                     device: dev.index,
                 },
             );
-            (*owner).host_written = 1;
+            if (*owner).host_written != crate::array::HOST_WRITTEN_NOTHING_TO_UPLOAD {
+                (*owner).host_written = 1;
+            }
         }
         let c = map.get_mut(&key).expect("inserted above");
+        if (*owner).host_written == crate::array::HOST_WRITTEN_NOTHING_TO_UPLOAD {
+            // A new array the kernel writes whole: nothing on the host to copy.
+            (*owner).host_written = 0;
+        }
         if (*owner).host_written != 0 {
             if bytes > 0 {
                 let host = std::slice::from_raw_parts((*owner).data as *const u8, bytes);

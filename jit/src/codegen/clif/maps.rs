@@ -104,7 +104,7 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     /// Broadcast shape of the inputs (to the destination's shape if given): the loop's
     /// per-dimension counts, or an error exit.
-    pub(super) fn map_shape(
+    pub(crate) fn map_shape(
         &mut self,
         ndim: usize,
         ins: &[Value],

@@ -68,6 +68,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_rand" | "kiln_randn" => (vec![p, I64, p], vec![p]),
         "kiln_randint" => (vec![p, I64, I64, I64, p], vec![p]),
         "kiln_may_overlap" => (vec![p, p], vec![I64]),
+        "kiln_broadcast_view" => (vec![p, p, I64, p], vec![p]),
         "kiln_reuse_or_new" => (vec![p, p, I64, I64, p], vec![p]),
         "kiln_pw_begin" => (vec![I64, I64], vec![p]),
         "kiln_pw_next" => (vec![p, p, p], vec![I64]),
