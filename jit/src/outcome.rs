@@ -44,8 +44,10 @@ pub struct Timings {
     pub lower_ms: f64,
     pub codegen_ms: f64,
     pub run_ms: Vec<f64>,
-    /// What `@gpu` loops cost, when the cell has any.
+    /// What `@gpu` loops cost, when the cell has any (all runs together)...
     pub gpu: Option<GpuTimes>,
+    /// ...and run by run, beside `run_ms` (a repeated cell: `kiln run --repeat`).
+    pub gpu_runs: Vec<GpuTimes>,
 }
 
 /// The OpenCL side of a cell's time, from the device's profiling events.
@@ -78,6 +80,21 @@ impl From<kiln_runtime::opencl::GpuStats> for GpuTimes {
             kernel_ms: ms(s.kernel_ns),
             launches: s.launches,
         }
+    }
+}
+
+impl GpuTimes {
+    /// Two runs' costs together.
+    pub fn add(&mut self, o: &GpuTimes) {
+        self.build_ms += o.build_ms;
+        self.builds += o.builds;
+        self.cached += o.cached;
+        self.to_device_bytes += o.to_device_bytes;
+        self.to_device_ms += o.to_device_ms;
+        self.from_device_bytes += o.from_device_bytes;
+        self.from_device_ms += o.from_device_ms;
+        self.kernel_ms += o.kernel_ms;
+        self.launches += o.launches;
     }
 }
 

@@ -12,7 +12,7 @@ use crate::diag::Diagnostic;
 use crate::ir;
 use crate::lower::{self, FnDef, SessionGlobal, RESULT};
 use crate::magics::{self, Host, Settings};
-pub use crate::outcome::{CellError, ExecResult, Output, Stage, Timings};
+pub use crate::outcome::{CellError, ExecResult, GpuTimes, Output, Stage, Timings};
 use crate::report;
 use crate::syntax::{self, ast};
 use crate::types::Ty;
@@ -356,6 +356,7 @@ impl Session {
             codegen_ms: ms(t3, t4),
             run_ms: Vec::new(),
             gpu: None,
+            gpu_runs: Vec::new(),
         };
         Ok(Unit {
             lowered,
@@ -412,19 +413,26 @@ impl Session {
             self.globals.insert(name, g);
         }
         let mut run_ms = Vec::new();
+        let mut gpu_runs: Vec<GpuTimes> = Vec::new();
         let mut error = None;
         for _ in 0..repeat {
             let t = Instant::now();
             error = self.run(&compiled, &lowered.program.display_types, sink);
             run_ms.push((Instant::now() - t).as_secs_f64() * 1e3);
+            if !kernels.list.is_empty() {
+                gpu_runs.push(kiln_runtime::opencl::take_stats().into());
+            }
             if error.is_some() {
                 break;
             }
         }
         self.timings.run_ms = run_ms;
-        if !kernels.list.is_empty() {
-            self.timings.gpu = Some(kiln_runtime::opencl::take_stats().into());
+        if !gpu_runs.is_empty() {
+            let mut all = GpuTimes::default();
+            gpu_runs.iter().for_each(|g| all.add(g));
+            self.timings.gpu = Some(all);
         }
+        self.timings.gpu_runs = gpu_runs;
         drop(compiled);
         drop(kernels);
         if let Some(err) = error {

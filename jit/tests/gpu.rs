@@ -24,6 +24,13 @@ fn err(s: &mut Session, code: &str) -> CellError {
     }
 }
 
+/// The device statistics `%time` reads are the process's: tests that check them run one
+/// at a time.
+fn stats_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const SETUP: &str = "n = 8\na = zeros(n)\nmarker = 1\n";
 
 #[test]
@@ -77,6 +84,7 @@ fn a_device_copy_is_reused_until_the_host_writes_the_array() {
     if std::env::var_os("OCL_ICD_VENDORS").is_some() {
         return; // the child of the no-device test
     }
+    let _g = stats_lock();
     let mut s = Session::new();
     run(&mut s, "x = arange(1000) * 1.0\ny = zeros(1000)\n").unwrap();
     let cell = "@gpu\nfor i in range(1000):\n    y[i] = x[i] * 2.0\n";
@@ -161,6 +169,7 @@ fn a_whole_array_assignment_runs_as_one_kernel_with_resident_inputs() {
     if std::env::var_os("OCL_ICD_VENDORS").is_some() {
         return; // the child of the no-device test
     }
+    let _g = stats_lock();
     let mut s = Session::new();
     run(&mut s, "x = linspace(0.0, 1.0, 1000)\nc = 3.0\n").unwrap();
     let listing = run(&mut s, "%%opencl\n@gpu\ny = c * x * x + 1.0\n").unwrap();

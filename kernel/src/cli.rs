@@ -124,8 +124,30 @@ pub fn run(args: RunArgs) -> ExitCode {
         if args.timings {
             let t = &session.timings;
             let runs: Vec<String> = t.run_ms.iter().map(|v| format!("{v:.4}")).collect();
+            // Per run, what the cell's @gpu loops cost (profiling events).
+            let gpu = if t.gpu_runs.is_empty() {
+                String::new()
+            } else {
+                let g: Vec<String> = t
+                    .gpu_runs
+                    .iter()
+                    .map(|g| {
+                        format!(
+                            "{{\"kernel_ms\":{:.4},\"to_device_ms\":{:.4},\"to_device_bytes\":{},\"from_device_ms\":{:.4},\"from_device_bytes\":{},\"build_ms\":{:.4},\"launches\":{}}}",
+                            g.kernel_ms,
+                            g.to_device_ms,
+                            g.to_device_bytes,
+                            g.from_device_ms,
+                            g.from_device_bytes,
+                            g.build_ms,
+                            g.launches
+                        )
+                    })
+                    .collect();
+                format!(",\"gpu\":[{}]", g.join(","))
+            };
             eprintln!(
-                "{{\"cell\":{},\"parse_ms\":{:.4},\"check_ms\":{:.4},\"lower_ms\":{:.4},\"codegen_ms\":{:.4},\"compile_ms\":{:.4},\"run_ms\":[{}]}}",
+                "{{\"cell\":{},\"parse_ms\":{:.4},\"check_ms\":{:.4},\"lower_ms\":{:.4},\"codegen_ms\":{:.4},\"compile_ms\":{:.4},\"run_ms\":[{}]{gpu}}}",
                 k + 1,
                 t.parse_ms,
                 t.check_ms,

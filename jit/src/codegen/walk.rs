@@ -108,7 +108,7 @@ pub(super) fn assigned_places(body: &[Stmt], f: &mut dyn FnMut(&Place)) {
 }
 
 /// How many places in a body assign each variable (`Let` temporaries included).
-pub(super) fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
+pub(crate) fn assignment_counts(body: &[Stmt]) -> HashMap<ir::VarId, usize> {
     let mut out: HashMap<ir::VarId, usize> = HashMap::new();
     assigned_places(body, &mut |p| {
         if let Place::Var(v) = p {

@@ -236,15 +236,30 @@ impl<'a> Env<'a> {
         } else {
             counters.iter().map(|&c| var(c)).collect()
         };
+        // Each input's element is read once, into a private variable (a body may use it
+        // many times: `x**3` reads x thrice).
+        let mut elems = Vec::new();
+        for v in views {
+            let Ty::Array { dtype, .. } = v.ty else {
+                unreachable!("a map input that is not an array")
+            };
+            let ety = Ty::from_dtype(dtype);
+            let e = cx.new_var("e", ety.clone());
+            body.push(Stmt::Assign {
+                place: Place::Var(e),
+                value: Expr::new(
+                    ExprKind::Index {
+                        array: Box::new(v.clone()),
+                        index: index.clone(),
+                        site,
+                    },
+                    ety.clone(),
+                ),
+            });
+            elems.push(Expr::new(ExprKind::Var(e), ety));
+        }
         let value = rewrite_leaves(m.body.clone(), &|leaf| match leaf.kind {
-            ExprKind::Elem(k) => Some(Expr::new(
-                ExprKind::Index {
-                    array: Box::new(views[k as usize].clone()),
-                    index: index.clone(),
-                    site,
-                },
-                leaf.ty.clone(),
-            )),
+            ExprKind::Elem(k) => Some(elems[k as usize].clone()),
             ExprKind::MapScalar(k) => Some(scalars[k as usize].clone()),
             _ => None,
         });
@@ -316,10 +331,10 @@ fn hold_always(cx: &mut FnCx, e: Expr, name: &str, out: &mut Vec<Stmt>) -> Expr 
 fn gpu_map_left(s: &Stmt) -> Option<bool> {
     let mut found = None;
     crate::codegen::walk::visit(std::slice::from_ref(s), &mut |n| match n {
-        crate::codegen::walk::Node::Stmt(Stmt::MapInto { map, .. }) => {
-            if map.threads == ir::MapThreads::Gpu {
-                found = found.or(Some(false))
-            }
+        crate::codegen::walk::Node::Stmt(Stmt::MapInto { map, .. })
+            if map.threads == ir::MapThreads::Gpu =>
+        {
+            found = found.or(Some(false))
         }
         crate::codegen::walk::Node::Expr(Expr {
             kind: ExprKind::Map(m, _),

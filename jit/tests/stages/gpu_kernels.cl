@@ -1,10 +1,19 @@
 // kernel kiln_gpu0__cell_ (the @gpu loop in <cell>)
-// build options: -cl-fp32-correctly-rounded-divide-sqrt
+// build options: -cl-fp32-correctly-rounded-divide-sqrt -DKILN_C=<which arrays are contiguous, at each launch>
 // launch: global (round_up(count1, 256), count0), local (256, 1); one work-item per iteration
 #pragma OPENCL FP_CONTRACT OFF
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
 #pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
+/* Bit j: array argument j is C-contiguous from its buffer's start (-DKILN_C=...,
+   chosen by the runtime at each launch). */
+#ifndef KILN_C
+#define KILN_C 0
+#endif
+/* 1 in the build that replays one failed iteration to record its error. */
+#ifndef KILN_REPLAY
+#define KILN_REPLAY 0
+#endif
 
 typedef struct { double f0; double f1; } kiln_tuple0;
 typedef struct { __global double* d; long off; long n[1]; long s[1]; } kiln_f64_1;
@@ -19,21 +28,26 @@ typedef struct {
     kiln_i64_2 g4_img;
 } kiln_ctx;
 
-/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
-   replay of that one iteration (C->only) records what failed and where. */
+/* An error in iteration C->kk. The main build only marks the work-item failed (the
+   kernel's end keeps the lowest failing iteration); the replay build (KILN_REPLAY), run
+   for that one iteration, records what failed and where. Stores to global memory on the
+   error paths would stop PoCL from vectorising the main build. */
+#if KILN_REPLAY
 void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
     C->failed = 1;
-    if (C->only < 0) {
-        atom_min((volatile __global long*)&C->err[0], C->kk);
-    } else {
-        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
-        C->err[5] = 1; C->err[6] = site;
-    }
+    C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+    C->err[5] = 1; C->err[6] = site;
 }
 /* A call that failed: add its site to the chain (innermost first). */
 void kiln_trace(__private kiln_ctx* C, long site) {
-    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+    if (C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
 }
+#else
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+}
+void kiln_trace(__private kiln_ctx* C, long site) {}
+#endif
 
 long kiln_f0_mandel(double v0_cr, double v1_ci, long v2_max_iter, __private kiln_ctx* C);
 
@@ -86,13 +100,36 @@ __kernel void kiln_gpu0__cell_(
     kiln_ctx C0;
     __private kiln_ctx* C = &C0;
     C->err = kerr; C->only = only; C->failed = 0; C->kk = 0;
-    C->g2_xs.d = gl2_d; C->g2_xs.off = gl2_off;
-    C->g2_xs.n[0] = gl2_n0; C->g2_xs.s[0] = gl2_s0;
-    C->g3_ys.d = gl3_d; C->g3_ys.off = gl3_off;
-    C->g3_ys.n[0] = gl3_n0; C->g3_ys.s[0] = gl3_s0;
-    C->g4_img.d = gl4_d; C->g4_img.off = gl4_off;
-    C->g4_img.n[0] = gl4_n0; C->g4_img.s[0] = gl4_s0;
-    C->g4_img.n[1] = gl4_n1; C->g4_img.s[1] = gl4_s1;
+    C->g2_xs.d = gl2_d;
+    C->g2_xs.n[0] = gl2_n0;
+    #if (KILN_C >> 0) & 1
+    C->g2_xs.off = 0;
+    C->g2_xs.s[0] = 1L;
+    #else
+    C->g2_xs.off = gl2_off;
+    C->g2_xs.s[0] = gl2_s0;
+    #endif
+    C->g3_ys.d = gl3_d;
+    C->g3_ys.n[0] = gl3_n0;
+    #if (KILN_C >> 1) & 1
+    C->g3_ys.off = 0;
+    C->g3_ys.s[0] = 1L;
+    #else
+    C->g3_ys.off = gl3_off;
+    C->g3_ys.s[0] = gl3_s0;
+    #endif
+    C->g4_img.d = gl4_d;
+    C->g4_img.n[0] = gl4_n0;
+    C->g4_img.n[1] = gl4_n1;
+    #if (KILN_C >> 2) & 1
+    C->g4_img.off = 0;
+    C->g4_img.s[1] = 1L;
+    C->g4_img.s[0] = C->g4_img.s[1] * C->g4_img.n[1];
+    #else
+    C->g4_img.off = gl4_off;
+    C->g4_img.s[0] = gl4_s0;
+    C->g4_img.s[1] = gl4_s1;
+    #endif
     long v1_i0 = 0L;
     long v2_i1 = 0L;
     long v3_i = 0L;
@@ -109,36 +146,45 @@ __kernel void kiln_gpu0__cell_(
         g0 = r;
     }
     C->kk = (g0) * count1 + g1;
-    v1_i0 = start0 + step0 * g0;
-    v2_i1 = start1 + step1 * g1;
+    v1_i0 = g0;
+    v2_i1 = g1;
     do {
         v3_i = v1_i0;
         v4_j = v2_i1;
         long t0 = v4_j;
-        if (t0 < 0) t0 += C->g2_xs.n[0];
         if ((ulong)t0 >= (ulong)C->g2_xs.n[0]) { kiln_fail(C, 0, 3, v4_j, 0, C->g2_xs.n[0]); goto kfail; }
         long t1 = v3_i;
-        if (t1 < 0) t1 += C->g3_ys.n[0];
         if ((ulong)t1 >= (ulong)C->g3_ys.n[0]) { kiln_fail(C, 0, 4, v3_i, 0, C->g3_ys.n[0]); goto kfail; }
         long t2 = kiln_f0_mandel(C->g2_xs.d[C->g2_xs.off + t0 * C->g2_xs.s[0]], C->g3_ys.d[C->g3_ys.off + t1 * C->g3_ys.s[0]], 50L, C);
         if (C->failed) { kiln_trace(C, 39); goto kfail; }
         long t3 = v3_i;
-        if (t3 < 0) t3 += C->g4_img.n[0];
         if ((ulong)t3 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 40, v3_i, 0, C->g4_img.n[0]); goto kfail; }
         long t4 = v4_j;
-        if (t4 < 0) t4 += C->g4_img.n[1];
         if ((ulong)t4 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 40, v4_j, 1, C->g4_img.n[1]); goto kfail; }
         C->g4_img.d[C->g4_img.off + t3 * C->g4_img.s[0] + t4 * C->g4_img.s[1]] = t2;
     } while (0);
-kfail: ;
+kfail:
+#if !KILN_REPLAY
+    if (C->failed) atom_min((volatile __global long*)&kerr[0], C->kk);
+#endif
+    ;
 }
 // kernel kiln_gpu0__cell_ (the @gpu loop in <cell>)
-// build options: -cl-fp32-correctly-rounded-divide-sqrt
+// build options: -cl-fp32-correctly-rounded-divide-sqrt -DKILN_C=<which arrays are contiguous, at each launch>
 // launch: global (min(ceil(N / 256), 256) * 256), local (256) for N = count0 iterations; each work-item takes every global-size-th iteration, each work-group writes one partial per reduction, and the host combines the partials in group order
 #pragma OPENCL FP_CONTRACT OFF
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable
 #pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
+/* Bit j: array argument j is C-contiguous from its buffer's start (-DKILN_C=...,
+   chosen by the runtime at each launch). */
+#ifndef KILN_C
+#define KILN_C 0
+#endif
+/* 1 in the build that replays one failed iteration to record its error. */
+#ifndef KILN_REPLAY
+#define KILN_REPLAY 0
+#endif
 
 typedef struct { __global long* d; long off; long n[2]; long s[2]; } kiln_i64_2;
 typedef struct {
@@ -150,21 +196,26 @@ typedef struct {
     kiln_i64_2 g4_img;
 } kiln_ctx;
 
-/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
-   replay of that one iteration (C->only) records what failed and where. */
+/* An error in iteration C->kk. The main build only marks the work-item failed (the
+   kernel's end keeps the lowest failing iteration); the replay build (KILN_REPLAY), run
+   for that one iteration, records what failed and where. Stores to global memory on the
+   error paths would stop PoCL from vectorising the main build. */
+#if KILN_REPLAY
 void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
     C->failed = 1;
-    if (C->only < 0) {
-        atom_min((volatile __global long*)&C->err[0], C->kk);
-    } else {
-        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
-        C->err[5] = 1; C->err[6] = site;
-    }
+    C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+    C->err[5] = 1; C->err[6] = site;
 }
 /* A call that failed: add its site to the chain (innermost first). */
 void kiln_trace(__private kiln_ctx* C, long site) {
-    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+    if (C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
 }
+#else
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+}
+void kiln_trace(__private kiln_ctx* C, long site) {}
+#endif
 /* Python's // on integers (b != 0): floor, and LONG_MIN // -1 wraps. */
 long kiln_floordiv_i64(long a, long b) {
     if (b == -1) return (long)(0UL - (ulong)a);
@@ -192,9 +243,18 @@ __kernel void kiln_gpu0__cell_(
     __private kiln_ctx* C = &C0;
     C->err = kerr; C->only = only; C->failed = 0; C->kk = 0;
     C->g3_w = gl3;
-    C->g4_img.d = gl4_d; C->g4_img.off = gl4_off;
-    C->g4_img.n[0] = gl4_n0; C->g4_img.s[0] = gl4_s0;
-    C->g4_img.n[1] = gl4_n1; C->g4_img.s[1] = gl4_s1;
+    C->g4_img.d = gl4_d;
+    C->g4_img.n[0] = gl4_n0;
+    C->g4_img.n[1] = gl4_n1;
+    #if (KILN_C >> 0) & 1
+    C->g4_img.off = 0;
+    C->g4_img.s[1] = 1L;
+    C->g4_img.s[0] = C->g4_img.s[1] * C->g4_img.n[1];
+    #else
+    C->g4_img.off = gl4_off;
+    C->g4_img.s[0] = gl4_s0;
+    C->g4_img.s[1] = gl4_s1;
+    #endif
     long v0_i0 = 0L;
     long v1_j = 0L;
     long v2_i = 0L;
@@ -211,7 +271,7 @@ __kernel void kiln_gpu0__cell_(
         C->kk = kk;
         long r = kk;
         g0 = r;
-        v0_i0 = start0 + step0 * g0;
+        v0_i0 = g0;
         do {
             v2_i = v0_i0;
             long t0 = 0L;
@@ -219,19 +279,15 @@ __kernel void kiln_gpu0__cell_(
             for (v5_i0 = t0; v5_i0 < t1; v5_i0 += 1L) {
                 v1_j = v5_i0;
                 long t2 = v2_i;
-                if (t2 < 0) t2 += C->g4_img.n[0];
                 if ((ulong)t2 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 0, v2_i, 0, C->g4_img.n[0]); goto kfail; }
                 long t3 = v1_j;
-                if (t3 < 0) t3 += C->g4_img.n[1];
                 if ((ulong)t3 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 0, v1_j, 1, C->g4_img.n[1]); goto kfail; }
                 if (C->g4_img.d[C->g4_img.off + t2 * C->g4_img.s[0] + t3 * C->g4_img.s[1]] == 50L) {
                     v3_inside = (long)((ulong)(v3_inside) + (ulong)(1L));
                 }
                 long t4 = v2_i;
-                if (t4 < 0) t4 += C->g4_img.n[0];
                 if ((ulong)t4 >= (ulong)C->g4_img.n[0]) { kiln_fail(C, 0, 2, v2_i, 0, C->g4_img.n[0]); goto kfail; }
                 long t5 = v1_j;
-                if (t5 < 0) t5 += C->g4_img.n[1];
                 if ((ulong)t5 >= (ulong)C->g4_img.n[1]) { kiln_fail(C, 0, 2, v1_j, 1, C->g4_img.n[1]); goto kfail; }
                 long t6 = C->g4_img.d[C->g4_img.off + t4 * C->g4_img.s[0] + t5 * C->g4_img.s[1]];
                 if (3L == 0) { kiln_fail(C, 1, 3, 0, 0, 0); goto kfail; }
@@ -239,7 +295,11 @@ __kernel void kiln_gpu0__cell_(
             }
         } while (0);
     }
-kfail: ;
+kfail:
+#if !KILN_REPLAY
+    if (C->failed) atom_min((volatile __global long*)&kerr[0], C->kk);
+#endif
+    ;
     /* This work-group's partial: a fixed tree over its work-items. */
     int lid = get_local_id(0);
     kred0[lid] = v3_inside;

@@ -301,9 +301,6 @@ pub(crate) unsafe fn gpu_for(
         });
     }
     let scratch = scratch.as_mut().expect("set above");
-    let built = programs::get(ctx, &dev, spec)?;
-    let kernel = built.kernel.lock().unwrap_or_else(|e| e.into_inner());
-
     // Resolve the arrays and their owners.
     let mut arrays = Vec::new();
     for a in &spec.args {
@@ -339,6 +336,14 @@ pub(crate) unsafe fn gpu_for(
             });
         }
     }
+    let contiguous = arrays
+        .iter()
+        .take(63)
+        .enumerate()
+        .filter(|(_, a)| a.off == 0 && c_contiguous(&*a.view))
+        .fold(0u64, |m, (j, _)| m | 1 << j);
+    let built = programs::get(ctx, &dev, spec, contiguous, false)?;
+    let kernel = built.kernel.lock().unwrap_or_else(|e| e.into_inner());
     let mut written: Vec<(*mut Array, &str)> = Vec::new();
     {
         let mut k = 0;
@@ -371,6 +376,7 @@ pub(crate) unsafe fn gpu_for(
         &counts,
         &arrays,
         red_io,
+        contiguous,
         &mut kernel_done,
     );
     if kernel_done {
@@ -402,9 +408,9 @@ unsafe fn launch(
     counts: &[i64],
     arrays: &[ArrayArg],
     red_io: *mut i64,
+    contiguous: u64,
     kernel_done: &mut bool,
 ) -> GResult<()> {
-    let nd = spec.ndim;
     let (global, local, groups) = shapes(spec, counts)?;
 
     // Reduction partials, one element per work-group.
@@ -423,6 +429,112 @@ unsafe fn launch(
         }
     }
 
+    set_args(kernel, spec, dev, scratch, res, env, d, arrays, -1)?;
+    write_kerr(dev, &mut scratch.kerr, i64::MAX)?;
+
+    let mut interrupted = false;
+    let t0 = Instant::now();
+    let what = format!("kernel `{}`", spec.name);
+    let ev = run_kernel(dev, kernel, &global, &local, ctx, &mut interrupted, &what)?;
+    *kernel_done = true;
+    let wall = t0.elapsed().as_nanos() as u64;
+    let kns = stats::event_ns(&ev);
+    let first = !built.launched.swap(true, Ordering::Relaxed);
+    stats::add(|s| {
+        s.launches += 1;
+        s.kernel_ns += kns;
+        if first {
+            // PoCL compiles the work-group function on the first launch.
+            s.build_ns += wall.saturating_sub(kns);
+        }
+    });
+
+    let k = read_kerr(dev, &scratch.kerr)?;
+    if interrupted {
+        return Err(Fail::new(ErrorKind::KeyboardInterrupt, ""));
+    }
+    if k[0] != i64::MAX {
+        let iter = k[0];
+        write_kerr(dev, &mut scratch.kerr, iter)?;
+        // The replay build records what failed and where (KILN_REPLAY): the main build
+        // keeps those stores out of its body so that PoCL can vectorise it.
+        let replay = programs::get(ctx, dev, spec, contiguous, true)?;
+        let rk = replay.kernel.lock().unwrap_or_else(|e| e.into_inner());
+        set_args(&rk, spec, dev, scratch, res, env, d, arrays, iter)?;
+        let mut g1 = vec![1usize; global.len()];
+        g1[0] = spec.local_size;
+        let ev = run_kernel(
+            dev,
+            &rk,
+            &g1,
+            &local,
+            ctx,
+            &mut interrupted,
+            &format!("the replay of {what}"),
+        )?;
+        let kns = stats::event_ns(&ev);
+        stats::add(|s| s.kernel_ns += kns);
+        let k = read_kerr(dev, &scratch.kerr)?;
+        return Err(reported_error(spec, iter, &k));
+    }
+
+    if !spec.reductions.is_empty() {
+        let mut off = 0;
+        for (r, red) in spec.reductions.iter().enumerate() {
+            let el = red_elem(red.ty);
+            let nw = red_words(red.ty);
+            let mut host = vec![0u8; groups * el];
+            dev.queue
+                .enqueue_read_buffer(&scratch.partials[r].0, CL_BLOCKING, 0, &mut host, &[])
+                .map_err(|e| cl_fail("reading reduction partials", e))?;
+            let io = std::slice::from_raw_parts_mut(red_io.add(off) as *mut u64, nw);
+            for g in 0..groups {
+                let b = &host[g * el..(g + 1) * el];
+                let part: [u64; 2] = match red.ty {
+                    par::PT_BOOL => [b[0] as u64, 0],
+                    par::PT_F32 => [u32::from_ne_bytes(b.try_into().unwrap()) as u64, 0],
+                    par::PT_C128 => [
+                        u64::from_ne_bytes(b[..8].try_into().unwrap()),
+                        u64::from_ne_bytes(b[8..].try_into().unwrap()),
+                    ],
+                    _ => [u64::from_ne_bytes(b.try_into().unwrap()), 0],
+                };
+                par::combine(red.op, red.ty, io, &part[..nw]);
+            }
+            off += nw;
+        }
+    }
+    Ok(())
+}
+
+/// Row-major with unit steps (axes of length 1 may have any stride): the layout the
+/// kernel's `KILN_C` bit promises.
+fn c_contiguous(a: &Array) -> bool {
+    let mut expect = 1i64;
+    for k in (0..a.ndim.clamp(0, 4) as usize).rev() {
+        if a.shape[k] != 1 && a.strides[k] != expect {
+            return false;
+        }
+        expect *= a.shape[k];
+    }
+    true
+}
+
+/// Sets every argument of the kernel for this launch (`only`: -1, or the iteration a
+/// replay runs alone), copying arrays to the device where their copy is stale.
+#[allow(clippy::too_many_arguments)]
+unsafe fn set_args(
+    kernel: &Kernel,
+    spec: &KernelSpec,
+    dev: &DevCtx,
+    scratch: &mut Scratch,
+    res: &mut Resident,
+    env: *const i64,
+    d: &[i64],
+    arrays: &[ArrayArg],
+    only: i64,
+) -> GResult<()> {
+    let nd = spec.ndim;
     let expected = 3 * nd
         + spec
             .args
@@ -487,82 +599,10 @@ unsafe fn launch(
     }
     let kerr_mem = scratch.kerr.get();
     args.set(&kerr_mem)?;
-    let only_arg = args.set(&-1i64)?;
+    args.set(&only)?;
     for r in 0..spec.reductions.len() {
         let m = scratch.partials[r].0.get();
         args.set(&m)?;
-    }
-    write_kerr(dev, &mut scratch.kerr, i64::MAX)?;
-
-    let mut interrupted = false;
-    let t0 = Instant::now();
-    let what = format!("kernel `{}`", spec.name);
-    let ev = run_kernel(dev, kernel, &global, &local, ctx, &mut interrupted, &what)?;
-    *kernel_done = true;
-    let wall = t0.elapsed().as_nanos() as u64;
-    let kns = stats::event_ns(&ev);
-    let first = !built.launched.swap(true, Ordering::Relaxed);
-    stats::add(|s| {
-        s.launches += 1;
-        s.kernel_ns += kns;
-        if first {
-            // PoCL compiles the work-group function on the first launch.
-            s.build_ns += wall.saturating_sub(kns);
-        }
-    });
-
-    let k = read_kerr(dev, &scratch.kerr)?;
-    if interrupted {
-        return Err(Fail::new(ErrorKind::KeyboardInterrupt, ""));
-    }
-    if k[0] != i64::MAX {
-        let iter = k[0];
-        write_kerr(dev, &mut scratch.kerr, iter)?;
-        kernel
-            .set_arg(only_arg, &iter)
-            .map_err(|e| cl_fail("setting up the replay", e))?;
-        let mut g1 = vec![1usize; global.len()];
-        g1[0] = spec.local_size;
-        let ev = run_kernel(
-            dev,
-            kernel,
-            &g1,
-            &local,
-            ctx,
-            &mut interrupted,
-            &format!("the replay of {what}"),
-        )?;
-        let kns = stats::event_ns(&ev);
-        stats::add(|s| s.kernel_ns += kns);
-        let k = read_kerr(dev, &scratch.kerr)?;
-        return Err(reported_error(spec, iter, &k));
-    }
-
-    if !spec.reductions.is_empty() {
-        let mut off = 0;
-        for (r, red) in spec.reductions.iter().enumerate() {
-            let el = red_elem(red.ty);
-            let nw = red_words(red.ty);
-            let mut host = vec![0u8; groups * el];
-            dev.queue
-                .enqueue_read_buffer(&scratch.partials[r].0, CL_BLOCKING, 0, &mut host, &[])
-                .map_err(|e| cl_fail("reading reduction partials", e))?;
-            let io = std::slice::from_raw_parts_mut(red_io.add(off) as *mut u64, nw);
-            for g in 0..groups {
-                let b = &host[g * el..(g + 1) * el];
-                let part: [u64; 2] = match red.ty {
-                    par::PT_BOOL => [b[0] as u64, 0],
-                    par::PT_F32 => [u32::from_ne_bytes(b.try_into().unwrap()) as u64, 0],
-                    par::PT_C128 => [
-                        u64::from_ne_bytes(b[..8].try_into().unwrap()),
-                        u64::from_ne_bytes(b[8..].try_into().unwrap()),
-                    ],
-                    _ => [u64::from_ne_bytes(b.try_into().unwrap()), 0],
-                };
-                par::combine(red.op, red.ty, io, &part[..nw]);
-            }
-            off += nw;
-        }
     }
     Ok(())
 }

@@ -33,25 +33,42 @@ type TextKey = (String, String, String, usize);
 struct Cache {
     by_text: HashMap<TextKey, Arc<Built>>,
     /// (address of the spec, device) → the program built for it, checked against the text.
-    by_spec: HashMap<(usize, usize), Arc<Built>>,
+    by_spec: HashMap<(usize, usize, u64), Arc<Built>>,
 }
 
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
-/// The kernel for `spec` on `dev`, built now if needed (then `fresh` is true).
-pub(crate) fn get(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Arc<Built>> {
+/// The kernel for `spec` on `dev` with these arrays C-contiguous (`contiguous`, bit j for
+/// array argument j: the kernel's `KILN_C`), in its replay build or not (`KILN_REPLAY`),
+/// built now if needed.
+pub(crate) fn get(
+    ctx: &mut ExecCtx,
+    dev: &DevCtx,
+    spec: &KernelSpec,
+    contiguous: u64,
+    replay: bool,
+) -> GResult<Arc<Built>> {
+    let options = format!(
+        "{} -DKILN_C={contiguous}{}",
+        spec.options,
+        if replay { " -DKILN_REPLAY=1" } else { "" }
+    );
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = guard.get_or_insert_with(Cache::default);
-    let fast = (spec as *const KernelSpec as usize, dev.index);
+    let fast = (
+        spec as *const KernelSpec as usize,
+        dev.index,
+        contiguous << 1 | replay as u64,
+    );
     if let Some(b) = cache.by_spec.get(&fast) {
-        if b.source == spec.source && b.options == spec.options && b.name == spec.name {
+        if b.source == spec.source && b.options == options && b.name == spec.name {
             stats::add(|s| s.cached += 1);
             return Ok(b.clone());
         }
     }
     let key: TextKey = (
         spec.source.clone(),
-        spec.options.clone(),
+        options.clone(),
         spec.name.clone(),
         dev.index,
     );
@@ -61,13 +78,13 @@ pub(crate) fn get(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult
         stats::add(|s| s.cached += 1);
         return Ok(b);
     }
-    let b = Arc::new(build(ctx, dev, spec)?);
+    let b = Arc::new(build(ctx, dev, spec, options)?);
     cache.by_text.insert(key, b.clone());
     cache.by_spec.insert(fast, b.clone());
     Ok(b)
 }
 
-fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Built> {
+fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec, options: String) -> GResult<Built> {
     let t0 = Instant::now();
     let fail = |what: &str, e: opencl3::error_codes::ClError| {
         Fail::internal(format!(
@@ -77,7 +94,7 @@ fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Built> {
     };
     let mut program = Program::create_from_source(&dev.context, &spec.source)
         .map_err(|e| fail("creating the program", e))?;
-    let built = program.build(&[dev.device.id()], &spec.options);
+    let built = program.build(&[dev.device.id()], &options);
     let log = tidy_log(&program.get_build_log(dev.device.id()).unwrap_or_default());
     if let Err(e) = built {
         return Err(Fail::internal(format!(
@@ -100,7 +117,7 @@ fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec) -> GResult<Built> {
     }
     Ok(Built {
         source: spec.source.clone(),
-        options: spec.options.clone(),
+        options,
         name: spec.name.clone(),
         kernel: Mutex::new(kernel),
         launched: AtomicBool::new(false),

@@ -13,7 +13,7 @@ use crate::ir::{
 use crate::types::Ty;
 use kiln_runtime::opencl::ErrorSpec;
 use kiln_runtime::ErrorKind;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 const NO_ALLOC_HINT: &str =
     "make the array before the loop and write into it; a @gpu body only reads and writes elements";
@@ -101,6 +101,8 @@ pub(crate) struct Emit<'u, 'p> {
     loops: Vec<LoopExit>,
     /// The site errors of statements without their own site point at (the loop header).
     pub(crate) site: SiteId,
+    /// Integer variables never negative here: indexing with them skips the negative wrap.
+    pub(crate) nonneg: HashSet<ir::VarId>,
 }
 
 impl<'u, 'p> Emit<'u, 'p> {
@@ -113,6 +115,7 @@ impl<'u, 'p> Emit<'u, 'p> {
             tmp: 0,
             loops: Vec::new(),
             site,
+            nonneg: HashSet::new(),
         }
     }
 
@@ -630,7 +633,9 @@ impl<'u, 'p> Emit<'u, 'p> {
                 };
                 let i = self.temp(&Ty::I64, &orig, site)?;
                 let n = format!("{a}.n[{k}]");
-                self.line(&format!("if ({i} < 0) {i} += {n};"));
+                if !super::nonneg::is_nonneg(ix, &self.nonneg) {
+                    self.line(&format!("if ({i} < 0) {i} += {n};"));
+                }
                 let ks = k.to_string();
                 self.fail(
                     &format!("(ulong){i} >= (ulong){n}"),

@@ -14,6 +14,7 @@
 mod ctypes;
 mod emit;
 mod kernel;
+mod nonneg;
 mod prelude;
 
 use crate::ir::{Program, SiteId};
@@ -101,7 +102,7 @@ impl Kernels {
 /// The header comment `%%opencl` puts above a kernel's source.
 pub fn header(k: &Kernel) -> String {
     format!(
-        "// kernel {} (the @gpu loop in {})\n// build options: {}\n// launch: {}\n",
+        "// kernel {} (the @gpu loop in {})\n// build options: {} -DKILN_C=<which arrays are contiguous, at each launch>\n// launch: {}\n",
         k.spec.name,
         k.func,
         if k.spec.options.is_empty() {

@@ -7,21 +7,26 @@ const HELPERS: &[(&str, &[&str], &str)] = &[
     (
         "kiln_fail",
         &[],
-        "/* An error in iteration C->kk: the first pass keeps the lowest failing iteration; the
-   replay of that one iteration (C->only) records what failed and where. */
+        "/* An error in iteration C->kk. The main build only marks the work-item failed (the
+   kernel's end keeps the lowest failing iteration); the replay build (KILN_REPLAY), run
+   for that one iteration, records what failed and where. Stores to global memory on the
+   error paths would stop PoCL from vectorising the main build. */
+#if KILN_REPLAY
 void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
     C->failed = 1;
-    if (C->only < 0) {
-        atom_min((volatile __global long*)&C->err[0], C->kk);
-    } else {
-        C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
-        C->err[5] = 1; C->err[6] = site;
-    }
+    C->err[1] = code; C->err[2] = a; C->err[3] = b; C->err[4] = c;
+    C->err[5] = 1; C->err[6] = site;
 }
 /* A call that failed: add its site to the chain (innermost first). */
 void kiln_trace(__private kiln_ctx* C, long site) {
-    if (C->only >= 0 && C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
+    if (C->err[5] < 26) { C->err[6 + C->err[5]] = site; C->err[5] += 1; }
 }
+#else
+void kiln_fail(__private kiln_ctx* C, long code, long site, long a, long b, long c) {
+    C->failed = 1;
+}
+void kiln_trace(__private kiln_ctx* C, long site) {}
+#endif
 ",
     ),
     (
