@@ -175,7 +175,8 @@ WORKLOADS = [
         checksum=38061767,
         impls=[
             _kiln("Kiln @gpu", "mandel_gpu.kiln", 2, cell=None),
-            Impl("PyOpenCL plain kernel", "py", "mandel_pyopencl.py"),
+            Impl("PyOpenCL plain kernel", "py", "mandel_pyopencl.py", args=["plain"]),
+            Impl("PyOpenCL double16 kernel", "py", "mandel_pyopencl.py", args=["double16"]),
             _kiln("Kiln @par 2 thr", "mandel_par.kiln", 2, cell=None),
         ],
         baseline="PyOpenCL plain kernel",
@@ -184,6 +185,21 @@ WORKLOADS = [
                    "Kiln @gpu", "PyOpenCL plain kernel", "<=", 1.1),
         ],
         note="both launch one work-item per pixel, allocate, read back and sum per run",
+    ),
+    Workload(
+        name="poly_gpu",
+        title="poly, 10 launches of y[:] = 2*x**3 - 3*x**2 + 4*x - 1 over resident 10M f64 (@gpu)",
+        dir="poly",
+        checksum=5000000.0,
+        rel_tol=1e-9,
+        impls=[
+            _kiln("Kiln @gpu, y copied back", "poly_gpu.kiln", 2),
+            Impl("PyOpenCL kernel only", "py", "poly_pyopencl.py", args=["kernel"]),
+            Impl("PyOpenCL + read y back", "py", "poly_pyopencl.py", args=["readback"]),
+        ],
+        baseline="PyOpenCL + read y back",
+        note="x and y stay on the device; each Kiln launch copies y back (the kernel wrote "
+             "it); `kiln run --timings` also prints the kernel time per run (\"gpu\")",
     ),
     Workload(
         name="triad",
