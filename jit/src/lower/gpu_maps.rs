@@ -18,6 +18,7 @@
 
 use super::arrays::rewrite_leaves;
 use super::*;
+use crate::codegen::walk::{visit, Node};
 use crate::syntax::ast::Target;
 
 impl<'a> Env<'a> {
@@ -330,17 +331,15 @@ fn hold_always(cx: &mut FnCx, e: Expr, name: &str, out: &mut Vec<Stmt>) -> Expr 
 /// `Some(true)` when one is a reduction.
 fn gpu_map_left(s: &Stmt) -> Option<bool> {
     let mut found = None;
-    crate::codegen::walk::visit(std::slice::from_ref(s), &mut |n| match n {
-        crate::codegen::walk::Node::Stmt(Stmt::MapInto { map, .. })
-            if map.threads == ir::MapThreads::Gpu =>
-        {
+    visit(std::slice::from_ref(s), &mut |n| match n {
+        Node::Stmt(Stmt::MapInto { map, .. }) if map.threads == ir::MapThreads::Gpu => {
             found = found.or(Some(false))
         }
-        crate::codegen::walk::Node::Expr(Expr {
+        Node::Expr(Expr {
             kind: ExprKind::Map(m, _),
             ..
         }) if m.threads == ir::MapThreads::Gpu => found = found.or(Some(false)),
-        crate::codegen::walk::Node::Expr(Expr {
+        Node::Expr(Expr {
             kind: ExprKind::MapReduce(m, _, _),
             ..
         }) if m.threads == ir::MapThreads::Gpu => found = Some(true),

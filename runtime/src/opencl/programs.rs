@@ -18,7 +18,10 @@ use std::time::Instant;
 
 pub(crate) struct Built {
     source: String,
-    options: String,
+    /// The spec's options and the launch's variant (contiguity mask, replay), from which
+    /// the build's options were made.
+    spec_options: String,
+    variant: (u64, bool),
     name: String,
     /// Launches set arguments on the kernel object, so only one may hold it at a time.
     pub kernel: Mutex<Kernel>,
@@ -48,11 +51,7 @@ pub(crate) fn get(
     contiguous: u64,
     replay: bool,
 ) -> GResult<Arc<Built>> {
-    let options = format!(
-        "{} -DKILN_C={contiguous}{}",
-        spec.options,
-        if replay { " -DKILN_REPLAY=1" } else { "" }
-    );
+    let variant = (contiguous, replay);
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = guard.get_or_insert_with(Cache::default);
     let fast = (
@@ -60,12 +59,22 @@ pub(crate) fn get(
         dev.index,
         contiguous << 1 | replay as u64,
     );
+    // The launch path: no text is built or hashed when the spec's program is cached.
     if let Some(b) = cache.by_spec.get(&fast) {
-        if b.source == spec.source && b.options == options && b.name == spec.name {
+        if b.source == spec.source
+            && b.spec_options == spec.options
+            && b.variant == variant
+            && b.name == spec.name
+        {
             stats::add(|s| s.cached += 1);
             return Ok(b.clone());
         }
     }
+    let options = format!(
+        "{} -DKILN_C={contiguous}{}",
+        spec.options,
+        if replay { " -DKILN_REPLAY=1" } else { "" }
+    );
     let key: TextKey = (
         spec.source.clone(),
         options.clone(),
@@ -78,13 +87,19 @@ pub(crate) fn get(
         stats::add(|s| s.cached += 1);
         return Ok(b);
     }
-    let b = Arc::new(build(ctx, dev, spec, options)?);
+    let b = Arc::new(build(ctx, dev, spec, options, variant)?);
     cache.by_text.insert(key, b.clone());
     cache.by_spec.insert(fast, b.clone());
     Ok(b)
 }
 
-fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec, options: String) -> GResult<Built> {
+fn build(
+    ctx: &mut ExecCtx,
+    dev: &DevCtx,
+    spec: &KernelSpec,
+    options: String,
+    variant: (u64, bool),
+) -> GResult<Built> {
     let t0 = Instant::now();
     let fail = |what: &str, e: opencl3::error_codes::ClError| {
         Fail::internal(format!(
@@ -117,7 +132,8 @@ fn build(ctx: &mut ExecCtx, dev: &DevCtx, spec: &KernelSpec, options: String) ->
     }
     Ok(Built {
         source: spec.source.clone(),
-        options,
+        spec_options: spec.options.clone(),
+        variant,
         name: spec.name.clone(),
         kernel: Mutex::new(kernel),
         launched: AtomicBool::new(false),
