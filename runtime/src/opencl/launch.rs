@@ -24,9 +24,10 @@ use opencl3::error_codes::ClError;
 use opencl3::event::{Event, CL_COMPLETE};
 use opencl3::kernel::Kernel;
 use opencl3::memory::{Buffer, ClMem, CL_MEM_READ_WRITE};
-use opencl3::types::{cl_mem, CL_BLOCKING};
+use opencl3::types::{cl_event, cl_int, cl_mem, CL_BLOCKING, CL_NON_BLOCKING};
+use std::ffi::c_void;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Work-groups of a reduction launch: enough to fill a GPU, few enough that the host's
@@ -38,10 +39,18 @@ pub const MAX_GROUPS: usize = 256;
 pub(crate) static INTERRUPT_IN_WAIT: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
+/// Tests: launches behave as on a device without `cl_khr_fp64` (every CI device has it).
+#[cfg(test)]
+pub(crate) static PRETEND_NO_FP64: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// Buffers every launch on a device needs, kept between launches.
 struct Scratch {
     device: usize,
     kerr: Buffer<i64>,
+    /// `kerr` holds "no failure" (every word but the first 0, the first `i64::MAX`): a
+    /// launch that failed leaves it dirty, and only then does the next one clear it.
+    kerr_clean: bool,
     /// Reduction partials: a buffer and its size in bytes, one per reduction slot.
     partials: Vec<(Buffer<u8>, usize)>,
 }
@@ -108,15 +117,78 @@ impl Args<'_> {
     }
 }
 
-/// Waits for `ev` by polling it, so that an interrupt is seen while the kernel runs. A
-/// launched kernel cannot be stopped, so the wait goes on until it finishes either way;
-/// `interrupted` reports whether the interrupt came.
+/// Completion of one OpenCL command, set by the runtime's event callback.
+struct Done {
+    status: Mutex<Option<i32>>,
+    cv: Condvar,
+}
+
+extern "C" fn on_done(_ev: cl_event, status: cl_int, data: *mut c_void) {
+    // SAFETY: `data` is the `Arc<Done>` leaked for this callback by `wait`; it is taken
+    // back exactly once, here.
+    let done = unsafe { Arc::from_raw(data as *const Done) };
+    *done.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+    done.cv.notify_all();
+}
+
+/// How often a wait looks at the interrupt flag while the command runs.
+const INTERRUPT_POLL: Duration = Duration::from_millis(2);
+
+/// Waits for `ev`, seeing an interrupt while the command runs. The OpenCL runtime's
+/// completion callback wakes the wait at once (a short kernel costs no polling latency and
+/// no busy host thread competing with the device's workers on a CPU device); the wait also
+/// wakes every [`INTERRUPT_POLL`] to look at the interrupt flag. A launched kernel cannot
+/// be stopped, so the wait goes on until it finishes either way; `interrupted` reports
+/// whether the interrupt came.
 fn wait(ev: &Event, ctx: &ExecCtx, interrupted: &mut bool, what: &str) -> GResult<()> {
-    let t0 = Instant::now();
     #[cfg(test)]
     if INTERRUPT_IN_WAIT.swap(false, Ordering::Relaxed) {
         ctx.interrupt_flag().store(true, Ordering::Relaxed);
     }
+    let done = Arc::new(Done {
+        status: Mutex::new(None),
+        cv: Condvar::new(),
+    });
+    let raw = Arc::into_raw(done.clone()) as *mut c_void;
+    if ev.set_callback(CL_COMPLETE, on_done, raw).is_err() {
+        // SAFETY: the callback was not registered, so `raw` is still ours.
+        drop(unsafe { Arc::from_raw(raw as *const Done) });
+        return wait_polling(ev, ctx, interrupted, what);
+    }
+    let mut st = done.status.lock().unwrap_or_else(|e| e.into_inner());
+    let status = loop {
+        if ctx.interrupted() {
+            *interrupted = true;
+        }
+        if let Some(s) = *st {
+            break s;
+        }
+        st = done
+            .cv
+            .wait_timeout(st, INTERRUPT_POLL)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    };
+    if ctx.interrupted() {
+        *interrupted = true;
+    }
+    finished(status, what)
+}
+
+/// The command's final status as a result.
+fn finished(status: i32, what: &str) -> GResult<()> {
+    if status < 0 {
+        return Err(Fail::device(format!(
+            "{what} stopped on the device with {} ({status})",
+            ClError(status)
+        )));
+    }
+    Ok(())
+}
+
+/// [`wait`] for a runtime that refuses event callbacks: polls the event's status.
+fn wait_polling(ev: &Event, ctx: &ExecCtx, interrupted: &mut bool, what: &str) -> GResult<()> {
+    let t0 = Instant::now();
     loop {
         if ctx.interrupted() {
             *interrupted = true;
@@ -125,17 +197,11 @@ fn wait(ev: &Event, ctx: &ExecCtx, interrupted: &mut bool, what: &str) -> GResul
             .command_execution_status()
             .map_err(|e| cl_fail("waiting for the kernel", e))?
             .0;
-        if st == CL_COMPLETE {
-            return Ok(());
+        if st == CL_COMPLETE || st < 0 {
+            return finished(st, what);
         }
-        if st < 0 {
-            return Err(Fail::device(format!(
-                "{what} stopped on the device with {} ({st})",
-                ClError(st)
-            )));
-        }
-        // Short kernels finish in tens of microseconds: yield first, then sleep briefly,
-        // then less briefly, so neither latency nor a busy host thread dominates.
+        // Yield first, then sleep briefly, then less briefly, so neither latency nor a
+        // busy host thread dominates.
         let e = t0.elapsed();
         if e < Duration::from_micros(200) {
             std::thread::yield_now();
@@ -147,16 +213,20 @@ fn wait(ev: &Event, ctx: &ExecCtx, interrupted: &mut bool, what: &str) -> GResul
     }
 }
 
-/// Enqueues `kernel` over `global`/`local` and waits for it; returns the event.
+/// Enqueues `kernel` over `global`/`local`, then the read of the error buffer behind it,
+/// and waits for both with one wait (the queue runs in order); returns the kernel's event
+/// (for its profiled time) and the error words.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run_kernel(
     dev: &DevCtx,
     kernel: &Kernel,
+    kerr: &Buffer<i64>,
     global: &[usize],
     local: &[usize],
     ctx: &ExecCtx,
     interrupted: &mut bool,
     what: &str,
-) -> GResult<Event> {
+) -> GResult<(Event, [i64; KERR_WORDS])> {
     let ev = dev
         .queue
         .enqueue_nd_range_kernel(
@@ -168,19 +238,29 @@ unsafe fn run_kernel(
             &[],
         )
         .map_err(|e| cl_fail(&format!("launching {what}"), e))?;
-    dev.queue
-        .flush()
-        .map_err(|e| cl_fail(&format!("submitting {what}"), e))?;
-    wait(&ev, ctx, interrupted, what)?;
-    Ok(ev)
-}
-
-unsafe fn read_kerr(dev: &DevCtx, kerr: &Buffer<i64>) -> GResult<[i64; KERR_WORDS]> {
     let mut host = [0i64; KERR_WORDS];
-    dev.queue
-        .enqueue_read_buffer(kerr, CL_BLOCKING, 0, &mut host, &[])
-        .map_err(|e| cl_fail("reading the kernel's error buffer", e))?;
-    Ok(host)
+    let read = match dev
+        .queue
+        .enqueue_read_buffer(kerr, CL_NON_BLOCKING, 0, &mut host, &[])
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // The kernel is in flight: let it finish before reporting.
+            let _ = dev.queue.finish();
+            return Err(cl_fail("reading the kernel's error buffer", e));
+        }
+    };
+    let waited = dev
+        .queue
+        .flush()
+        .map_err(|e| cl_fail(&format!("submitting {what}"), e))
+        .and_then(|()| wait(&read, ctx, interrupted, what));
+    if waited.is_err() {
+        // `host` must outlive the read: make sure nothing is still writing it.
+        let _ = dev.queue.finish();
+    }
+    waited?;
+    Ok((ev, host))
 }
 
 unsafe fn write_kerr(dev: &DevCtx, kerr: &mut Buffer<i64>, first: i64) -> GResult<()> {
@@ -280,7 +360,11 @@ pub(crate) unsafe fn gpu_for(
 
     let mut scratch = LAUNCH.lock().unwrap_or_else(|e| e.into_inner());
     let dev = devices::current()?;
-    if spec.uses_fp64 && !dev.fp64 {
+    #[cfg(not(test))]
+    let fp64 = dev.fp64;
+    #[cfg(test)]
+    let fp64 = dev.fp64 && !PRETEND_NO_FP64.load(Ordering::Relaxed);
+    if spec.uses_fp64 && !fp64 {
         return Err(Fail::device(format!(
             "{} has no double precision (cl_khr_fp64): use f32 arrays and values in @gpu code, or @par",
             dev.name
@@ -297,6 +381,7 @@ pub(crate) unsafe fn gpu_for(
         *scratch = Some(Scratch {
             device: dev.index,
             kerr,
+            kerr_clean: false,
             partials: Vec::new(),
         });
     }
@@ -430,12 +515,26 @@ unsafe fn launch(
     }
 
     set_args(kernel, spec, dev, scratch, res, env, d, arrays, -1)?;
-    write_kerr(dev, &mut scratch.kerr, i64::MAX)?;
+    if !scratch.kerr_clean {
+        write_kerr(dev, &mut scratch.kerr, i64::MAX)?;
+    }
+    // Unknown until the kernel's error words are read back.
+    scratch.kerr_clean = false;
 
     let mut interrupted = false;
     let t0 = Instant::now();
     let what = format!("kernel `{}`", spec.name);
-    let ev = run_kernel(dev, kernel, &global, &local, ctx, &mut interrupted, &what)?;
+    let (ev, k) = run_kernel(
+        dev,
+        kernel,
+        &scratch.kerr,
+        &global,
+        &local,
+        ctx,
+        &mut interrupted,
+        &what,
+    )?;
+    scratch.kerr_clean = k[0] == i64::MAX;
     *kernel_done = true;
     let wall = t0.elapsed().as_nanos() as u64;
     let kns = stats::event_ns(&ev);
@@ -449,7 +548,6 @@ unsafe fn launch(
         }
     });
 
-    let k = read_kerr(dev, &scratch.kerr)?;
     if interrupted {
         return Err(Fail::new(ErrorKind::KeyboardInterrupt, ""));
     }
@@ -463,9 +561,10 @@ unsafe fn launch(
         set_args(&rk, spec, dev, scratch, res, env, d, arrays, iter)?;
         let mut g1 = vec![1usize; global.len()];
         g1[0] = spec.local_size;
-        let ev = run_kernel(
+        let (ev, k) = run_kernel(
             dev,
             &rk,
+            &scratch.kerr,
             &g1,
             &local,
             ctx,
@@ -474,7 +573,6 @@ unsafe fn launch(
         )?;
         let kns = stats::event_ns(&ev);
         stats::add(|s| s.kernel_ns += kns);
-        let k = read_kerr(dev, &scratch.kerr)?;
         return Err(reported_error(spec, iter, &k));
     }
 

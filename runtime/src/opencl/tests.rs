@@ -468,6 +468,10 @@ fn error_reports_the_lowest_failing_iteration_with_its_sites() {
             e.unwrap().1,
             "index 1400 is out of bounds for axis 0 with size 1200"
         );
+        // A failure leaves the error buffer dirty: the next launch starts clean.
+        let (rc, e) = go(&s, &[a as i64, out as i64], &[0, 1, 500], &mut []);
+        assert_eq!((rc, e), (0, None));
+        assert_eq!(slice::<i64>(out)[499], 998 + 1);
         kiln_decref(a as *mut u8);
         kiln_decref(out as *mut u8);
     }
@@ -652,6 +656,43 @@ fn arguments_are_checked_against_the_kernel() {
         assert_eq!(rc, 1);
         assert!(e.unwrap().1.contains("`a` is undefined"));
         kiln_decref(a as *mut u8);
+    }
+}
+
+#[test]
+fn double_precision_on_a_device_without_fp64_is_a_device_error() {
+    let Some(_g) = lock() else { return };
+    unsafe {
+        let a = new_array(DType::I64, &[3]).unwrap();
+        let e = new_array(DType::I64, &[0]).unwrap();
+        let mut s = spec(
+            EMPTY_ARG,
+            "emptyarg",
+            1,
+            vec![
+                arr(ArgSource::Env(0), 1, DType::I64, true, "a"),
+                arr(ArgSource::Env(1), 1, DType::I64, false, "e"),
+            ],
+        );
+        let env = [a as i64, e as i64];
+        launch::PRETEND_NO_FP64.store(true, std::sync::atomic::Ordering::Relaxed);
+        s.uses_fp64 = true;
+        let (rc, err) = go(&s, &env, &[0, 1, 3], &mut []);
+        // Integer-only kernels still run there.
+        s.uses_fp64 = false;
+        let (rc2, err2) = go(&s, &env, &[0, 1, 3], &mut []);
+        launch::PRETEND_NO_FP64.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(rc, 1);
+        let (kind, msg, _) = err.expect("a DeviceError");
+        assert_eq!(kind, ErrorKind::DeviceError);
+        assert!(
+            msg.contains("has no double precision (cl_khr_fp64)"),
+            "{msg}"
+        );
+        assert!(msg.contains("use f32"), "{msg}");
+        assert_eq!((rc2, err2), (0, None));
+        kiln_decref(a as *mut u8);
+        kiln_decref(e as *mut u8);
     }
 }
 
