@@ -440,3 +440,72 @@ fn check_array_writes(
     }
     Ok(())
 }
+
+/// The rules a `@gpu` body has beyond a parallel one's that the syntax shows: no `print`
+/// (when `print` is the builtin) and no strings. Checked on the syntax so that the error
+/// points at the statement, not at the loop. (Allocation and recursion are found where the
+/// call is typed; functions the body calls are checked when their kernel code is made.)
+pub fn check_device_body(body: &[Stmt], print_is_builtin: bool) -> Result<(), Diagnostic> {
+    for s in body {
+        if let StmtKind::Expr(e) = &s.kind {
+            if let ExprKind::Call { func, .. } = &e.kind {
+                if print_is_builtin && is_name(func, "print") {
+                    return Err(Diagnostic::new(
+                        ErrorKind::SyntaxError,
+                        s.span,
+                        "print cannot run in a @gpu body: the kernel runs on the device, which has no output",
+                    )
+                    .with_hint(
+                        "store the values in an array and print them after the loop, or run the loop with @par",
+                    ));
+                }
+            }
+        }
+        for e in stmt_reads(s) {
+            if let Some(span) = first_string(e) {
+                return Err(Diagnostic::new(
+                    ErrorKind::SyntaxError,
+                    span,
+                    "strings cannot be used in a @gpu body: kernels compute with numbers and arrays",
+                )
+                .with_hint("build text after the loop, on the host"));
+            }
+        }
+        match &s.kind {
+            StmtKind::If { body, orelse, .. } => {
+                check_device_body(body, print_is_builtin)?;
+                check_device_body(orelse, print_is_builtin)?;
+            }
+            StmtKind::While { body, .. } | StmtKind::For { body, .. } => {
+                check_device_body(body, print_is_builtin)?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The first string or f-string in `e` that is a value, not a keyword argument's literal
+/// (`dtype='float32'` is read at compile time).
+fn first_string(e: &Expr) -> Option<Span> {
+    let mut literal_keywords = HashSet::new();
+    visit_expr(e, &mut |x| {
+        if let ExprKind::Call { keywords, .. } = &x.kind {
+            for k in keywords {
+                if matches!(k.value.kind, ExprKind::Str(_)) {
+                    literal_keywords.insert((k.value.span.lo, k.value.span.hi));
+                }
+            }
+        }
+    });
+    let mut found = None;
+    visit_expr(e, &mut |x| {
+        if found.is_none()
+            && matches!(x.kind, ExprKind::Str(_) | ExprKind::FString(_))
+            && !literal_keywords.contains(&(x.span.lo, x.span.hi))
+        {
+            found = Some(x.span);
+        }
+    });
+    found
+}

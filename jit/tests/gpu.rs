@@ -3,6 +3,7 @@
 //! it, and the DeviceError of a machine with no OpenCL (in a child process, whose OpenCL
 //! discovery starts fresh). The run tests (`run_golden.rs`) run every case with annotated
 //! loops on the gpu target and compare it with CPython's output.
+mod common;
 use kiln_jit::{CellError, ExecResult, Output, Session};
 
 fn run(s: &mut Session, code: &str) -> Result<String, CellError> {
@@ -36,9 +37,11 @@ const SETUP: &str = "n = 8\na = zeros(n)\nmarker = 1\n";
 #[test]
 fn device_rules_are_syntax_errors_at_the_line() {
     let cases = [
-        ("@gpu\nfor i in range(n):\n    print(i)\n", "print cannot run in a @gpu body", 2),
+        ("@gpu\nfor i in range(n):\n    a[i] = i\n    print(i)\n", "print cannot run in a @gpu body", 4),
+        ("@gpu\nfor i in range(n):\n    if i > 2:\n        print(i)\n", "print cannot run in a @gpu body", 4),
         ("@gpu\nfor i in range(n):\n    t = zeros(3)\n    a[i] = t[0]\n", "cannot allocate arrays", 3),
-        ("@gpu\nfor i in range(n):\n    s = 'x'\n", "strings cannot be used", 2),
+        ("@gpu\nfor i in range(n):\n    a[i] = i\n    s = 'x'\n", "strings cannot be used", 4),
+        ("@gpu\nfor i in range(n):\n    for j in range(2):\n        t = f\"{j}\"\n", "strings cannot be used", 4),
         (
             "def fact(k):\n    if k <= 1:\n        return 1\n    return k * fact(k - 1)\n\n@gpu\nfor i in range(n):\n    a[i] = fact(i)\n",
             "recursive, and OpenCL C has no recursion",
@@ -52,7 +55,7 @@ fn device_rules_are_syntax_errors_at_the_line() {
         assert_eq!(e.ename, "SyntaxError", "{code}: {}", e.evalue);
         assert!(e.evalue.contains(fragment), "{code}: {}", e.evalue);
         let at = e.traceback.join("\n");
-        // (The cell's first line sets `marker`; print and strings point at their loop.)
+        // (The cell's first line sets `marker`.)
         assert!(at.contains(&format!("line {}:", line + 1)), "{code}: {at}");
         // Nothing of the cell ran.
         assert_eq!(run(&mut s, "print(marker)").unwrap(), "1\n");
@@ -192,4 +195,44 @@ fn a_whole_array_assignment_runs_as_one_kernel_with_resident_inputs() {
         .unwrap(),
         "-1.0 True True\n"
     );
+}
+
+#[test]
+fn an_interrupt_lets_the_launched_kernel_finish_and_launches_nothing_more() {
+    if std::env::var_os("OCL_ICD_VENDORS").is_some() {
+        return; // the child of the no-device test
+    }
+    use std::sync::atomic::Ordering;
+    let _g = stats_lock();
+    let mut s = Session::new();
+    run(&mut s, "n = 20000\na = zeros(n)\nlaunches = 0\n").unwrap();
+    // The output callback sets the flag once the first launch is done: the interrupt
+    // arrives while kernels are being launched (no sleeping, no timing guesses).
+    let done = common::hang_guard("gpu interrupt");
+    let flag = s.interrupt_handle();
+    let r = s.execute(
+        "while True:\n    @gpu\n    for i in range(n):\n        a[i] = a[i] + 1.0\n    launches += 1\n    if launches == 1:\n        print('launched')\n",
+        &mut |o| {
+            if let Output::Stdout(_) = o {
+                flag.store(true, Ordering::Relaxed);
+            }
+        },
+    );
+    done.store(true, Ordering::Relaxed);
+    let ExecResult::Err(e) = r else {
+        panic!("the cell should be interrupted")
+    };
+    assert_eq!(e.ename, "KeyboardInterrupt", "{}", e.traceback.join("\n"));
+    // Every launch that started ran to its end and reached the host: all elements agree,
+    // and at most the one launch the interrupt arrived in went uncounted.
+    let out = run(
+        &mut s,
+        "print(a.min() == a.max(), a[0] - launches, launches >= 1)",
+    )
+    .unwrap();
+    assert!(
+        out == "True 0.0 True\n" || out == "True 1.0 True\n",
+        "{out}"
+    );
+    assert_eq!(run(&mut s, "print(1 + 1)").unwrap(), "2\n");
 }

@@ -126,6 +126,10 @@ impl<'a> Env<'a> {
         }
         let mut target_names: Vec<String> = Vec::new();
         collect_target_names(target, &mut target_names);
+        if loop_target == Target::Gpu {
+            let print_is_builtin = !self.input.funcs.contains_key("print");
+            crate::parallel::check_device_body(body, print_is_builtin).map_err(LErr::Diag)?;
+        }
         let plan = if matches!(loop_target, Target::Par | Target::Gpu) {
             let defined = |n: &str| {
                 cx.locals.contains_key(n) || (!self.is_local(cx, n) && self.global_ty(n).is_some())
