@@ -382,6 +382,19 @@ fn complex_symbol(m: MathFn) -> Option<&'static str> {
     })
 }
 
+/// The OpenCL prelude's twin of [`complex_symbol`]'s runtime function.
+fn complex_opencl_helper(m: MathFn) -> Option<&'static str> {
+    Some(match m {
+        MathFn::Sqrt => "kiln_csqrt",
+        MathFn::Exp => "kiln_cexp",
+        MathFn::Log => "kiln_clog",
+        MathFn::Sin => "kiln_csin",
+        MathFn::Cos => "kiln_ccos",
+        MathFn::Tanh => "kiln_ctanh",
+        _ => return None,
+    })
+}
+
 /// The runtime's (libm's) real version of a math function that has no instruction.
 fn real_symbol(m: MathFn) -> Option<&'static str> {
     Some(match m {
@@ -553,11 +566,16 @@ pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GRes
     Ok(match op {
         Builtin::Math(m) | Builtin::MathChecked(m) => {
             if *t == Ty::C128 {
-                return gpu_err(
-                    o.site,
-                    format!("complex {} cannot run in a @gpu body", m.name()),
-                    "compute it from the real and imaginary parts, or run the loop with @par",
-                );
+                // The CPU's complex functions (the runtime's `c_*`), as prelude helpers.
+                let Some(h) = complex_opencl_helper(*m) else {
+                    return gpu_err(
+                        o.site,
+                        format!("complex {} cannot run in a @gpu body", m.name()),
+                        "compute it from the real and imaginary parts, or run the loop with @par",
+                    );
+                };
+                e.u.prelude.need(h);
+                return Ok(format!("{h}({x})"));
             }
             let r = format!("{}({x})", opencl_name(*m));
             if matches!(op, Builtin::MathChecked(_)) {

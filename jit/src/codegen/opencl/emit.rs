@@ -810,13 +810,11 @@ impl<'u, 'p> Emit<'u, 'p> {
                     self.u.prelude.need("kiln_cdiv");
                     format!("kiln_cdiv({x}, {y})")
                 }
-                _ => {
-                    return gpu_err(
-                        site,
-                        "complex ** cannot run in a @gpu body",
-                        "compute the power with multiplications, or run the loop with @par",
-                    )
+                BinOp::Pow => {
+                    self.u.prelude.need("kiln_cpow");
+                    format!("kiln_cpow({x}, {y})")
                 }
+                _ => return gpu_err(site, format!("complex {op:?} reached the backend"), ""),
             },
             t => return gpu_err(site, format!("{op:?} on {t} reached the backend"), ""),
         })

@@ -146,6 +146,105 @@ double2 kiln_cdiv(double2 a, double2 b) {
 }
 ",
     ),
+    (
+        "kiln_cexp",
+        &[],
+        "/* Complex exp, as the runtime's c_exp (a real argument stays real). */
+double2 kiln_cexp(double2 z) {
+    if (z.y == 0.0) return (double2)(exp(z.x), z.y);
+    double e = exp(z.x);
+    return (double2)(e * cos(z.y), e * sin(z.y));
+}
+",
+    ),
+    (
+        "kiln_clog",
+        &[],
+        "/* Complex log (principal branch), as the runtime's c_log. */
+double2 kiln_clog(double2 z) {
+    return (double2)(log(hypot(z.x, z.y)), atan2(z.y, z.x));
+}
+",
+    ),
+    (
+        "kiln_csqrt",
+        &[],
+        "/* C99 csqrt, as the runtime's c_sqrt: branch cut along the negative real axis,
+   signed zeros respected. */
+double2 kiln_csqrt(double2 z) {
+    double a = z.x, b = z.y;
+    if (a == 0.0 && b == 0.0) return (double2)(0.0, b);
+    if (isinf(b)) return (double2)((double)INFINITY, b);
+    if (isnan(a)) return (double2)(a, NAN);
+    if (isinf(a)) {
+        if (a > 0.0) return (double2)(a, isnan(b) ? b : copysign(0.0, b));
+        return (double2)(isnan(b) ? NAN : 0.0, copysign((double)INFINITY, b));
+    }
+    double t = sqrt((fabs(a) + hypot(a, b)) * 0.5);
+    if (a >= 0.0) return (double2)(t, b / (2.0 * t));
+    return (double2)(fabs(b) / (2.0 * t), copysign(t, b));
+}
+",
+    ),
+    (
+        "kiln_cpow",
+        &["kiln_cmul", "kiln_cdiv", "kiln_clog", "kiln_cexp"],
+        "/* Complex power, as the runtime's c_pow (NumPy's npy_cpow): small integer powers
+   exactly, by squaring; otherwise exp(b log a). */
+double2 kiln_cpow(double2 a, double2 b) {
+    if (b.x == 0.0 && b.y == 0.0) return (double2)(1.0, 0.0);
+    if (a.x == 0.0 && a.y == 0.0)
+        return b.x > 0.0 ? (double2)(0.0, 0.0) : (double2)(NAN, NAN);
+    if (b.y == 0.0 && floor(b.x) == b.x && fabs(b.x) < 100.0) {
+        long n = (long)b.x;
+        if (n == 1) return a;
+        if (n == 2) return kiln_cmul(a, a);
+        if (n == 3) return kiln_cmul(a, kiln_cmul(a, a));
+        ulong m = (ulong)(n < 0 ? -n : n);
+        double2 acc = (double2)(1.0, 0.0), p = a;
+        for (;;) {
+            if (m & 1) acc = kiln_cmul(acc, p);
+            m >>= 1;
+            if (m == 0) break;
+            p = kiln_cmul(p, p);
+        }
+        return n < 0 ? kiln_cdiv((double2)(1.0, 0.0), acc) : acc;
+    }
+    return kiln_cexp(kiln_cmul(b, kiln_clog(a)));
+}
+",
+    ),
+    (
+        "kiln_csin",
+        &[],
+        "double2 kiln_csin(double2 z) {
+    return (double2)(sin(z.x) * cosh(z.y), cos(z.x) * sinh(z.y));
+}
+",
+    ),
+    (
+        "kiln_ccos",
+        &[],
+        "double2 kiln_ccos(double2 z) {
+    return (double2)(cos(z.x) * cosh(z.y), -(sin(z.x) * sinh(z.y)));
+}
+",
+    ),
+    (
+        "kiln_ctanh",
+        &[],
+        "/* Complex tanh, as the runtime's c_tanh (saturating without overflow). */
+double2 kiln_ctanh(double2 z) {
+    double a = z.x, b = z.y;
+    if (fabs(a) > 22.0) {
+        double e = exp(-2.0 * fabs(a));
+        return (double2)(copysign(1.0, a), 4.0 * sin(b) * cos(b) * e);
+    }
+    double d = cosh(2.0 * a) + cos(2.0 * b);
+    return (double2)(sinh(2.0 * a) / d, sin(2.0 * b) / d);
+}
+",
+    ),
 ];
 
 /// The helpers a kernel uses, in a fixed order (dependencies first).
