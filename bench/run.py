@@ -57,6 +57,10 @@ class Impl:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     kiln_cell: int | None = None  # Kiln: the timed cell (1-based); None = last
     cflags: list[str] = dataclasses.field(default_factory=list)
+    # Kiln: which per-run figure is timed. "run_ms" (the cell's wall time), a key of the
+    # per-run "gpu" objects of `--timings` (e.g. "to_device_ms": the device's own measure of
+    # the uploads), or "outside_kernel_ms" (run_ms less kernel_ms: the host's part of a launch).
+    series: str = "run_ms"
 
 
 @dataclasses.dataclass
@@ -66,6 +70,7 @@ class Target:
       time   min(a) / min(b)          (a no slower than bound × b)
       speedup  min(b) / min(a)        (a at least bound × faster than b)
       gbps   GB/s(a) / GB/s(b)        (a reaches bound × b's bandwidth; from min times)
+      ms     median(a) in milliseconds  (an absolute bound; `b` is unused)
     """
     text: str
     metric: str                   # "time" | "speedup" | "gbps"
@@ -111,8 +116,9 @@ class Workload:
                                           "time", "Kiln", "C", "<=", self.kiln_max_ratio))
 
 
-def _kiln(label, file, threads, cell=2):
-    return Impl(label, "kiln", file, env={"KILN_THREADS": str(threads)}, kiln_cell=cell)
+def _kiln(label, file, threads, cell=2, series="run_ms"):
+    return Impl(label, "kiln", file, env={"KILN_THREADS": str(threads)}, kiln_cell=cell,
+                series=series)
 
 
 def _c(label, file, threads, *args):
@@ -200,6 +206,49 @@ WORKLOADS = [
         baseline="PyOpenCL + read y back",
         note="x and y stay on the device; each Kiln launch copies y back (the kernel wrote "
              "it); `kiln run --timings` also prints the kernel time per run (\"gpu\")",
+    ),
+    Workload(
+        name="transfer",
+        title="host -> device upload of 80 MB (10M f64) vs the host's memcpy",
+        dir="transfer",
+        checksum=5000000.0,
+        rel_tol=1e-9,
+        impls=[
+            Impl("C memcpy", "c", "memcpy.c"),
+            Impl("PyOpenCL enqueue_copy (event)", "py", "transfer_pyopencl.py", args=["event"]),
+            Impl("PyOpenCL enqueue_copy (wall)", "py", "transfer_pyopencl.py", args=["wall"]),
+            _kiln("Kiln @gpu upload (event)", "upload.kiln", 2, series="to_device_ms"),
+            _kiln("Kiln cell wall time", "upload.kiln", 2),
+        ],
+        baseline="C memcpy",
+        bytes_per_run=8 * N10M,
+        targets=[
+            Target("Kiln upload >= 80% of memcpy's bandwidth", "gbps",
+                   "Kiln @gpu upload (event)", "C memcpy", ">=", 0.8),
+            Target("Kiln upload no slower than PyOpenCL's (same measure)", "time",
+                   "Kiln @gpu upload (event)", "PyOpenCL enqueue_copy (event)", "<=", 1.0),
+        ],
+        note="(event) rows: the copy's own OpenCL profiling event; Kiln's cell re-uploads x "
+             "because the host wrote x[0]; the cell's wall time adds a 1-item kernel",
+    ),
+    Workload(
+        name="launch",
+        title="a cached @gpu launch over 1000 resident f64, y copied back (cost outside the kernel)",
+        dir="launch",
+        checksum=2000.0,
+        rel_tol=1e-12,
+        impls=[
+            _kiln("Kiln outside the kernel", "launch.kiln", 2, series="outside_kernel_ms"),
+            _kiln("Kiln cell wall time", "launch.kiln", 2),
+            Impl("PyOpenCL launch + read back", "py", "launch_pyopencl.py", args=["readback"]),
+        ],
+        baseline="PyOpenCL launch + read back",
+        targets=[
+            Target("Kiln outside the kernel < 1 ms (median)", "ms",
+                   "Kiln outside the kernel", "", "<=", 1.0),
+        ],
+        note="outside = the cell's wall time less the kernel's profiling-event time: "
+             "argument setup, launch, wait, 8 KB copy back",
     ),
     Workload(
         name="triad",
@@ -459,6 +508,22 @@ def parse_kiln_result(stdout: str):
     return None
 
 
+def kiln_series(cell: dict, series: str) -> list[float]:
+    """One figure per run of a `--timings` cell line: its wall time, a per-run GPU figure, or
+    the wall time less the kernel time."""
+    wall = [float(t) for t in cell["run_ms"]]
+    if series == "run_ms":
+        return wall
+    gpu = cell.get("gpu")
+    if not isinstance(gpu, list) or len(gpu) != len(wall):
+        raise ValueError(f"no per-run GPU figures for {series!r} (did the cell launch a kernel?)")
+    if series == "outside_kernel_ms":
+        return [t - float(g["kernel_ms"]) for t, g in zip(wall, gpu)]
+    if not all(series in g for g in gpu):
+        raise ValueError(f"no {series!r} in the per-run GPU figures")
+    return [float(g[series]) for g in gpu]
+
+
 def kiln_result_from_output(w: Workload, stdout: str, stderr: str, warmup: int = 1,
                             impl: Impl | None = None) -> Result:
     label = impl.label if impl else "Kiln"
@@ -471,7 +536,11 @@ def kiln_result_from_output(w: Workload, stdout: str, stderr: str, warmup: int =
     if want not in by_cell:
         return Result(label, "failed", f"no timings for cell {want}; got cells {sorted(by_cell)}")
     cell = by_cell[want]
-    all_runs = [float(t) for t in cell["run_ms"]]
+    series = impl.series if impl else "run_ms"
+    try:
+        all_runs = kiln_series(cell, series)
+    except ValueError as e:
+        return Result(label, "failed", f"cell {want}: {e}")
     runs = all_runs[warmup:] if len(all_runs) > warmup else all_runs
     phases = {k: cell[k] for k in ("parse_ms", "check_ms", "lower_ms", "codegen_ms") if k in cell}
     detail = {"phases_ms": phases, "cell": want}
@@ -532,7 +601,8 @@ def lookup(ref: str, w: Workload, results: dict[str, Result], done: dict):
 def eval_target(t: Target, w: Workload, results: dict[str, Result], done: dict):
     """(value, verdict) of a target: verdict is met / MISSED / n/a (why) / void."""
     (wa, a), (wb, b) = lookup(t.a, w, results, done), lookup(t.b, w, results, done)
-    for ref, ww, r in ((t.a, wa, a), (t.b, wb, b)):
+    rows = ((t.a, wa, a),) if t.metric == "ms" else ((t.a, wa, a), (t.b, wb, b))
+    for ref, ww, r in rows:
         if r is None or r.status != "ok":
             why = "not run" if r is None else r.status
             if ":" in ref and ww is None:
@@ -544,6 +614,8 @@ def eval_target(t: Target, w: Workload, results: dict[str, Result], done: dict):
         v = a.min_ms / b.min_ms
     elif t.metric == "speedup":
         v = b.min_ms / a.min_ms
+    elif t.metric == "ms":
+        v = a.median_ms
     else:
         ga, gb = gbps(wa, a), gbps(wb, b)
         if not ga or not gb:
@@ -664,6 +736,8 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
     for t in w.targets:
         v, verdict = eval_target(t, w, by_label, done)
         row = {"target": t.text, "value": v, "verdict": verdict}
+        if t.metric == "ms":
+            row["unit"] = "ms"
         spread = round_spread(t, rounds)
         if spread:
             row["per_round"] = spread
@@ -767,6 +841,20 @@ def selftest() -> int:
     assert round_spread(Target("", "time", "A", "B", "<=", 1.0), per) == [1.0, 1.2]
     assert round_spread(Target("", "speedup", "A", "B", ">=", 1.0), per) == [1.0, 10 / 12]
     assert round_spread(Target("", "gbps", "A", TRIAD, ">=", 0.8), per) == []
+    v, verdict = eval_target(Target("", "ms", "A", "", "<=", 1.0),
+                             wt, {"A": Result("A", checksum=1, median_ms=0.4)}, done)
+    assert (v, verdict) == (0.4, "met"), (v, verdict)
+    # per-run GPU figures as the timed series
+    gpu = ('{"cell":2,"compile_ms":1.0,"run_ms":[50.0,6.0,7.0],"gpu":[{"kernel_ms":1.0,'
+           '"to_device_ms":40.0},{"kernel_ms":5.5,"to_device_ms":5.0},'
+           '{"kernel_ms":6.25,"to_device_ms":6.0}]}')
+    up = Impl("K", "kiln", "k.kiln", series="to_device_ms")
+    r = kiln_result_from_output(w, "38061767", gpu, impl=up)
+    assert r.runs_ms == [5.0, 6.0], r.runs_ms
+    r = kiln_result_from_output(w, "38061767", gpu,
+                                impl=dataclasses.replace(up, series="outside_kernel_ms"))
+    assert r.runs_ms == [0.5, 0.75], r.runs_ms
+    assert kiln_result_from_output(w, "38061767", two, impl=up).status == "failed"
     rs["B"].checksum = 2
     assert eval_target(Target("", "time", "A", "B", "<=", 1), wt, rs, done)[1].startswith("void")
     print("selftest ok")
