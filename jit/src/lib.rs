@@ -6,6 +6,7 @@
 
 pub mod builtins;
 pub mod codegen;
+pub mod compare;
 pub mod diag;
 pub mod disasm;
 pub mod ir;

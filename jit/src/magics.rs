@@ -31,6 +31,10 @@ pub trait Host {
     fn opencl_listings(&self, name: &str) -> Vec<String>;
     /// Forget every global and function (`%reset`).
     fn reset(&mut self);
+    /// A copy of every global (`%%compare` runs a cell from the same start per target).
+    fn snapshot(&self) -> Result<crate::session::Snapshot, String>;
+    /// Replace every global with a copy made by [`Host::snapshot`].
+    fn restore(&mut self, s: crate::session::Snapshot);
 }
 
 /// Session settings the magics change.
@@ -60,6 +64,8 @@ pub enum Magic<'a> {
     Stage(Stage, &'a str),
     /// `%%target par|serial|gpu`
     Target(&'a str, &'a str),
+    /// `%%compare [targets]`
+    Compare(&'a str, &'a str),
     /// `%threads [N]`
     Threads(&'a str),
     /// `%bounds on|off`
@@ -93,6 +99,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
             "asm" => Magic::Stage(Stage::Asm, body),
             "opencl" => Magic::Stage(Stage::OpenCl, body),
             "target" => Magic::Target(arg, body),
+            "compare" => Magic::Compare(arg, body),
             _ => Magic::Unknown(name),
         });
     }
@@ -127,7 +134,7 @@ fn usage_error(message: String) -> ExecResult {
     })
 }
 
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if v >= 1000.0 {
         format!("{:.2} s", v / 1000.0)
     } else if v >= 1.0 {
@@ -137,7 +144,7 @@ fn ms(v: f64) -> String {
     }
 }
 
-fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     if n >= 1 << 20 {
         format!("{:.1} MB", n as f64 / 1e6)
     } else if n >= 1 << 10 {
@@ -261,6 +268,7 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             session.settings().target_override = old;
             r
         }
+        Magic::Compare(targets, code) => crate::compare::run(session, targets, code, sink),
         Magic::Threads(arg) => {
             if !arg.is_empty() {
                 let n: usize = match arg.parse() {
@@ -357,7 +365,7 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
         }
         Magic::LsMagic => {
             sink(Output::Stdout(
-                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%opencl %%target\n".into(),
+                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%opencl %%target %%compare\n".into(),
             ));
             ExecResult::Ok(None)
         }

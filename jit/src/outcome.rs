@@ -14,6 +14,11 @@ pub enum Output {
     ClearOutput {
         wait: bool,
     },
+    /// A rich display: HTML for notebooks, the same as text for consoles (`%%compare`).
+    Html {
+        html: String,
+        text: String,
+    },
     /// A picture (`imshow`): PNG bytes, with its title if one was given.
     Image {
         png: Vec<u8>,

@@ -656,6 +656,16 @@ impl Session {
         builtins::help(name).map(|(sig, doc)| format!("Signature: {sig}\nDocstring: {doc}"))
     }
 
+    /// A copy of every global (`%%compare`).
+    pub fn snapshot(&self) -> Result<Snapshot, String> {
+        copy_globals(&self.globals)
+    }
+
+    /// Replace every global with those of `s`.
+    pub fn restore(&mut self, s: Snapshot) {
+        self.globals = s.globals;
+    }
+
     /// Globals as (name, type, shape-or-value summary) for `%who`.
     pub fn globals(&self) -> Vec<(String, String, String)> {
         let mut out: Vec<(String, String, String)> = self
@@ -677,6 +687,97 @@ impl Session {
         out.sort();
         out
     }
+}
+
+/// A copy of the session's globals, for `%%compare`, which runs one cell once per target
+/// from the same start. Arrays are copied with their sharing kept (an array and its views
+/// stay views of one copy); strings are immutable and shared.
+pub struct Snapshot {
+    globals: HashMap<String, Global>,
+}
+
+impl Snapshot {
+    /// The values, by name (the cell-result slot left out), sorted by name.
+    pub fn values(&self) -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = self
+            .globals
+            .iter()
+            .filter(|(k, _)| *k != RESULT)
+            // SAFETY: the slot holds a value of its type.
+            .map(|(k, g)| (k.clone(), unsafe { read_slot(&g.ty, g.slot.as_ptr()) }))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Another copy of the same values.
+    pub fn copy(&self) -> Result<Snapshot, String> {
+        copy_globals(&self.globals)
+    }
+}
+
+/// Copies of `globals` (see [`Snapshot`]); an error when memory runs out.
+fn copy_globals(globals: &HashMap<String, Global>) -> Result<Snapshot, String> {
+    let mut owners = HashMap::new();
+    let mut out = HashMap::new();
+    let mut failed = None;
+    for (name, g) in globals {
+        let mut c = Global::new(g.ty.clone());
+        // SAFETY: `g`'s slot holds a value of its type; `c`'s is zeroed (null references),
+        // which its drop releases safely if the copy stops half way.
+        if let Err(e) =
+            unsafe { copy_slot(&g.ty, g.slot.as_ptr(), c.slot.as_mut_ptr(), &mut owners) }
+        {
+            failed = Some(e);
+            break;
+        }
+        out.insert(name.clone(), c);
+    }
+    for (_, o) in owners {
+        // SAFETY: each new owner holds the one reference `copy_keeping_views` made.
+        unsafe { kiln_runtime::kiln_decref(o as *mut u8) };
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Snapshot { globals: out }),
+    }
+}
+
+/// Copy a slot of type `t` from `src` to `dst`: new arrays (sharing kept through `owners`),
+/// a new reference to a string.
+///
+/// # Safety
+/// `src` holds a value of `t`; `dst` is a zeroed slot of `t`.
+unsafe fn copy_slot(
+    t: &Ty,
+    src: *const u64,
+    dst: *mut u64,
+    owners: &mut HashMap<usize, *mut kiln_runtime::Array>,
+) -> Result<(), String> {
+    match t {
+        Ty::Array { .. } => {
+            let a = *(src as *const *mut kiln_runtime::Array);
+            if !a.is_null() {
+                let c = kiln_runtime::array_ops::copy_keeping_views(a, owners)
+                    .map_err(|(k, m)| format!("{}: {m}", k.name()))?;
+                *(dst as *mut *mut kiln_runtime::Array) = c;
+            }
+        }
+        Ty::Str => {
+            let p = *(src as *const *mut u8);
+            kiln_runtime::kiln_incref(p);
+            *(dst as *mut *mut u8) = p;
+        }
+        Ty::Tuple(items) => {
+            let mut k = 0;
+            for it in items.iter() {
+                copy_slot(it, src.add(k), dst.add(k), owners)?;
+                k += it.slots();
+            }
+        }
+        _ => std::ptr::copy_nonoverlapping(src, dst, t.slots().max(1)),
+    }
+    Ok(())
 }
 
 /// What the cell's thread sends while it runs.
@@ -854,5 +955,11 @@ impl Host for Session {
     }
     fn reset(&mut self) {
         Session::reset(self)
+    }
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        Session::snapshot(self)
+    }
+    fn restore(&mut self, s: Snapshot) {
+        Session::restore(self, s)
     }
 }

@@ -53,7 +53,10 @@ fn run_case(name: &str, src: &str, target: Option<Target>) -> String {
                 printed.push_str(&kiln_runtime::repr_value(&v));
                 printed.push('\n');
             }
-            Output::Stderr(_) | Output::ClearOutput { .. } | Output::Image { .. } => {}
+            Output::Stderr(_)
+            | Output::ClearOutput { .. }
+            | Output::Html { .. }
+            | Output::Image { .. } => {}
         });
         out.push_str(&printed);
         match r {

@@ -66,6 +66,7 @@ fn print_output(o: Output) {
         }
         Output::Display(v) => println!("{}", kiln_runtime::repr_value(&v)),
         Output::ClearOutput { .. } => {}
+        Output::Html { text, .. } => print!("{text}"),
         Output::Image { png, title } => println!(
             "<Figure: {}, {} bytes of PNG; open it in Jupyter to see it>",
             title.as_deref().unwrap_or("image"),

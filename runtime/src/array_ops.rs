@@ -343,6 +343,45 @@ pub unsafe fn copy_array(a: *const Array) -> KResult<*mut Array> {
     }
 }
 
+/// A copy of `a` that keeps sharing as it was: arrays with the same owner (an array and its
+/// views, or two views of one array) are copied into views of one new owner, through
+/// `owners` (old owner → new owner, each holding one reference the caller releases).
+/// `%%compare` keeps the session's arrays this way, so a write through a view still reaches
+/// the array it views after the copies are put back.
+/// # Safety
+/// `a` a live array; `owners` holds live arrays made by earlier calls.
+pub unsafe fn copy_keeping_views(
+    a: *mut Array,
+    owners: &mut std::collections::HashMap<usize, *mut Array>,
+) -> KResult<*mut Array> {
+    let owner = if (*a).base.is_null() { a } else { (*a).base };
+    let copy = match owners.get(&(owner as usize)) {
+        Some(&c) => c,
+        None => {
+            let dt = DType::from_i64((*owner).dtype);
+            let nd = (*owner).ndim.clamp(0, crate::array::MAX_NDIM as i64) as usize;
+            let bytes = (*owner).size.max(0) as usize * dt.size();
+            let shape = (*owner).shape;
+            let c = new_array(dt, &shape[..nd])?;
+            if bytes > 0 {
+                // The owner's bytes as they lie (its strides kept), so views map the same.
+                std::ptr::copy_nonoverlapping((*owner).data, (*c).data, bytes);
+            }
+            (*c).strides = (*owner).strides;
+            owners.insert(owner as usize, c);
+            c
+        }
+    };
+    if owner == a {
+        crate::obj::kiln_incref(copy as *mut u8);
+        return Ok(copy);
+    }
+    let nd = (*a).ndim.clamp(0, crate::array::MAX_NDIM as i64) as usize;
+    let off = (*a).data.offset_from((*owner).data);
+    let (shape, strides) = ((*a).shape, (*a).strides);
+    crate::nd::make_view(copy, (*copy).data.offset(off), &shape[..nd], &strides[..nd])
+}
+
 /// # Safety
 /// `ctx` live; `a` a live array.
 #[no_mangle]

@@ -242,6 +242,24 @@ def test_pager_payload(kernel):
     assert "zeros" in payload[0]["data"]["text/plain"]
 
 
+def test_compare_shows_one_html_table_and_keeps_the_serial_globals(kernel):
+    _, kc = kernel
+    run(kc, "cmp_x = linspace(0.0, 1.0, 50000)\ncmp_runs = 0")
+    reply, msgs = run(
+        kc,
+        "%%compare serial par\ncmp_runs += 1\ncmp_s = 0.0\n@par\n"
+        "for i in range(50000):\n    cmp_s += cmp_x[i] * 0.37\nprint('once')",
+    )
+    assert reply["content"]["status"] == "ok", reply["content"]
+    streams = [m["content"]["text"] for m in msgs if m["msg_type"] == "stream"]
+    assert "".join(streams) == "once\n"
+    tables = [m["content"]["data"] for m in msgs if m["msg_type"] == "display_data"]
+    assert len(tables) == 1, msgs
+    assert "<table>" in tables[0]["text/html"] and "<code>cmp_s</code>" in tables[0]["text/html"]
+    assert "speed-up" in tables[0]["text/plain"]
+    assert text_result(kc, "cmp_runs") == "1"
+
+
 def test_restart_clears_globals():
     from jupyter_client.manager import start_new_kernel
 

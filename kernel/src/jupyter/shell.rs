@@ -247,6 +247,11 @@ impl Shell {
                 Output::ClearOutput { wait } => {
                     iopub.send(Some(msg), "clear_output", json!({"wait": wait}))
                 }
+                Output::Html { html, text } => iopub.send(
+                    Some(msg),
+                    "display_data",
+                    json!({"data": {"text/html": html, "text/plain": text}, "metadata": {}, "transient": {}}),
+                ),
                 Output::Image { png, title } => {
                     use base64::Engine;
                     let data = base64::engine::general_purpose::STANDARD.encode(&png);
