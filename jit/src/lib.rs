@@ -19,4 +19,6 @@ pub mod session;
 pub mod syntax;
 pub mod types;
 
-pub use session::{CellError, Completion, ExecResult, Output, Session, Stage, Timings};
+pub use session::{
+    CellError, Completion, ExecResult, Output, ProgressLine, Session, Stage, Timings,
+};

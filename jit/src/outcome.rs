@@ -14,6 +14,9 @@ pub enum Output {
     ClearOutput {
         wait: bool,
     },
+    /// How far a cell still running after a second is: sent a few times a second, and
+    /// once more with `finished` when it ends (front ends replace the line in place).
+    Progress(ProgressLine),
     /// A rich display: HTML for notebooks, the same as text for consoles (`%%compare`).
     Html {
         html: String,
@@ -24,6 +27,84 @@ pub enum Output {
         png: Vec<u8>,
         title: Option<String>,
     },
+}
+
+/// One state of a long cell's progress line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgressLine {
+    /// Iterations done and the total of the outermost loop running, when one is.
+    pub loop_done: Option<(i64, i64)>,
+    /// Seconds since the cell started running.
+    pub elapsed_s: f64,
+    /// The cell has ended: the line shows its time.
+    pub finished: bool,
+}
+
+impl ProgressLine {
+    /// Seconds left at the loop's rate so far (None until a few iterations are done).
+    pub fn remaining_s(&self) -> Option<f64> {
+        let (done, total) = self.loop_done?;
+        (done > 0 && !self.finished).then(|| self.elapsed_s * (total - done) as f64 / done as f64)
+    }
+
+    /// The line as plain text: `[#####.....] 50% 500/1000 · 1.2 s elapsed · ~1.2 s left`.
+    pub fn text(&self) -> String {
+        if self.finished {
+            return format!("done in {}", seconds(self.elapsed_s));
+        }
+        let mut out = String::new();
+        if let Some((done, total)) = self.loop_done {
+            let frac = if total > 0 {
+                done as f64 / total as f64
+            } else {
+                1.0
+            };
+            let filled = (frac * 20.0).round() as usize;
+            out.push_str(&format!(
+                "[{}{}] {:>3.0}% {done}/{total} · ",
+                "#".repeat(filled),
+                ".".repeat(20 - filled.min(20)),
+                frac * 100.0
+            ));
+        } else {
+            out.push_str("running · ");
+        }
+        out.push_str(&format!("{} elapsed", seconds(self.elapsed_s)));
+        if let Some(r) = self.remaining_s() {
+            out.push_str(&format!(" · ~{} left", seconds(r)));
+        }
+        out
+    }
+
+    /// The line as HTML: a `<progress>` bar and the same figures.
+    pub fn html(&self) -> String {
+        let bar = match self.loop_done {
+            Some((done, total)) if !self.finished => {
+                format!(
+                    "<progress value=\"{done}\" max=\"{}\"></progress> ",
+                    total.max(1)
+                )
+            }
+            _ => String::new(),
+        };
+        let text = match (self.finished, self.loop_done) {
+            (false, Some(_)) => self
+                .text()
+                .split_once("] ")
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default(),
+            _ => self.text(),
+        };
+        format!("<div class=\"kiln-progress\">{bar}<code>{text}</code></div>")
+    }
+}
+
+fn seconds(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{}:{:02}", (s / 60.0) as u64, (s % 60.0) as u64)
+    }
 }
 
 /// A failed cell: Python's exception name, its message, and the rendered report.

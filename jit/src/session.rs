@@ -12,7 +12,7 @@ use crate::diag::Diagnostic;
 use crate::ir;
 use crate::lower::{self, FnDef, SessionGlobal, RESULT};
 use crate::magics::{self, Host, Settings};
-pub use crate::outcome::{CellError, ExecResult, GpuTimes, Output, Stage, Timings};
+pub use crate::outcome::{CellError, ExecResult, GpuTimes, Output, ProgressLine, Stage, Timings};
 use crate::report;
 use crate::syntax::{self, ast};
 use crate::types::Ty;
@@ -54,6 +54,18 @@ impl Drop for Global {
         unsafe { release_slot(&self.ty, self.slot.as_ptr()) };
     }
 }
+
+/// A cell still running after `PROGRESS_AFTER` shows a progress line, renewed every
+/// `PROGRESS_EVERY`; the session looks every `PROGRESS_TICK` when the cell is quiet.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+const PROGRESS_TICK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The running cell's `Progress`, handed to its thread (the session's `Arc` outlives it).
+#[derive(Clone, Copy)]
+struct ProgressAddr(*const kiln_runtime::progress::Progress);
+// SAFETY: it points at atomics the session keeps alive until the cell's thread is joined.
+unsafe impl Send for ProgressAddr {}
 
 /// Stack of the thread that runs compiled code, and the call depth that raises
 /// RecursionError well before it is used up.
@@ -457,6 +469,8 @@ impl Session {
     ) -> Option<kiln_runtime::RuntimeError> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let interrupt = self.interrupt.clone();
+        let progress = Arc::new(kiln_runtime::progress::Progress::new());
+        let watched = ProgressAddr(Arc::as_ptr(&progress));
         let code = compiled as *const Compiled as usize;
         // Types hold `Rc`s, which are not Send; the scoped thread ends before they can go.
         struct Types(*const [Ty]);
@@ -491,6 +505,8 @@ impl Session {
                         let _ = tx.send(Msg::Text(s, text.to_string()));
                     });
                     let mut ctx = ExecCtx::new(interrupt, MAX_DEPTH, out);
+                    let watched = watched;
+                    ctx.progress = watched.0;
                     // SAFETY: `compiled` outlives this scope; ctx is live for the call.
                     unsafe { (*(code as *const Compiled)).run(&mut ctx) };
                     ctx.flush();
@@ -507,14 +523,40 @@ impl Session {
                     })
                 }
             };
-            for msg in rx.iter() {
-                sink(match msg {
-                    Msg::Text(Stream::Stdout, text) => Output::Stdout(text),
-                    Msg::Text(Stream::Stderr, text) => Output::Stderr(text),
-                    Msg::Display(v) => Output::Display(v),
-                    Msg::Clear(wait) => Output::ClearOutput { wait },
-                    Msg::Image(png, title) => Output::Image { png, title },
-                });
+            // Output as it comes; after the first second, the progress line a few times a
+            // second, and its final state when the cell ends.
+            let started = Instant::now();
+            let mut shown: Option<Instant> = None;
+            loop {
+                match rx.recv_timeout(PROGRESS_TICK) {
+                    Ok(msg) => sink(match msg {
+                        Msg::Text(Stream::Stdout, text) => Output::Stdout(text),
+                        Msg::Text(Stream::Stderr, text) => Output::Stderr(text),
+                        Msg::Display(v) => Output::Display(v),
+                        Msg::Clear(wait) => Output::ClearOutput { wait },
+                        Msg::Image(png, title) => Output::Image { png, title },
+                    }),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                let now = Instant::now();
+                if now - started >= PROGRESS_AFTER
+                    && shown.is_none_or(|t| now - t >= PROGRESS_EVERY)
+                {
+                    shown = Some(now);
+                    sink(Output::Progress(ProgressLine {
+                        loop_done: progress.fraction(),
+                        elapsed_s: (now - started).as_secs_f64(),
+                        finished: false,
+                    }));
+                }
+            }
+            if shown.is_some() {
+                sink(Output::Progress(ProgressLine {
+                    loop_done: None,
+                    elapsed_s: started.elapsed().as_secs_f64(),
+                    finished: true,
+                }));
             }
             match worker.join() {
                 Ok(e) => e,

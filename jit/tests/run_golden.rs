@@ -56,6 +56,7 @@ fn run_case(name: &str, src: &str, target: Option<Target>) -> String {
             Output::Stderr(_)
             | Output::ClearOutput { .. }
             | Output::Html { .. }
+            | Output::Progress(_)
             | Output::Image { .. } => {}
         });
         out.push_str(&printed);

@@ -55,8 +55,50 @@ pub fn read_cells(path: &Path) -> Result<Vec<String>, String> {
     Ok(cells.into_iter().filter(|c| !c.trim().is_empty()).collect())
 }
 
+thread_local! {
+    /// The progress bar of the running cell, on a terminal's stderr.
+    static BAR: std::cell::RefCell<Option<indicatif::ProgressBar>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A long cell's progress as a bar on stderr, when stderr is a terminal (never in pipes or
+/// files, so redirected output stays what the program printed).
+fn show_progress(line: &kiln_jit::ProgressLine) {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    BAR.with_borrow_mut(|bar| {
+        if line.finished {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+                eprintln!("{}", line.text());
+            }
+            return;
+        }
+        let b = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} {elapsed} elapsed, ~{eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        match line.loop_done {
+            Some((done, total)) => {
+                b.set_length(total.max(0) as u64);
+                b.set_position(done.max(0) as u64);
+            }
+            None => b.set_message(line.text()),
+        }
+    });
+}
+
 fn print_output(o: Output) {
     match o {
+        Output::Progress(line) => show_progress(&line),
         Output::Stdout(s) => {
             print!("{s}");
             let _ = std::io::stdout().flush();

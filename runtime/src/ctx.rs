@@ -31,6 +31,9 @@ pub struct ExecCtx {
     /// The running unit's table of float constants (set by `Compiled::run`; workers of a
     /// parallel loop get their parent's). Compiled code loads its constants from here.
     pub consts: *const u64,
+    /// Where the cell's outermost loop reports how far it is; `progress::UNWATCHED` where
+    /// nobody reads it (never null: compiled code stores through it). See `progress.rs`.
+    pub progress: *const crate::progress::Progress,
     // ---- Rust-only fields below ----
     pub error: Option<RuntimeError>,
     /// Text printed but not yet handed to `output` (flushed at newlines and at the end).
@@ -46,6 +49,7 @@ pub const CTX_INTERRUPT_OFFSET: i32 = 8;
 pub const CTX_DEPTH_OFFSET: i32 = 16;
 pub const CTX_MAX_DEPTH_OFFSET: i32 = 24;
 pub const CTX_CONSTS_OFFSET: i32 = 32;
+pub const CTX_PROGRESS_OFFSET: i32 = 40;
 // The generated code hard-codes these offsets.
 const _: () = {
     use std::mem::offset_of;
@@ -54,6 +58,7 @@ const _: () = {
     assert!(offset_of!(ExecCtx, depth) == CTX_DEPTH_OFFSET as usize);
     assert!(offset_of!(ExecCtx, max_depth) == CTX_MAX_DEPTH_OFFSET as usize);
     assert!(offset_of!(ExecCtx, consts) == CTX_CONSTS_OFFSET as usize);
+    assert!(offset_of!(ExecCtx, progress) == CTX_PROGRESS_OFFSET as usize);
 };
 
 impl ExecCtx {
@@ -64,6 +69,7 @@ impl ExecCtx {
             depth: 0,
             max_depth,
             consts: std::ptr::null(),
+            progress: &crate::progress::UNWATCHED,
             error: None,
             line: String::new(),
             line_stream: Stream::Stdout,

@@ -16,6 +16,7 @@ pub mod npprint;
 pub mod obj;
 pub mod opencl;
 pub mod par;
+pub mod progress;
 pub mod pyfmt;
 pub mod random;
 pub mod strings;

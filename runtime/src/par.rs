@@ -352,6 +352,8 @@ unsafe fn par_for(
         partials.extend_from_slice(&init);
     }
 
+    // The outermost loop running: the progress line follows its chunks.
+    let progress = (*ctx).progress.as_ref().filter(|p| p.claim(n));
     let (interrupt, max_depth) = ((*ctx).interrupt_flag(), (*ctx).max_depth);
     let consts = (*ctx).consts as usize;
     // Text already printed on this line goes out first, so chunks' lines follow it.
@@ -382,6 +384,9 @@ unsafe fn par_for(
             body(&mut *child, env.get(), lo, hi, buf);
         }
         child.flush();
+        if let Some(p) = progress {
+            p.advance(hi - lo);
+        }
         if child.err != 0 {
             abort.store(true, Ordering::Relaxed);
             let e = child.take_error().unwrap_or(RuntimeError {
@@ -414,6 +419,9 @@ unsafe fn par_for(
         take_chunks();
     });
 
+    if let Some(p) = progress {
+        p.release();
+    }
     if let Some((_, e)) = first_err.into_inner().unwrap_or_else(|e| e.into_inner()) {
         let c = &mut *ctx;
         if c.err == 0 {

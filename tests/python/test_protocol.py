@@ -220,6 +220,38 @@ def test_output_streams_while_the_cell_runs_and_interrupt_keeps_globals(kernel):
     assert text_result(kc, "kept + 1") == "43"
 
 
+def test_a_long_loop_shows_a_progress_display_updated_in_place(kernel):
+    km, kc = kernel
+    # A quick cell: no progress display at all.
+    _, msgs = run(kc, "q = 0\nfor i in range(1000):\n    q += i")
+    assert not [m for m in msgs if m["msg_type"] in ("display_data", "update_display_data")]
+    # A loop that never ends by itself: interrupted once the progress line was renewed.
+    msg_id = kc.execute("p = 0\nfor i in range(10**15):\n    p += i % 3")
+    first = updates = None
+    while True:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "display_data":
+            first = msg["content"]
+            display_id = first["transient"]["display_id"]
+            assert "/1000000000000000" in first["data"]["text/plain"], first
+            assert "<progress" in first["data"]["text/html"], first
+        elif msg["msg_type"] == "update_display_data":
+            assert first is not None, "an update before the display"
+            assert msg["content"]["transient"]["display_id"] == display_id
+            updates = msg["content"]
+            break
+    km.interrupt_kernel()
+    reply = shell_reply(kc, msg_id)
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    msgs = iopub_until_idle(kc, msg_id)
+    finals = [m["content"] for m in msgs if m["msg_type"] == "update_display_data"]
+    assert finals and finals[-1]["data"]["text/plain"].startswith("done in "), finals
+    assert finals[-1]["transient"]["display_id"] == display_id
+    assert updates["data"]["text/plain"] != first["data"]["text/plain"]
+
+
 def test_kernel_info_on_control_while_a_cell_runs(kernel):
     km, kc = kernel
     msg_id = kc.execute("busy = 0\nwhile True:\n    busy += 1")

@@ -227,11 +227,32 @@ impl Shell {
     /// Run a cell, publishing its output as it arrives.
     fn run_cell(&mut self, msg: &Message, code: &str, silent: bool) -> ExecResult {
         let iopub = &self.iopub;
+        // The progress line: one display, replaced in place (update_display_data).
+        let mut progress_id: Option<String> = None;
         let mut sink = |out: Output| {
             if silent {
                 return;
             }
             match out {
+                Output::Progress(line) => {
+                    let data = json!({"text/plain": line.text(), "text/html": line.html()});
+                    match &progress_id {
+                        None => {
+                            let id = uuid::Uuid::new_v4().to_string();
+                            iopub.send(
+                                Some(msg),
+                                "display_data",
+                                json!({"data": data, "metadata": {}, "transient": {"display_id": id}}),
+                            );
+                            progress_id = Some(id);
+                        }
+                        Some(id) => iopub.send(
+                            Some(msg),
+                            "update_display_data",
+                            json!({"data": data, "metadata": {}, "transient": {"display_id": id}}),
+                        ),
+                    }
+                }
                 Output::Stdout(text) => {
                     iopub.send(Some(msg), "stream", json!({"name": "stdout", "text": text}))
                 }

@@ -2,6 +2,9 @@
 //! copy without it), and versioned loops whose bounds are tested once before the loop.
 
 use super::*;
+use kiln_runtime::progress::{
+    PROGRESS_COUNT_OFFSET, PROGRESS_POS_OFFSET, PROGRESS_START_OFFSET, PROGRESS_STEP_OFFSET,
+};
 
 /// Whether one run of `body` takes bounded time: no loops, no calls, no whole-array work
 /// (each of those polls for interrupts itself or may run long). Only scalar statements,
@@ -80,21 +83,44 @@ impl<'a, 'b> Gen<'a, 'b> {
     ) -> Result<Vec<(Value, Value, Value)>, String> {
         let mut out = Vec::new();
         for (start, stop, step, _) in self.range_bounds(ranges, site)? {
-            // count = ceil((stop - start) / step), at least 0, for either sign of step.
-            let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
-            let span = self.b.ins().isub(stop, start);
-            let one = self.iconst(1);
-            let m1 = self.iconst(-1);
-            let adj = self.b.ins().select(pos, m1, one);
-            let num = self.b.ins().iadd(span, step);
-            let num = self.b.ins().iadd(num, adj);
-            let q = self.b.ins().sdiv(num, step);
-            let z = self.iconst(0);
-            let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, q, 0);
-            let count = self.b.ins().select(neg, z, q);
+            let count = self.trip_count(start, stop, step);
             out.push((start, step, count));
         }
         Ok(out)
+    }
+
+    /// `len(range(start, stop, step))`: ceil((stop - start) / step), at least 0, for
+    /// either sign of a non-zero step.
+    pub(super) fn trip_count(&mut self, start: Value, stop: Value, step: Value) -> Value {
+        let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, step, 0);
+        let span = self.b.ins().isub(stop, start);
+        let one = self.iconst(1);
+        let m1 = self.iconst(-1);
+        let adj = self.b.ins().select(pos, m1, one);
+        let num = self.b.ins().iadd(span, step);
+        let num = self.b.ins().iadd(num, adj);
+        let q = self.b.ins().sdiv(num, step);
+        let z = self.iconst(0);
+        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, q, 0);
+        self.b.ins().select(neg, z, q)
+    }
+
+    /// A top-level `for` loop of the cell starts: its first level's start, step and trip
+    /// count go to the session's `Progress` (the count last, so a reader that sees it sees
+    /// the others). Returns the `Progress` address, for the counter's stores.
+    fn progress_begin(&mut self, start: Value, stop: Value, step: Value) -> Value {
+        let ro = MemFlagsData::trusted().with_readonly().with_can_move();
+        let p = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.ctx, CTX_PROGRESS_OFFSET);
+        let count = self.trip_count(start, stop, step);
+        let f = MemFlagsData::trusted();
+        self.b.ins().store(f, start, p, PROGRESS_START_OFFSET);
+        self.b.ins().store(f, step, p, PROGRESS_STEP_OFFSET);
+        self.b.ins().store(f, start, p, PROGRESS_POS_OFFSET);
+        self.b.ins().store(f, count, p, PROGRESS_COUNT_OFFSET);
+        p
     }
 
     /// A loop nest's bounds, each evaluated once before the nest (as Python evaluates
@@ -141,6 +167,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         site: ir::SiteId,
     ) -> Result<(), String> {
         let bounds = self.range_bounds(ranges, site)?;
+        // The cell's own loops, outside any other, show how far they are.
+        let followed = self.is_entry && self.loops.is_empty();
+        if followed {
+            let (start, stop, step, _) = bounds[0];
+            self.progress = Some(self.progress_begin(start, stop, step));
+        }
         let exit = self.b.create_block();
         let counting_up = bounds.iter().all(|b| matches!(b.3, Some(s) if s > 0));
         let proven = match self.versionable(vars, body) {
@@ -161,6 +193,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         self.for_loop_copies(vars, ranges, &bounds, body, site, exit)?;
         self.b.switch_to_block(exit);
+        if let Some(p) = self.progress.take() {
+            let done = self.iconst(-1);
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), done, p, PROGRESS_COUNT_OFFSET);
+        }
         Ok(())
     }
 
@@ -414,7 +452,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
         }
         self.loops.push((latches[n - 1], exit));
-        self.loop_body(nonneg_counters(vars, ranges, body), body)?;
+        // Loops in the body are not followed; this nest's other copies are.
+        let progress = self.progress.take();
+        let r = self.loop_body(nonneg_counters(vars, ranges, body), body);
+        self.progress = progress;
+        r?;
         self.loops.pop();
         if !self.terminated() {
             self.jump(latches[n - 1], &[]);
@@ -424,6 +466,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             let i = self.b.use_var(counters[k]);
             let i1 = self.b.ins().iadd(i, bounds[k].2);
             self.b.def_var(counters[k], i1);
+            if let (0, Some(p)) = (k, self.progress) {
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), i1, p, PROGRESS_POS_OFFSET);
+            }
             if k == n - 1 {
                 self.poll_interrupt(site);
             }

@@ -25,7 +25,8 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 use kiln_runtime::array::{ARRAY_DATA_OFFSET, ARRAY_SHAPE_OFFSET, ARRAY_STRIDES_OFFSET};
 use kiln_runtime::ctx::{
-    CTX_CONSTS_OFFSET, CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET, CTX_MAX_DEPTH_OFFSET,
+    CTX_CONSTS_OFFSET, CTX_DEPTH_OFFSET, CTX_ERR_OFFSET, CTX_INTERRUPT_OFFSET,
+    CTX_MAX_DEPTH_OFFSET, CTX_PROGRESS_OFFSET,
 };
 use kiln_runtime::{DType, ErrorKind, ExecCtx};
 use std::collections::HashMap;
@@ -308,6 +309,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 exit: cranelift_codegen::ir::Block::from_u32(0),
                 err_block: cranelift_codegen::ir::Block::from_u32(0),
                 loops: Vec::new(),
+                progress: None,
                 is_entry: k as u32 == prog.entry,
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
@@ -451,6 +453,9 @@ pub(crate) struct Gen<'a, 'b> {
     err_block: cranelift_codegen::ir::Block,
     /// (continue target, break target) of the enclosing loops.
     loops: Vec<(cranelift_codegen::ir::Block, cranelift_codegen::ir::Block)>,
+    /// While a top-level `for` loop of the cell is generated: the `Progress` it writes its
+    /// counter into (see `runtime::progress`); each copy of its outer level stores there.
+    progress: Option<Value>,
     is_entry: bool,
     bounds: bool,
     poll: bool,
