@@ -101,8 +101,8 @@ pub struct Compiled {
     /// The float constants of every function of the unit (`ExecCtx::consts` while it runs).
     consts: Vec<u64>,
     pub clif: Vec<(String, String)>,
-    /// (function name, address, bytes)
-    pub code: Vec<(String, usize, Vec<u8>)>,
+    /// Each function's machine code (kept for `%%asm`).
+    pub code: Vec<crate::disasm::MachineCode>,
 }
 
 impl Compiled {
@@ -381,7 +381,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
             .map_err(|e| format!("Cranelift rejected {name}: {e:?}"))?;
         if opts.keep_code {
             if let Some(cc) = ctx.compiled_code() {
-                code.push((name, fid, cc.code_buffer().to_vec()));
+                let calls = call_targets(&ctx.func, cc.buffer.relocs(), &module);
+                code.push((name, fid, cc.code_buffer().to_vec(), calls));
             }
         }
         module.clear_context(&mut ctx);
@@ -389,7 +390,12 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let code = code
         .into_iter()
-        .map(|(name, fid, bytes)| (name, module.get_finalized_function(fid) as usize, bytes))
+        .map(|(name, fid, bytes, calls)| crate::disasm::MachineCode {
+            name,
+            addr: module.get_finalized_function(fid) as usize,
+            bytes,
+            calls,
+        })
         .collect();
     let entry = module.get_finalized_function(ids[prog.entry as usize].0);
     Ok(Compiled {
@@ -400,6 +406,29 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         clif,
         code,
     })
+}
+
+/// The relocated fields of a function's code and the names they point at (the functions
+/// and runtime entries it calls), for `%%asm`.
+fn call_targets(
+    func: &cranelift_codegen::ir::Function,
+    relocs: &[cranelift_codegen::FinalizedMachReloc],
+    module: &JITModule,
+) -> Vec<(u32, String)> {
+    use cranelift_codegen::ir::ExternalName;
+    use cranelift_codegen::FinalizedRelocTarget;
+    relocs
+        .iter()
+        .filter_map(|r| {
+            let FinalizedRelocTarget::ExternalName(ExternalName::User(u)) = &r.target else {
+                return None;
+            };
+            let user = func.params.user_named_funcs().get(*u)?;
+            let id = FuncId::from_u32(user.index);
+            let decl = module.declarations().get_function_decl(id);
+            Some((r.offset, decl.linkage_name(id).into_owned()))
+        })
+        .collect()
 }
 
 impl RedTy {
