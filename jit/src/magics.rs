@@ -60,7 +60,8 @@ pub enum Magic<'a> {
     Time(&'a str),
     /// `%timeit stmt` / `%%timeit`
     TimeIt(&'a str),
-    /// `%%ir`, `%%clif`, `%%asm`: print a stage of the cell instead of running it.
+    /// `%%tokens`, `%%ast`, `%%ir`, `%%clif`, `%%asm`: print a stage of the cell instead of
+    /// running it.
     Stage(Stage, &'a str),
     /// `%%target par|serial|gpu`
     Target(&'a str, &'a str),
@@ -94,6 +95,8 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
         return Some(match name {
             "time" => Magic::Time(body),
             "timeit" => Magic::TimeIt(body),
+            "tokens" => Magic::Stage(Stage::Tokens, body),
+            "ast" => Magic::Stage(Stage::Ast, body),
             "ir" => Magic::Stage(Stage::Ir, body),
             "clif" => Magic::Stage(Stage::Clif, body),
             "asm" => Magic::Stage(Stage::Asm, body),
@@ -365,7 +368,7 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
         }
         Magic::LsMagic => {
             sink(Output::Stdout(
-                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%ir %%clif %%asm %%opencl %%target %%compare\n".into(),
+                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%tokens %%ast %%ir %%clif %%asm %%opencl %%target %%compare\n".into(),
             ));
             ExecResult::Ok(None)
         }
