@@ -441,8 +441,9 @@ pub enum Builtin {
     Display(u32),
     /// `clear_output(wait)`.
     ClearOutput,
-    /// `imshow(a, cmap, title)`: args are the 2-D array and two strings (or None).
-    Imshow,
+    /// A figure call (`plot`, `scatter`, `hist`, `imshow`, `title`, `legend`, `show`, ...):
+    /// args are the operands of `kiln_plot` in `plot::slot` order (None where not given).
+    Plot(crate::plot::PlotOp),
     /// `array([...])` from a nested list literal: the elements, row-major, already cast.
     ArrayLit(DType, Vec<i64>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.

@@ -14,6 +14,7 @@ pub mod lower;
 pub mod magics;
 pub mod outcome;
 pub mod parallel;
+pub mod plot;
 pub mod report;
 pub mod session;
 pub mod syntax;

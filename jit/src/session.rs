@@ -509,6 +509,8 @@ impl Session {
                     ctx.progress = watched.0;
                     // SAFETY: `compiled` outlives this scope; ctx is live for the call.
                     unsafe { (*(code as *const Compiled)).run(&mut ctx) };
+                    // The cell's figure is shown even when the cell failed after drawing.
+                    crate::plot::finish_cell(&mut ctx);
                     ctx.flush();
                     crate::codegen::support::set_display_hook(None);
                     ctx.take_error()
@@ -643,7 +645,7 @@ impl Session {
             names.extend(builtins::names().map(String::from));
             names.extend(builtins::constant_names().map(String::from));
             names.extend(KEYWORDS.iter().map(|s| s.to_string()));
-        } else if matches!(prefix, "np." | "numpy." | "math.") {
+        } else if matches!(prefix, "np." | "numpy." | "math." | "plt.") {
             names.extend(builtins::names().map(String::from));
             names.extend(builtins::constant_names().map(String::from));
         } else {

@@ -20,6 +20,9 @@ pub struct RunArgs {
     /// Run each cell this many times (compiled once); for benchmarks.
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// Write every figure the cells show into this folder, as figure-001.png, figure-002.png, ...
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
 }
 
 /// The code cells of a file: `# %%` separates cells in a .kiln file; a notebook's code cells.
@@ -96,6 +99,35 @@ fn show_progress(line: &kiln_jit::ProgressLine) {
     });
 }
 
+/// Where `kiln run` puts figures: numbered PNG files in a folder, or nowhere.
+#[derive(Default)]
+struct Figures {
+    dir: Option<PathBuf>,
+    count: usize,
+}
+
+impl Figures {
+    fn output(&mut self, o: Output) {
+        let Output::Image { png, title } = o else {
+            return print_output(o);
+        };
+        let name = title.as_deref().unwrap_or("figure");
+        let Some(dir) = &self.dir else {
+            println!(
+                "<Figure: {name}, {} bytes of PNG; `kiln run --plots DIR` writes it to a file>",
+                png.len()
+            );
+            return;
+        };
+        self.count += 1;
+        let path = dir.join(format!("figure-{:03}.png", self.count));
+        match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, &png)) {
+            Ok(()) => println!("<Figure: {name}, written to {}>", path.display()),
+            Err(e) => eprintln!("kiln: cannot write {}: {e}", path.display()),
+        }
+    }
+}
+
 fn print_output(o: Output) {
     match o {
         Output::Progress(line) => show_progress(&line),
@@ -111,7 +143,7 @@ fn print_output(o: Output) {
         Output::Html { text, .. } => print!("{text}"),
         Output::Image { png, title } => println!(
             "<Figure: {}, {} bytes of PNG; open it in Jupyter to see it>",
-            title.as_deref().unwrap_or("image"),
+            title.as_deref().unwrap_or("figure"),
             png.len()
         ),
     }
@@ -132,6 +164,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let mut session = Session::new();
+    let mut figures = Figures {
+        dir: args.plots.clone(),
+        count: 0,
+    };
+    let mut output = |o: Output| figures.output(o);
     for (k, cell) in cells.iter().enumerate() {
         if let Some(stage) = &args.emit {
             let stage = match stage.as_str() {
@@ -160,9 +197,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             continue;
         }
         let result = if args.repeat > 1 {
-            session.execute_repeat(cell, args.repeat, &mut print_output)
+            session.execute_repeat(cell, args.repeat, &mut output)
         } else {
-            session.execute(cell, &mut print_output)
+            session.execute(cell, &mut output)
         };
         if args.timings {
             let t = &session.timings;

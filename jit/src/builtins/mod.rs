@@ -26,6 +26,7 @@ mod linalg;
 mod math;
 mod minmax;
 mod output;
+mod plot;
 mod random;
 mod reductions;
 mod text;
@@ -59,6 +60,7 @@ static FAMILIES: &[&[Def]] = &[
     linalg::DEFS,
     random::DEFS,
     output::DEFS,
+    plot::DEFS,
     text::DEFS,
     iteration::DEFS,
 ];
@@ -427,7 +429,7 @@ pub(crate) fn opencl(
             "random numbers cannot be drawn in a @gpu body: the generator lives on the host",
             "draw them into an array before the loop (`r = rand(n)`) and read r[i] in the body",
         ),
-        B::Display(_) | B::ClearOutput | B::Imshow => gpu_err(
+        B::Display(_) | B::ClearOutput | B::Plot(_) => gpu_err(
             site,
             "output cannot be shown from a @gpu body: the kernel runs on the device",
             "show it after the loop",
@@ -494,7 +496,8 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         }
         B::Dot | B::DotScalar => linalg::clif(g, op, o),
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
-        B::Display(_) | B::ClearOutput | B::Imshow => output::clif(g, op, o),
+        B::Display(_) | B::ClearOutput => output::clif(g, op, o),
+        B::Plot(_) => plot::clif(g, op, o),
         B::Format { .. } | B::Concat | B::StrLen | B::StrEq => text::clif(g, op, o),
     }
 }

@@ -1,5 +1,5 @@
 //! Output: `print` (a statement: `lower/stmts.rs` lowers it), `display(v)` (a rich value in
-//! Jupyter), `clear_output(wait)` and `imshow(a)` (a PNG of a 2-D array with a colormap).
+//! Jupyter) and `clear_output(wait)`; figures are `plot.rs`'s.
 
 use super::*;
 use crate::codegen::clif::Vals;
@@ -30,21 +30,6 @@ pub(crate) static DEFS: &[Def] = &[
         lower: display,
     },
     Def {
-        names: &["imshow"],
-        params: &[
-            pos("X"),
-            kw("cmap", "'viridis'"),
-            kw("title", "None"),
-            kw("xlabel", "None"),
-            kw("ylabel", "None"),
-        ],
-        arrays: Arrays::Taken,
-        method: Method::No,
-        help: "Show a 2-D real array as an image (a PNG) through a colormap: viridis, magma, \
-               gray, ...; xlabel and ylabel are accepted and not drawn.",
-        lower: imshow,
-    },
-    Def {
         names: &["clear_output"],
         params: &[opt("wait", "False")],
         arrays: Arrays::Rejected,
@@ -67,28 +52,6 @@ fn display(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> 
     env.display_types.push(v.ty.clone());
     let k = (env.display_types.len() - 1) as u32;
     Ok(env.builtin(cx, Builtin::Display(k), vec![v], Ty::None, c.span))
-}
-
-fn imshow(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
-    let span = c.span;
-    let a = c.req(env, cx, 0)?;
-    let real_2d = matches!(a.ty, Ty::Array { ndim: 2, dtype } if dtype != DType::C128);
-    if !real_2d {
-        return type_err(
-            span,
-            format!("imshow() takes a 2-D real array, not {}", a.ty),
-        );
-    }
-    let mut text = |k: usize, what: &str| -> LResult<Expr> {
-        match c.value(env, cx, k)? {
-            Some(v) if v.ty != Ty::Str => type_err(c.span_of(k), format!("{what}= takes a string")),
-            Some(v) => Ok(v),
-            None => Ok(Expr::none()),
-        }
-    };
-    let cmap = text(1, "cmap")?;
-    let title = text(2, "title")?;
-    Ok(env.builtin(cx, Builtin::Imshow, vec![a, cmap, title], Ty::None, span))
 }
 
 fn clear_output(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
@@ -116,13 +79,6 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             let p = g.b.ins().stack_addr(types::I64, slot, 0);
             let kk = g.iconst(*k as i64);
             g.call_rt("kiln_display", &[ctx, p, kk]);
-        }
-        Builtin::Imshow => {
-            let z = g.iconst(0);
-            let cm = vals[1].first().copied().unwrap_or(z);
-            let ti = vals[2].first().copied().unwrap_or(z);
-            g.call_rt("kiln_imshow", &[ctx, vals[0][0], cm, ti]);
-            g.check_err(o.site);
         }
         Builtin::ClearOutput => {
             let w = g.b.ins().uextend(types::I64, vals[0][0]);

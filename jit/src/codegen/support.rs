@@ -421,7 +421,8 @@ pub unsafe extern "C" fn kiln_pw_end(plan: *mut PairwisePlan) -> f64 {
     }
 }
 
-/// What `display(v)` and `clear_output()` hand to the session running the cell.
+/// What `display(v)`, `clear_output()` and a finished figure hand to the session running
+/// the cell.
 pub enum DisplayEvent {
     /// The flattened value (8-byte words) and its index in the program's display types.
     Value(*const u64, usize),
@@ -442,7 +443,7 @@ pub fn set_display_hook(hook: Option<DisplayHook>) {
     DISPLAY_HOOK.with(|h| *h.borrow_mut() = hook);
 }
 
-fn display_event(ctx: *mut ExecCtx, ev: DisplayEvent) {
+pub(crate) fn display_event(ctx: *mut ExecCtx, ev: DisplayEvent) {
     // Text printed before the display goes out first.
     // SAFETY: ctx is the live context of the running cell.
     unsafe { (*ctx).flush() };
@@ -465,105 +466,6 @@ pub unsafe extern "C" fn kiln_display(ctx: *mut ExecCtx, vals: *const u64, k: i6
 #[no_mangle]
 pub unsafe extern "C" fn kiln_clear_output(ctx: *mut ExecCtx, wait: i64) {
     display_event(ctx, DisplayEvent::Clear(wait != 0));
-}
-
-fn kstr(p: *const u8) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: a live KStr from the generated code.
-    Some(unsafe { (*(p as *const kiln_runtime::KStr)).s.clone() })
-}
-
-/// `imshow(a, cmap=..., title=...)`: a 2-D array as a colour-mapped PNG (min → max of the
-/// finite values), shown like `display`. Large images are sampled down to 800 pixels wide.
-///
-/// # Safety
-/// `ctx` is live; `a` a live 2-D array; `cmap`/`title` null or live strings.
-#[no_mangle]
-pub unsafe extern "C" fn kiln_imshow(
-    ctx: *mut ExecCtx,
-    a: *const Array,
-    cmap: *const u8,
-    title: *const u8,
-) {
-    let arr = &*a;
-    let (h, w) = (arr.shape[0].max(0) as usize, arr.shape[1].max(0) as usize);
-    let cmap_name = kstr(cmap).unwrap_or_else(|| "viridis".into());
-    let gradient = match cmap_name.as_str() {
-        "viridis" => colorous::VIRIDIS,
-        "magma" => colorous::MAGMA,
-        "inferno" => colorous::INFERNO,
-        "plasma" => colorous::PLASMA,
-        "cividis" => colorous::CIVIDIS,
-        "turbo" => colorous::TURBO,
-        "gray" | "grey" | "greys" | "Greys" => colorous::GREYS,
-        other => {
-            (*ctx).raise(
-                ErrorKind::ValueError,
-                format!("'{other}' is not a known colormap (viridis, magma, inferno, plasma, cividis, turbo, gray)"),
-            );
-            return;
-        }
-    };
-    if h == 0 || w == 0 {
-        (*ctx).raise(ErrorKind::ValueError, "imshow() of an empty array");
-        return;
-    }
-    let dtype = DType::from_i64(arr.dtype);
-    let get = |i: usize, j: usize| -> f64 {
-        let off = (i as i64 * arr.strides[0] + j as i64 * arr.strides[1]) as isize;
-        let p = arr.data.offset(off * dtype.size() as isize);
-        match dtype {
-            DType::Bool => *p as f64,
-            DType::I64 => *(p as *const i64) as f64,
-            DType::F64 | DType::C128 => *(p as *const f64),
-            DType::F32 => *(p as *const f32) as f64,
-        }
-    };
-    let step = w.div_ceil(800).max(h.div_ceil(800)).max(1);
-    let (oh, ow) = (h.div_ceil(step), w.div_ceil(step));
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for i in (0..h).step_by(step) {
-        for j in (0..w).step_by(step) {
-            let v = get(i, j);
-            if v.is_finite() {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-        }
-    }
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let mut pixels = Vec::with_capacity(oh * ow * 3);
-    for i in (0..h).step_by(step) {
-        for j in (0..w).step_by(step) {
-            let v = get(i, j);
-            let t = if v.is_finite() {
-                ((v - lo) / span).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let c = gradient.eval_continuous(t);
-            pixels.extend_from_slice(&[c.r, c.g, c.b]);
-        }
-    }
-    let mut png = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png, ow as u32, oh as u32);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let ok = enc
-            .write_header()
-            .and_then(|mut wr| wr.write_image_data(&pixels));
-        if let Err(e) = ok {
-            (*ctx).raise(
-                ErrorKind::InternalError,
-                format!("PNG encoding failed: {e}"),
-            );
-            return;
-        }
-    }
-    display_event(ctx, DisplayEvent::Image(png, kstr(title)));
 }
 
 /// Python's `round(i, n)` for an int: unchanged for n >= 0, else to a multiple of 10^-n,
@@ -684,7 +586,6 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("kiln_pw_end", kiln_pw_end as *const u8),
         ("kiln_display", kiln_display as *const u8),
         ("kiln_clear_output", kiln_clear_output as *const u8),
-        ("kiln_imshow", kiln_imshow as *const u8),
         ("kiln_round_int", kiln_round_int as *const u8),
         ("kiln_cumsum_axis", kiln_cumsum_axis as *const u8),
         ("kiln_pw_nodes", kiln_pw_nodes as *const u8),

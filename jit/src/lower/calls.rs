@@ -23,8 +23,13 @@ pub(crate) fn module_of(e: &ast::Expr) -> Option<&'static str> {
             "math" | "cmath" => "math",
             "numba" | "nb" => "numba",
             "sys" => "sys",
+            "plt" | "pyplot" => "plt",
             _ => return None,
         }),
+        // matplotlib.pyplot.plot
+        ast::ExprKind::Attribute { value, attr, .. } if attr == "pyplot" => {
+            matches!(&value.kind, ast::ExprKind::Name(m) if m == "matplotlib").then_some("plt")
+        }
         // np.random.rand, np.linalg.norm: the submodule's functions are builtins too.
         ast::ExprKind::Attribute { value, attr, .. } if attr == "random" || attr == "linalg" => {
             module_of(value).filter(|m| *m == "np")
@@ -44,7 +49,18 @@ fn dotted_name(e: &ast::Expr) -> Option<String> {
     }
 }
 
-pub(crate) const MODULES: &[&str] = &["np", "numpy", "math", "cmath", "numba", "nb", "sys"];
+pub(crate) const MODULES: &[&str] = &[
+    "np",
+    "numpy",
+    "math",
+    "cmath",
+    "numba",
+    "nb",
+    "sys",
+    "plt",
+    "pyplot",
+    "matplotlib",
+];
 
 impl<'a> Env<'a> {
     // ----- calls -------------------------------------------------------------------------------

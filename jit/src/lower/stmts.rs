@@ -261,13 +261,13 @@ impl<'a> Env<'a> {
             }
             ast::StmtKind::Import { module, .. } => {
                 let root = module.split('.').next().unwrap_or("");
-                if ["numpy", "math", "cmath", "sys", "numba"].contains(&root) {
+                if ["numpy", "math", "cmath", "sys", "numba", "matplotlib"].contains(&root) {
                     Ok(vec![])
                 } else {
                     err(
                         ErrorKind::NameError,
                         s.span,
-                        format!("No module named '{module}' in Kiln (numpy, math, sys and numba are accepted and do nothing)"),
+                        format!("No module named '{module}' in Kiln (numpy, math, sys, numba and matplotlib are accepted and do nothing)"),
                     )
                 }
             }

@@ -172,6 +172,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     for (name, ptr) in kiln_runtime::symbols()
         .into_iter()
         .chain(super::support::symbols())
+        .chain(crate::plot::symbols())
     {
         builder.symbol(name, ptr);
     }

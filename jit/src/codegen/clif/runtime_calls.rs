@@ -61,7 +61,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_seed" => (vec![I64], vec![]),
         "kiln_display" => (vec![p, p, I64], vec![]),
         "kiln_clear_output" => (vec![p, I64], vec![]),
-        "kiln_imshow" => (vec![p, p, p, p], vec![]),
+        "kiln_plot" => (vec![p, I64, p], vec![]),
         "kiln_round_int" => (vec![I64, I64], vec![I64]),
         "kiln_cumsum_axis" => (vec![p, p, I64], vec![p]),
         "kiln_rand_scalar" => (vec![], vec![F64]),
