@@ -50,3 +50,18 @@ def args():
     mode = sys.argv[2] if len(sys.argv) > 2 else ""
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     return k, mode, threads
+
+
+def opencl(impl):
+    """(numpy, pyopencl, a context) for a PyOpenCL peer, or a skip when PyOpenCL or an
+    OpenCL device is missing."""
+    try:
+        import numpy as np
+        import pyopencl as cl
+    except ImportError as e:
+        skip(impl, f"pyopencl not importable ({e})")
+    try:
+        ctx = cl.create_some_context(interactive=False)
+    except Exception as e:  # noqa: BLE001 - no platform is a skip, not a failure
+        skip(impl, f"no OpenCL device ({e})")
+    return np, cl, ctx

@@ -13,22 +13,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from pybench import args, skip  # noqa: E402
+from pybench import args, opencl, skip  # noqa: E402
 
 N = 10_000_000
 
 
 def main():
     k, mode, _ = args()
-    try:
-        import numpy as np
-        import pyopencl as cl
-    except ImportError as e:
-        skip(mode, f"pyopencl not importable ({e})")
-    try:
-        ctx = cl.create_some_context(interactive=False)
-    except Exception as e:  # noqa: BLE001 - no platform is a skip, not a failure
-        skip(mode, f"no OpenCL device ({e})")
+    np, cl, ctx = opencl(mode)
     if mode not in ("event", "wall"):
         print(f"unknown mode {mode!r}", file=sys.stderr)
         sys.exit(2)
