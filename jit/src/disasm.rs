@@ -4,6 +4,10 @@
 //! reach, instead of absolute addresses; calls print the name of the function or runtime
 //! entry they reach (the JIT calls through `mov rax, <address>; call rax`, and the address
 //! is a relocation whose target Cranelift knows): `mov rax,kiln_write; call rax ; kiln_write`.
+//! Each source line heads the instructions generated for it (Compiler Explorer's view: the
+//! lowering marks statements, Cranelift carries the marks as source locations to the code
+//! offsets), and the labels that backward jumps reach are marked as loops, the innermost
+//! ones (the hot code) as such.
 
 use iced_x86::{
     Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter, Mnemonic, OpKind,
@@ -20,6 +24,8 @@ pub struct MachineCode {
     pub bytes: Vec<u8>,
     /// (byte offset of a relocated field, name of what it points at)
     pub calls: Vec<(u32, String)>,
+    /// (start, end, site): code offsets `start..end` come from the statement at the site.
+    pub lines: Vec<(u32, u32, u32)>,
 }
 
 /// Names the function-local jump targets (`.L1`, `.L2`, ... in address order).
@@ -49,23 +55,54 @@ fn decode(f: &MachineCode) -> Vec<Instruction> {
     out
 }
 
-/// Disassemble each function in Intel syntax, with labels and call names.
-pub fn disassemble(funcs: &[MachineCode]) -> String {
+/// The jumps inside a function: (address of the jump, address it reaches).
+fn local_jumps(insts: &[Instruction], lo: u64, hi: u64) -> Vec<(u64, u64)> {
+    insts
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.op0_kind(),
+                OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+            ) && i.mnemonic() != Mnemonic::Call
+        })
+        .map(|i| (i.ip(), i.near_branch_target()))
+        .filter(|(_, t)| (lo..hi).contains(t))
+        .collect()
+}
+
+/// Loop heads (targets of backward jumps) and whether each loop is innermost: no other loop
+/// head lies between it and its last backward jump.
+fn loops(jumps: &[(u64, u64)]) -> BTreeMap<u64, bool> {
+    let mut ends: BTreeMap<u64, u64> = BTreeMap::new();
+    for &(from, to) in jumps {
+        if to <= from {
+            let e = ends.entry(to).or_insert(from);
+            *e = (*e).max(from);
+        }
+    }
+    ends.iter()
+        .map(|(&head, &end)| (head, !ends.keys().any(|&h| h > head && h <= end)))
+        .collect()
+}
+
+/// The source line heading each instruction: the site of the code range it falls in.
+fn site_at(f: &MachineCode, off: u32) -> Option<u32> {
+    f.lines
+        .iter()
+        .find(|(start, end, _)| (*start..*end).contains(&off))
+        .map(|(_, _, site)| *site)
+}
+
+/// Disassemble each function in Intel syntax, with labels and call names; `source` gives
+/// the text that heads the instructions of a site (`None`: no line is shown for it).
+pub fn disassemble(funcs: &[MachineCode], source: &dyn Fn(u32) -> Option<String>) -> String {
     let mut out = String::new();
     for f in funcs {
         let insts = decode(f);
         let (lo, hi) = (f.addr as u64, (f.addr + f.bytes.len()) as u64);
-        let mut targets: Vec<u64> = insts
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.op0_kind(),
-                    OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
-                ) && i.mnemonic() != Mnemonic::Call
-            })
-            .map(|i| i.near_branch_target())
-            .filter(|t| (lo..hi).contains(t))
-            .collect();
+        let jumps = local_jumps(&insts, lo, hi);
+        let loop_heads = loops(&jumps);
+        let mut targets: Vec<u64> = jumps.iter().map(|&(_, t)| t).collect();
         targets.sort_unstable();
         targets.dedup();
         let labels: BTreeMap<u64, String> = targets
@@ -78,13 +115,27 @@ pub fn disassemble(funcs: &[MachineCode]) -> String {
         out.push_str(&format!("; {}\n", f.name));
         let mut text = String::new();
         let mut loaded: std::collections::HashMap<String, String> = Default::default();
+        let mut shown_site = None;
         for inst in &insts {
+            let off = (inst.ip() - lo) as u32;
+            if let Some(site) = site_at(f, off) {
+                if shown_site != Some(site) {
+                    shown_site = Some(site);
+                    if let Some(line) = source(site) {
+                        out.push_str(&format!("; {line}\n"));
+                    }
+                }
+            }
             if let Some(l) = labels.get(&inst.ip()) {
-                out.push_str(&format!("{l}:\n"));
+                let head = format!("{l}:");
+                match loop_heads.get(&inst.ip()) {
+                    Some(true) => out.push_str(&format!("{head:<35}; loop (innermost)\n")),
+                    Some(false) => out.push_str(&format!("{head:<35}; loop\n")),
+                    None => out.push_str(&format!("{head}\n")),
+                }
             }
             text.clear();
             formatter.format(inst, &mut text);
-            let off = (inst.ip() - lo) as u32;
             let end = off + inst.len() as u32;
             let callee = f
                 .calls
@@ -111,6 +162,39 @@ pub fn disassemble(funcs: &[MachineCode]) -> String {
     out
 }
 
+/// CLIF text (`%%clif`) with the same source lines: Cranelift prints an instruction's source
+/// location as an `@xxxx` prefix (the site, in hex) and indents every instruction to make room
+/// for it; this prints each site's line once before its instructions instead.
+pub fn annotate_clif(text: &str, source: &dyn Fn(u32) -> Option<String>) -> String {
+    const INST_INDENT: usize = 36;
+    const BLOCK_INDENT: usize = 32;
+    let mut out = String::with_capacity(text.len());
+    let mut shown_site = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let site = trimmed
+            .strip_prefix('@')
+            .and_then(|t| t.split_once(' '))
+            .and_then(|(hex, rest)| Some((u32::from_str_radix(hex, 16).ok()?, rest)));
+        if let Some((site, rest)) = site {
+            if shown_site != Some(site) {
+                shown_site = Some(site);
+                if let Some(src) = source(site) {
+                    out.push_str(&format!("    ; {src}\n"));
+                }
+            }
+            out.push_str(&format!("    {}\n", rest.trim_start()));
+        } else if line.len() - trimmed.len() >= INST_INDENT {
+            out.push_str(&format!("    {trimmed}\n"));
+        } else if line.len() - trimmed.len() == BLOCK_INDENT {
+            out.push_str(&format!("{trimmed}\n"));
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,8 +212,9 @@ mod tests {
             addr: 0x1000,
             bytes,
             calls: vec![(8, "kiln_par_for".into())],
+            lines: vec![],
         };
-        let text = disassemble(&[f]);
+        let text = disassemble(&[f], &|_| None);
         assert!(text.contains("je short .L1"), "{text}");
         assert!(text.contains(".L1:\n      12  ret"), "{text}");
         assert!(text.contains("mov rax,kiln_par_for\n"), "{text}");
@@ -138,5 +223,36 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("1012h"), "{text}");
+    }
+
+    #[test]
+    fn source_lines_head_their_code_and_backward_jump_targets_are_loops() {
+        // 0: xor eax,eax (site 7); 2: inc eax; 4: cmp eax,10; 7: jl 2 (site 8); 9: ret.
+        let bytes = vec![0x31, 0xC0, 0xFF, 0xC0, 0x83, 0xF8, 0x0A, 0x7C, 0xF9, 0xC3];
+        let f = MachineCode {
+            name: "f".into(),
+            addr: 0x1000,
+            bytes,
+            calls: vec![],
+            lines: vec![(0, 2, 7), (2, 9, 8)],
+        };
+        let text = disassemble(&[f], &|site| Some(format!("line of site {site}")));
+        let want = "; f\n; line of site 7\n       0  xor eax,eax\n; line of site 8\n.L1:";
+        assert!(text.starts_with(want), "{text}");
+        assert!(
+            text.contains(".L1:                               ; loop (innermost)\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("line of site 8").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn clif_source_locations_become_line_comments() {
+        let clif = "function u0:0(i64) system_v {\n                                block0(v0: i64):\n@0003                               v1 = iconst.i64 1\n@0003                               v2 = iadd v0, v1\n                                    return\n}\n";
+        let text = annotate_clif(clif, &|site| Some(format!("site {site}")));
+        assert_eq!(
+            text,
+            "function u0:0(i64) system_v {\nblock0(v0: i64):\n    ; site 3\n    v1 = iconst.i64 1\n    v2 = iadd v0, v1\n    return\n}\n"
+        );
     }
 }

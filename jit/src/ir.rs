@@ -108,6 +108,10 @@ pub enum Stmt {
     Break,
     Continue,
     Return(Option<Expr>),
+    /// The statements that follow come from the source line of this site: no code, only a
+    /// source location for the machine code listing (`%%asm`, `%%clif`). The lowering emits
+    /// these only when a listing is asked for.
+    Line(SiteId),
     Print {
         args: Vec<Expr>,
         sep: Option<Expr>,
@@ -666,6 +670,8 @@ impl Printer<'_> {
                     self.map(map)
                 );
             }
+            // Source lines are shown by the machine code listings, not in the IR.
+            Stmt::Line(_) => {}
             Stmt::Break => {
                 let _ = writeln!(out, "{pad}break");
             }
@@ -933,6 +939,11 @@ impl Verifier<'_> {
                 self.map(map)?;
                 if Ty::from_dtype(dtype) != map.body.ty {
                     return Err("map into an array of another dtype".into());
+                }
+            }
+            Stmt::Line(site) => {
+                if *site as usize >= self.prog.sites.len() {
+                    return Err("a line mark names no site".into());
                 }
             }
             Stmt::Break | Stmt::Continue => {

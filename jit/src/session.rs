@@ -9,6 +9,7 @@
 use crate::builtins;
 use crate::codegen::{self, Compiled, Options};
 use crate::diag::Diagnostic;
+use crate::disasm;
 use crate::ir;
 use crate::lower::{self, FnDef, SessionGlobal, RESULT};
 use crate::magics::{self, Host, Settings};
@@ -203,9 +204,10 @@ impl Session {
                 .compiled
                 .as_ref()
                 .map(|c| {
+                    let source = |site| self.site_line(&unit.lowered.program, code, cell, site);
                     c.clif
                         .iter()
-                        .map(|(n, t)| format!("; {n}\n{t}"))
+                        .map(|(n, t)| format!("; {n}\n{}", disasm::annotate_clif(t, &source)))
                         .collect::<Vec<_>>()
                         .join("\n")
                 })
@@ -213,8 +215,29 @@ impl Session {
             _ => unit
                 .compiled
                 .as_ref()
-                .map(|c| crate::disasm::disassemble(&c.code))
+                .map(|c| {
+                    let source = |site| self.site_line(&unit.lowered.program, code, cell, site);
+                    disasm::disassemble(&c.code, &source)
+                })
                 .unwrap_or_default(),
+        })
+    }
+
+    /// The source line a site points at, as a listing shows it: `3  s += x[i]` in the cell
+    /// being compiled (`cell`, whose source is `code`), `In [2] line 3  ...` in an earlier one.
+    fn site_line(&self, prog: &ir::Program, code: &str, cell: usize, site: u32) -> Option<String> {
+        let s = prog.sites.get(site as usize)?;
+        let source = if s.cell == cell {
+            code
+        } else {
+            self.sources.get(s.cell.checked_sub(1)?)?
+        };
+        let (line, _) = report::line_col(source, s.span.lo as usize);
+        let text = source.lines().nth(line - 1)?.trim_end();
+        Some(if s.cell == cell {
+            format!("{line:>3}  {text}")
+        } else {
+            format!("In [{}] line {line}  {text}", s.cell)
         })
     }
 
@@ -302,6 +325,7 @@ impl Session {
             funcs: &funcs,
             globals: &globals,
             target_override: self.settings.target_override,
+            mark_lines: matches!(emit, Some(Stage::Asm | Stage::Clif)),
         };
         let mut lowered = lower::lower_cell(&input).map_err(|d| self.diag_error(&d, code, cell))?;
         let t2 = Instant::now();

@@ -257,3 +257,67 @@ fn legend_draws_the_labels() {
     let bare_legend = pictures("plot(zeros(3))\nlegend()\n");
     assert_eq!(bare[0].rgb, bare_legend[0].rgb);
 }
+
+#[test]
+fn savefig_writes_the_figure_and_keeps_it() {
+    let dir = std::env::temp_dir().join(format!("kiln-savefig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wave.png");
+    let code = format!(
+        "x = linspace(0.0, 6.0, 100)\nplot(x, sin(x))\nplt.savefig('{}')\n",
+        path.display()
+    );
+    let pics = pictures(&code);
+    let saved = Picture::decode(&std::fs::read(&path).expect("savefig wrote the file"));
+    assert_eq!(
+        pics.len(),
+        1,
+        "the figure is still shown when the cell ends"
+    );
+    assert_eq!(saved.rgb, pics[0].rgb, "the file holds the figure shown");
+    let missing = dir.join("no/such/dir/a.png");
+    let (ename, evalue, _) = error(&format!("plot([1, 2])\nsavefig('{}')\n", missing.display()));
+    assert_eq!(ename, "OSError");
+    assert_eq!(
+        evalue,
+        format!(
+            "[Errno 2] No such file or directory: '{}'",
+            missing.display()
+        )
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_parallel_body_cannot_draw() {
+    for code in [
+        "x = zeros(10)\n@par\nfor i in range(4):\n    plot(x)\n",
+        // Through a function: the check is where the drawing happens.
+        "def draw(v):\n    scatter(v, v)\n    return 0\nx = zeros(10)\nfor i in prange(4):\n    draw(x)\n",
+    ] {
+        let (ename, evalue, _) = error(code);
+        assert_eq!(ename, "ValueError", "{code}");
+        assert!(evalue.contains("parallel loop's body cannot draw"), "{evalue}");
+    }
+}
+
+#[test]
+fn what_kiln_does_not_draw_says_what_it_does() {
+    let mut s = Session::new();
+    for (code, hint) in [
+        ("fig, ax = plt.subplots()\n", "figure()"),
+        ("plt.xlim(0, 1)\n", "plot only the range"),
+        ("bar([1, 2], [3, 4])\n", "plot, scatter, hist and imshow"),
+    ] {
+        let (r, _, _) = run(&mut s, code);
+        let ExecResult::Err(e) = r else {
+            panic!("{code} should fail")
+        };
+        assert_eq!(e.ename, "NameError", "{code}");
+        assert!(
+            e.traceback.join("\n").contains(hint),
+            "{code}: {:?}",
+            e.traceback
+        );
+    }
+}

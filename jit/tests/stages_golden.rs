@@ -5,6 +5,11 @@
 //! OpenCL C of its kernels with `<case>.cl`). Run with `KILN_BLESS=1` to rewrite the
 //! expected files, then read the diff.
 //!
+//! The machine code listing (`%%asm`) is checked as its skeleton in `<case>.asm`: the
+//! source lines heading the code, the labels and loop marks, and the names of the calls, in
+//! order. The instructions themselves depend on the host CPU's features (AVX or not), the
+//! skeleton does not.
+//!
 //! Cranelift IR embeds the addresses of global slots, which change from run to run; each
 //! distinct address is replaced by `ADDR<n>` (numbered in order of appearance), so the same
 //! slot keeps the same name within a case.
@@ -64,21 +69,40 @@ fn normalize_addresses(text: &str) -> String {
     out
 }
 
-/// The IR and CLIF dumps of a case, and the OpenCL C of its `@gpu` loops (empty without).
-fn stages(src: &str) -> Result<(String, String, String), String> {
+/// The host-independent part of an `%%asm` listing: every line but the instructions, and
+/// the calls by the name of what they reach.
+fn asm_skeleton(listing: &str) -> String {
+    let mut out = String::new();
+    for line in listing.lines() {
+        if let Some((_, callee)) = line.split_once("; ").filter(|(i, _)| i.contains("call ")) {
+            out.push_str(&format!("    call {callee}\n"));
+        } else if !line.starts_with("  ") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The IR and CLIF dumps of a case, the skeleton of its machine code, and the OpenCL C of
+/// its `@gpu` loops (empty without).
+fn stages(src: &str) -> Result<(String, String, String, String), String> {
     let mut s = Session::new();
     let cs = cells(src);
-    let (mut ir, mut clif, mut cl) = (String::new(), String::new(), String::new());
+    let (mut ir, mut clif, mut asm, mut cl) =
+        (String::new(), String::new(), String::new(), String::new());
     for (k, cell) in cs.iter().enumerate() {
         if cs.len() > 1 {
             ir.push_str(&format!("# %% cell {}\n", k + 1));
             clif.push_str(&format!("# %% cell {}\n", k + 1));
+            asm.push_str(&format!("# %% cell {}\n", k + 1));
         }
         let e = |e: kiln_jit::CellError| {
             format!("{}: {}\n{}", e.ename, e.evalue, e.traceback.join("\n"))
         };
         ir.push_str(&s.emit(cell, Stage::Ir).map_err(e)?);
         clif.push_str(&s.emit(cell, Stage::Clif).map_err(e)?);
+        asm.push_str(&asm_skeleton(&s.emit(cell, Stage::Asm).map_err(e)?));
         if cell.contains("@gpu") {
             cl.push_str(&s.emit(cell, Stage::OpenCl).map_err(e)?);
         }
@@ -86,7 +110,7 @@ fn stages(src: &str) -> Result<(String, String, String), String> {
             return Err(e(x));
         }
     }
-    Ok((ir, normalize_addresses(&clif), cl))
+    Ok((ir, normalize_addresses(&clif), asm, cl))
 }
 
 fn check(path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>) {
@@ -136,7 +160,7 @@ fn stages_golden() {
     let mut failures = Vec::new();
     for case in &cases {
         let src = fs::read_to_string(case).expect("read case");
-        let (ir, clif, cl) = match stages(&src) {
+        let (ir, clif, asm, cl) = match stages(&src) {
             Ok(x) => x,
             Err(e) => {
                 failures.push(format!(
@@ -148,8 +172,8 @@ fn stages_golden() {
         };
         // The dumps must not depend on the run (hash order, addresses).
         match stages(&src) {
-            Ok((ir2, clif2, cl2))
-                if ir2 == ir && (clif2 == clif || !cl.is_empty()) && cl2 == cl => {}
+            Ok((ir2, clif2, asm2, cl2))
+                if ir2 == ir && (clif2 == clif || !cl.is_empty()) && asm2 == asm && cl2 == cl => {}
             _ => failures.push(format!(
                 "{}: two compilations gave different dumps",
                 case.display()
@@ -158,6 +182,7 @@ fn stages_golden() {
         check(&case.with_extension("ir"), &ir, bless, &mut failures);
         if cl.is_empty() {
             check(&case.with_extension("clif"), &clif, bless, &mut failures);
+            check(&case.with_extension("asm"), &asm, bless, &mut failures);
         } else {
             // A `@gpu` case's CLIF holds the addresses of its kernels' specs, heap blocks whose
             // reuse across cells changes how the addresses number: its host code is checked

@@ -40,6 +40,9 @@ pub struct ExecCtx {
     pub line: String,
     pub line_stream: Stream,
     pub output: OutputFn,
+    /// Set on the contexts of a parallel loop's chunks: what only the cell's own thread may
+    /// do (draw on the cell's figure) raises there.
+    pub in_parallel_loop: bool,
     interrupt_owner: Arc<AtomicBool>,
 }
 
@@ -74,6 +77,7 @@ impl ExecCtx {
             line: String::new(),
             line_stream: Stream::Stdout,
             output,
+            in_parallel_loop: false,
             interrupt_owner: interrupt,
         }
     }

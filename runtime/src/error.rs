@@ -17,6 +17,9 @@ pub enum ErrorKind {
     DeviceError,
     InternalError,
     OverflowError,
+    /// A file could not be written or read (Python's `OSError` and its subclasses: the
+    /// message carries the errno text as Python prints it).
+    OSError,
 }
 
 impl ErrorKind {
@@ -36,12 +39,13 @@ impl ErrorKind {
             ErrorKind::DeviceError => "DeviceError",
             ErrorKind::InternalError => "InternalError",
             ErrorKind::OverflowError => "OverflowError",
+            ErrorKind::OSError => "OSError",
         }
     }
 
     pub fn from_i64(v: i64) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 14] = [
+        const ALL: [ErrorKind; 15] = [
             SyntaxError,
             IndentationError,
             TabError,
@@ -56,6 +60,7 @@ impl ErrorKind {
             DeviceError,
             InternalError,
             OverflowError,
+            OSError,
         ];
         ALL.iter()
             .copied()

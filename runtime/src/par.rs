@@ -376,6 +376,7 @@ unsafe fn par_for(
         });
         let mut child = Box::new(ExecCtx::new(interrupt.clone(), max_depth, out));
         child.consts = consts as *const u64;
+        child.in_parallel_loop = true;
         let lo = (k as u128 * n as u128 / nchunks as u128) as i64;
         let hi = ((k as u128 + 1) * n as u128 / nchunks as u128) as i64;
         // SAFETY: chunk k owns its words of `partials`; `env` outlives the loop.

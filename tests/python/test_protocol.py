@@ -292,6 +292,29 @@ def test_compare_shows_one_html_table_and_keeps_the_serial_globals(kernel):
     assert text_result(kc, "cmp_runs") == "1"
 
 
+def test_a_figure_arrives_as_one_png_display_after_the_cells_output(kernel):
+    import base64
+
+    _, kc = kernel
+    reply, msgs = run(
+        kc,
+        "fx = linspace(0.0, 6.0, 200)\nplot(fx, sin(fx), label='sin')\n"
+        "title('a wave')\nlegend()\nprint('drawn')",
+    )
+    assert reply["content"]["status"] == "ok", reply["content"]
+    kinds = [m["msg_type"] for m in msgs if m["msg_type"] in ("stream", "display_data")]
+    assert kinds == ["stream", "display_data"], kinds
+    data = [m["content"]["data"] for m in msgs if m["msg_type"] == "display_data"][0]
+    png = base64.b64decode(data["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (640, 480)
+    assert "a wave" in data["text/plain"]
+    # A cell that draws nothing shows no figure.
+    _, msgs = run(kc, "fy = 1")
+    assert not [m for m in msgs if m["msg_type"] == "display_data"]
+
+
 def test_restart_clears_globals():
     from jupyter_client.manager import start_new_kernel
 

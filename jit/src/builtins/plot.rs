@@ -144,6 +144,14 @@ pub(crate) static DEFS: &[Def] = &[
         lower: show,
     },
     Def {
+        names: &["savefig"],
+        params: &[pos("fname")],
+        arrays: Arrays::Rejected,
+        method: Method::No,
+        help: "Write the figure drawn so far to a PNG file (it is still shown when the cell ends).",
+        lower: savefig,
+    },
+    Def {
         names: &["colorbar"],
         params: &[],
         arrays: Arrays::Rejected,
@@ -378,6 +386,10 @@ fn figure(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 
 fn show(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     Ok(call(env, cx, c, PlotOp::Show, operands()))
+}
+
+fn savefig(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    one_text(env, cx, c, PlotOp::Savefig)
 }
 
 fn colorbar(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

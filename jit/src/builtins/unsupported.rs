@@ -46,6 +46,18 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         ],
         NO_SORT,
     ),
+    (
+        &["subplots", "subplot", "add_subplot", "gca", "gcf"],
+        "Kiln draws one axes per figure: call figure() to start another figure",
+    ),
+    (
+        &["xlim", "ylim", "axis", "xticks", "yticks", "xscale", "yscale"],
+        "the axes fit the data with round ticks: plot only the range you want to see, e.g. plot(x[lo:hi], y[lo:hi])",
+    ),
+    (
+        &["bar", "barh", "pie", "contour", "contourf", "fill_between", "errorbar", "pcolormesh"],
+        "Kiln draws plot, scatter, hist and imshow (with colorbar)",
+    ),
     (&["square"], "use x * x"),
     (&["power", "float_power"], "use x ** y"),
     (&["fabs"], "use abs(x)"),

@@ -155,6 +155,11 @@ impl<'a> Env<'a> {
         let n = module.body.len();
         let mut result_ty = Ty::None;
         for (k, s) in module.body.iter().enumerate() {
+            // A `def` compiles to no code in the cell.
+            if self.input.mark_lines && !matches!(s.kind, ast::StmtKind::FunctionDef(_)) {
+                let site = self.site(cx, s.span);
+                out.push(Stmt::Line(site));
+            }
             let is_last = k + 1 == n;
             if is_last {
                 if let ast::StmtKind::Expr(e) = &s.kind {

@@ -62,6 +62,9 @@ pub struct LowerInput<'a> {
     pub globals: &'a HashMap<String, SessionGlobal>,
     /// Run every annotated loop on this target instead (`%%target`).
     pub target_override: Option<Target>,
+    /// Mark each statement's source line in the IR (`ir::Stmt::Line`), for a listing that
+    /// interleaves source and machine code.
+    pub mark_lines: bool,
 }
 
 /// The result: the program, the globals whose slots are new (fresh type) and the type of the

@@ -23,6 +23,10 @@ impl<'a> Env<'a> {
     pub(crate) fn block(&mut self, cx: &mut FnCx, body: &[ast::Stmt]) -> LResult<Vec<Stmt>> {
         let mut out = Vec::new();
         for s in body {
+            if self.input.mark_lines && !matches!(s.kind, ast::StmtKind::FunctionDef(_)) {
+                let site = self.site(cx, s.span);
+                out.push(Stmt::Line(site));
+            }
             match self.stmt(cx, s) {
                 Ok(mut v) => out.append(&mut v),
                 Err(e) => self.skip_or_fail(e)?,

@@ -82,6 +82,16 @@ pub unsafe extern "C" fn kiln_plot(ctx: *mut ExecCtx, op: i64, w: *const u64) {
         );
         return;
     };
+    if (*ctx).in_parallel_loop {
+        // The figure belongs to the cell's thread; chunks run on several threads at once,
+        // so what they drew would land on figures nobody shows, in no fixed order.
+        (*ctx).raise(
+            ErrorKind::ValueError,
+            "a parallel loop's body cannot draw: its iterations run on several threads at once \
+             (fill an array in the loop and plot it after the loop)",
+        );
+        return;
+    }
     if let Err(msg) = call(ctx, op, w) {
         (*ctx).raise(ErrorKind::ValueError, msg);
     }
@@ -174,6 +184,27 @@ unsafe fn call(ctx: *mut ExecCtx, op: PlotOp, w: &[u64]) -> Result<(), String> {
             CURRENT.with(|c| *c.borrow_mut() = Some(fig));
         }
         PlotOp::Show => show(ctx),
+        PlotOp::Savefig => {
+            // matplotlib's savefig: the file gets the figure, which stays current (and is
+            // still shown when the cell ends).
+            let path = fmt.unwrap_or_default();
+            let png = CURRENT.with(|c| c.borrow().as_ref().map(super::render_png));
+            let png = match png {
+                Some(r) => r?,
+                None => super::render_png(&Figure::default())?,
+            };
+            if let Err(e) = std::fs::write(&path, png) {
+                // Python's wording: `[Errno 2] No such file or directory: 'x/a.png'`.
+                let why = e.to_string();
+                let why = why.split(" (os error").next().unwrap_or(&why);
+                let errno = e.raw_os_error().unwrap_or(0);
+                (*ctx).raise(
+                    ErrorKind::OSError,
+                    format!("[Errno {errno}] {why}: '{path}'"),
+                );
+                return Ok(());
+            }
+        }
         PlotOp::Colorbar => {
             if !with_figure(|f| f.image.is_some()) {
                 return Err("No mappable was found to use for colorbar creation. First define a mappable such as an image (with imshow)".into());
@@ -182,6 +213,7 @@ unsafe fn call(ctx: *mut ExecCtx, op: PlotOp, w: &[u64]) -> Result<(), String> {
     }
     // `title=`, `xlabel=`, `ylabel=` of any call, and the text of `title()`, ... .
     let (title, xlabel, ylabel) = match op {
+        PlotOp::Savefig => (None, None, None),
         PlotOp::Title => (text(w[slot::FMT]), None, None),
         PlotOp::XLabel => (None, text(w[slot::FMT]), None),
         PlotOp::YLabel => (None, None, text(w[slot::FMT])),

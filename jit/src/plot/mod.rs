@@ -37,6 +37,7 @@ pub enum PlotOp {
     Figure = 8,
     Show = 9,
     Colorbar = 10,
+    Savefig = 11,
 }
 
 impl PlotOp {
@@ -53,6 +54,7 @@ impl PlotOp {
             PlotOp::Figure => "figure",
             PlotOp::Show => "show",
             PlotOp::Colorbar => "colorbar",
+            PlotOp::Savefig => "savefig",
         }
     }
 
@@ -60,6 +62,7 @@ impl PlotOp {
         use PlotOp::*;
         [
             Plot, Scatter, Hist, Imshow, Title, XLabel, YLabel, Legend, Figure, Show, Colorbar,
+            Savefig,
         ]
         .get(usize::try_from(k).ok()?)
         .copied()
@@ -74,7 +77,7 @@ pub mod slot {
     /// The y data (0 for `plot(y)`: x is then 0, 1, 2, ...).
     pub const Y: usize = 1;
     /// `plot`'s format string (`'r--'`), `scatter`'s marker, `imshow`'s colormap, the text of
-    /// `title`/`xlabel`/`ylabel`, `legend`'s `loc`.
+    /// `title`/`xlabel`/`ylabel`, `legend`'s `loc`, `savefig`'s path.
     pub const FMT: usize = 2;
     pub const LABEL: usize = 3;
     pub const COLOR: usize = 4;

@@ -21,6 +21,7 @@ pub(super) fn bounded_body(body: &[Stmt]) -> bool {
                     | Stmt::Continue
                     | Stmt::Return(_)
                     | Stmt::Eval(_)
+                    | Stmt::Line(_)
             )
         }
         Node::Expr(e) => {

@@ -383,7 +383,15 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         if opts.keep_code {
             if let Some(cc) = ctx.compiled_code() {
                 let calls = call_targets(&ctx.func, cc.buffer.relocs(), &module);
-                code.push((name, fid, cc.code_buffer().to_vec(), calls));
+                // Source locations are the sites of `ir::Stmt::Line` marks.
+                let lines = cc
+                    .buffer
+                    .get_srclocs_sorted()
+                    .iter()
+                    .filter(|l| !l.loc.is_default())
+                    .map(|l| (l.start, l.end, l.loc.bits()))
+                    .collect();
+                code.push((name, fid, cc.code_buffer().to_vec(), calls, lines));
             }
         }
         module.clear_context(&mut ctx);
@@ -391,12 +399,15 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let code = code
         .into_iter()
-        .map(|(name, fid, bytes, calls)| crate::disasm::MachineCode {
-            name,
-            addr: module.get_finalized_function(fid) as usize,
-            bytes,
-            calls,
-        })
+        .map(
+            |(name, fid, bytes, calls, lines)| crate::disasm::MachineCode {
+                name,
+                addr: module.get_finalized_function(fid) as usize,
+                bytes,
+                calls,
+                lines,
+            },
+        )
         .collect();
     let entry = module.get_finalized_function(ids[prog.entry as usize].0);
     Ok(Compiled {

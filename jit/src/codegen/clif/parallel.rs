@@ -216,6 +216,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         else {
             return Err("outlining a non-parallel loop".into());
         };
+        // The outlined body's setup belongs to the loop header's line (`%%asm`).
+        self.b
+            .set_srcloc(cranelift_codegen::ir::SourceLoc::new(*site));
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);

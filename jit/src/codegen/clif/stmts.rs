@@ -7,6 +7,12 @@ impl<'a, 'b> Gen<'a, 'b> {
 
     pub(super) fn block(&mut self, body: &[Stmt]) -> Result<(), String> {
         for s in body {
+            if let Stmt::Line(site) = s {
+                // The site's number is the source location: `%%asm` maps it back to a line.
+                self.b
+                    .set_srcloc(cranelift_codegen::ir::SourceLoc::new(*site));
+                continue;
+            }
             self.ensure_open();
             self.stmt(s)?;
         }
@@ -28,6 +34,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.store(place, v)?;
             }
             Stmt::MapInto { dest, map, site } => self.map_into(dest, map, *site)?,
+            Stmt::Line(_) => {}
             Stmt::Eval(e) => {
                 let v = self.expr(e)?;
                 self.release(&e.ty, &v);

@@ -269,6 +269,7 @@ impl<'u, 'p> Emit<'u, 'p> {
                 self.line("continue;");
                 Ok(())
             }
+            Stmt::Line(_) => Ok(()),
             Stmt::Return(v) => {
                 match v {
                     Some(e) if e.ty != Ty::None => {
