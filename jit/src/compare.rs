@@ -154,13 +154,53 @@ pub fn run(
     }
     host.settings().target_override = old_target;
 
-    let table = Table::new(&start, &runs);
+    let table = Table::new(&start, &runs, &parallel_private_names(code));
     sink(Output::Html {
         html: table.html(),
         text: table.text(),
     });
     restore_first(host, &mut runs);
     ExecResult::Ok(first_result)
+}
+
+/// The names private to the iterations of the cell's parallel loops (SPEC §7: loop indices
+/// and names assigned before they are read in the body). A serial run leaves them at their
+/// last iteration's values, a parallel one as they were before the loop: a difference there
+/// is the rule, not an error, and the table lists these names apart.
+fn parallel_private_names(code: &str) -> std::collections::BTreeSet<String> {
+    use crate::syntax::ast::{ExprKind, Stmt, StmtKind};
+    fn is_prange(e: &crate::syntax::ast::Expr) -> bool {
+        matches!(&e.kind, ExprKind::Call { func, .. }
+            if matches!(&func.kind, ExprKind::Name(n) if n == "prange")
+                || matches!(&func.kind, ExprKind::Attribute { attr, .. } if attr == "prange"))
+    }
+    fn walk(body: &[Stmt], out: &mut std::collections::BTreeSet<String>) {
+        for s in body {
+            match &s.kind {
+                StmtKind::For { target, iter, body } => {
+                    // Any annotated loop is parallel on some target of the comparison.
+                    if s.target.is_some() || is_prange(iter) {
+                        let mut targets = Vec::new();
+                        crate::lower::collect_target_names(target, &mut targets);
+                        if let Ok(plan) = crate::parallel::analyze(body, &targets, &|_| true) {
+                            out.extend(plan.private);
+                        }
+                    } else {
+                        walk(body, out);
+                    }
+                }
+                StmtKind::If { body, orelse, .. } => {
+                    walk(body, out);
+                    walk(orelse, out);
+                }
+                StmtKind::While { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Default::default();
+    walk(&crate::syntax::parse(code).0.body, &mut out);
+    out
 }
 
 /// Put back the globals the first target's run left.
@@ -316,10 +356,12 @@ struct Table {
     others: Vec<&'static str>,
     /// (name, type, one Diff per other target that ran — None where it did not)
     values: Vec<(String, String, Vec<Option<Diff>>)>,
+    /// Names private to a parallel loop's iterations that the runs left differently.
+    private: Vec<String>,
 }
 
 impl Table {
-    fn new(start: &Snapshot, runs: &[Run]) -> Table {
+    fn new(start: &Snapshot, runs: &[Run], private: &std::collections::BTreeSet<String>) -> Table {
         let first = runs[0].name;
         let Outcome::Ran {
             run_ms: first_ms,
@@ -365,6 +407,7 @@ impl Table {
             .collect();
         let first_vals = first_after.values();
         let mut values = Vec::new();
+        let mut private_differing = Vec::new();
         for (name, v) in &first_vals {
             let changed = afters
                 .iter()
@@ -385,7 +428,11 @@ impl Table {
                         None => Diff::Other("not assigned".into()),
                     })
                 })
-                .collect();
+                .collect::<Vec<Option<Diff>>>();
+            if private.contains(name) && diffs.iter().flatten().any(|d| !d.is_zero()) {
+                private_differing.push(name.clone());
+                continue;
+            }
             values.push((name.clone(), kind(v), diffs));
         }
         Table {
@@ -393,6 +440,7 @@ impl Table {
             rows,
             others,
             values,
+            private: private_differing,
         }
     }
 
@@ -429,8 +477,12 @@ impl Table {
         if self.others.is_empty() {
             return out;
         }
+        let private = self.private_note();
         if self.values.is_empty() {
-            out.push_str("(the cell changed no global)\n");
+            out.push_str("(the cell changed no other global)\n");
+            if let Some(p) = private {
+                out.push_str(&format!("{p}\n"));
+            }
             return out;
         }
         out.push_str(&format!(
@@ -466,7 +518,20 @@ impl Table {
             }
             out.push('\n');
         }
+        if let Some(p) = private {
+            out.push_str(&format!("{p}\n"));
+        }
         out
+    }
+
+    /// The names private to a parallel loop, which the runs leave differently by the rules.
+    fn private_note(&self) -> Option<String> {
+        (!self.private.is_empty()).then(|| {
+            format!(
+                "private to a parallel loop's iterations, which a parallel run leaves as they were before the loop (not compared): {}",
+                self.private.join(", ")
+            )
+        })
     }
 
     fn html(&self) -> String {
@@ -496,7 +561,7 @@ impl Table {
         h.push_str("</tbody></table>\n");
         if !self.others.is_empty() {
             if self.values.is_empty() {
-                h.push_str("<p>The cell changed no global.</p>\n");
+                h.push_str("<p>The cell changed no other global.</p>\n");
             } else {
                 h.push_str(&format!(
                     "<p>Largest difference from {} (absolute / relative):</p>\n<table>\n<thead><tr><th>value</th><th>type</th>",
@@ -519,6 +584,9 @@ impl Table {
                     h.push_str("</tr>\n");
                 }
                 h.push_str("</tbody></table>\n");
+            }
+            if let Some(p) = self.private_note() {
+                h.push_str(&format!("<p><small>{}</small></p>\n", esc(&p)));
             }
         }
         h.push_str(&format!(

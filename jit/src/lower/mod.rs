@@ -38,6 +38,7 @@ pub(crate) use convert::{dtype_of_name, zero_of};
 pub use driver::lower_cell;
 use driver::*;
 use names::*;
+pub(crate) use stmts::collect_target_names;
 use stmts::*;
 
 /// A `def` known to the session: the tree, and the cell it came from (for error reports).
