@@ -129,6 +129,35 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
     })
 }
 
+/// A cell of code lines and `%` line magics (each at the start of its line, where no Kiln
+/// statement can begin), cut into parts to run in order: each magic line alone, each run of
+/// code lines together, preceded by blank lines so that its line numbers stay the cell's.
+/// `None` when the cell has no line magic, or is a single one.
+pub fn split_line_magics(code: &str) -> Option<Vec<String>> {
+    let lines: Vec<&str> = code.lines().collect();
+    let is_magic = |l: &str| l.starts_with('%') && !l.starts_with("%%");
+    if !lines.iter().any(|l| is_magic(l))
+        || lines.iter().filter(|l| !l.trim().is_empty()).count() < 2
+    {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut code_part: Option<String> = None;
+    for (k, line) in lines.iter().enumerate() {
+        if is_magic(line) {
+            parts.extend(code_part.take());
+            parts.push(line.to_string());
+        } else {
+            code_part
+                .get_or_insert_with(|| "\n".repeat(k))
+                .push_str(&format!("{line}\n"));
+        }
+    }
+    parts.extend(code_part);
+    parts.retain(|p| !p.trim().is_empty());
+    Some(parts)
+}
+
 fn usage_error(message: String) -> ExecResult {
     ExecResult::Err(CellError {
         ename: ErrorKind::ValueError.name().into(),

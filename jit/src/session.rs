@@ -132,10 +132,22 @@ impl Session {
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
     /// thread). Never panics and never ends the process, whatever the cell does.
     pub fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        match magics::parse(code) {
-            Some(m) => magics::run(self, m, sink),
-            None => self.execute_repeat(code, 1, sink),
+        if let Some(m) = magics::parse(code) {
+            return magics::run(self, m, sink);
         }
+        let Some(parts) = magics::split_line_magics(code) else {
+            return self.execute_repeat(code, 1, sink);
+        };
+        // Line magics among code lines (IPython's convention): the parts run in order, and
+        // the first error stops the cell.
+        let mut last = ExecResult::Ok(None);
+        for part in parts {
+            last = self.execute(&part, sink);
+            if let ExecResult::Err(_) = last {
+                break;
+            }
+        }
+        last
     }
 
     /// Like `execute`, but compiles once and runs the cell `repeat` times (benchmarks,

@@ -295,3 +295,30 @@ fn repeated_magic_cell_runs_once() {
     );
     assert_eq!(out, "bounds checks off\n");
 }
+
+#[test]
+fn line_magics_among_code_lines_run_in_order() {
+    let mut s = Session::new();
+    let (out, v) = ok(
+        &mut s,
+        "lm_a = 2\n%bounds off\nlm_b = lm_a * 3\n%who\n%bounds on\nlm_b + 1",
+    );
+    assert_eq!(v.as_deref(), Some("7"));
+    assert!(
+        out.contains("bounds checks off") && out.contains("lm_a"),
+        "{out}"
+    );
+    // An error keeps the cell's own line numbers, and stops what follows it.
+    let (out, e) = err(&mut s, "lm_c = 1\n%who\nlm_d = lm_c // 0\n%who");
+    assert_eq!(e.ename, "ZeroDivisionError");
+    assert!(
+        e.traceback.join("\n").contains("line 3"),
+        "{:?}",
+        e.traceback
+    );
+    assert_eq!(
+        out.matches("lm_c").count(),
+        1,
+        "the last %who did not run: {out}"
+    );
+}
