@@ -528,7 +528,7 @@ impl Table {
     fn private_note(&self) -> Option<String> {
         (!self.private.is_empty()).then(|| {
             format!(
-                "private to a parallel loop's iterations, which a parallel run leaves as they were before the loop (not compared): {}",
+                "Not compared: {} (private to a parallel loop's iterations, which a parallel run leaves as they were before the loop)",
                 self.private.join(", ")
             )
         })

@@ -60,7 +60,7 @@ fn float_reductions_differ_by_reassociation_and_integer_ones_do_not() {
     // it is named apart instead of showing as a difference.
     assert!(!text.lines().any(|l| l.starts_with("i ")), "{text}");
     assert!(
-        text.contains("leaves as they were before the loop (not compared): i\n"),
+        text.contains("\nNot compared: i (private to a parallel loop's iterations"),
         "{text}"
     );
     assert!(
