@@ -22,6 +22,20 @@ macro_rules! filled {
     };
 }
 
+/// `zeros_like`, `ones_like`, `empty_like`: a new array shaped like another.
+macro_rules! like {
+    ($name:literal, $help:literal) => {
+        Def {
+            names: &[$name],
+            params: &[arg("a"), dtype("None")],
+            arrays: Arrays::Taken,
+            method: Method::No,
+            help: $help,
+            lower: like,
+        }
+    };
+}
+
 pub(crate) static DEFS: &[Def] = &[
     filled!("zeros", "A new array of the given shape filled with zeros."),
     filled!("ones", "A new array of the given shape filled with ones."),
@@ -36,6 +50,27 @@ pub(crate) static DEFS: &[Def] = &[
         method: Method::No,
         help: "A new array filled with fill_value (of its dtype unless dtype is given).",
         lower: filled,
+    },
+    like!(
+        "zeros_like",
+        "A new array of zeros with the shape (and dtype) of an array."
+    ),
+    like!(
+        "ones_like",
+        "A new array of ones with the shape (and dtype) of an array."
+    ),
+    like!(
+        "empty_like",
+        "A new array with the shape (and dtype) of an array (its contents are unspecified)."
+    ),
+    Def {
+        names: &["full_like"],
+        params: &[arg("a"), arg("fill_value"), dtype("None")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "A new array with the shape (and dtype) of an array, filled with fill_value \
+               (cast to that dtype, as NumPy does).",
+        lower: like,
     },
     Def {
         names: &["arange"],
@@ -122,6 +157,57 @@ fn filled(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
         _ => Builtin::Empty(dtype),
     };
     Ok(env.builtin(cx, op, a, aty, span))
+}
+
+/// `zeros_like(a)`, `ones_like`, `empty_like`, `full_like(a, v)`: the shape of `a`, its
+/// dtype unless `dtype=` is given (a fill value is cast to it, as NumPy casts it).
+fn like(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let (name, span) = (c.name, c.span);
+    let a = c.req(env, cx, 0)?;
+    let Ty::Array {
+        dtype: a_dtype,
+        ndim,
+    } = a.ty.clone()
+    else {
+        return type_err(
+            c.span_of(0),
+            format!("{name}() takes an array, not a {}", a.ty),
+        );
+    };
+    let is_full = name == "full_like";
+    let fill = if is_full {
+        Some(c.req(env, cx, 1)?)
+    } else {
+        None
+    };
+    if let Some(v) = fill.as_ref().filter(|v| !v.ty.is_numeric()) {
+        return type_err(
+            c.span_of(1),
+            format!("{name}() fill value of type {}", v.ty),
+        );
+    }
+    let dtype = c
+        .dtype(env, cx, if is_full { 2 } else { 1 })?
+        .unwrap_or(a_dtype);
+    let shape = env.builtin(
+        cx,
+        Builtin::Shape,
+        vec![a],
+        Ty::tuple(vec![Ty::I64; ndim as usize]),
+        span,
+    );
+    let mut args = vec![shape];
+    let op = match (name, fill) {
+        ("zeros_like", _) => Builtin::Zeros(dtype),
+        ("ones_like", _) => Builtin::Ones(dtype),
+        (_, Some(v)) => {
+            // NumPy casts the fill value unsafely (full_like(int_array, 2.5) holds 2s).
+            args.push(cast(v, Ty::from_dtype(dtype)));
+            Builtin::Full(dtype)
+        }
+        _ => Builtin::Empty(dtype),
+    };
+    Ok(env.builtin(cx, op, args, Ty::array(dtype, ndim as usize), span))
 }
 
 fn arange(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

@@ -15,10 +15,6 @@ const JOIN: &str =
     "make the result with zeros(...) and assign the parts to slices: out[:n] = a; out[n:] = b";
 
 pub(super) const INSTEAD: &[(&[&str], &str)] = &[
-    (&["zeros_like"], "use zeros(a.shape, dtype=a.dtype)"),
-    (&["ones_like"], "use ones(a.shape, dtype=a.dtype)"),
-    (&["empty_like"], "use empty(a.shape, dtype=a.dtype)"),
-    (&["full_like"], "use full(a.shape, v, dtype=a.dtype)"),
     (
         &[
             "concatenate",
