@@ -705,6 +705,9 @@ fn annotated_assignment_errors_keep_the_session() {
     assert_eq!(e.ename, "SyntaxError");
     assert!(e.evalue.contains("no whole-array work"), "{}", e.evalue);
     assert_points_at(&e, 2, 2);
+    // An array made whole by a call has nothing to split: it runs as written.
+    ok(&mut s, "@par\nz = zeros((3, 2))\n@par\nw = x.copy()\n");
+    assert_eq!(ok_repr(&mut s, "z.shape, w.sum()\n"), "((3, 2), 4.0)");
     // A whole-array reduction has no array to write: @gpu names the loop form instead.
     let e = err(&mut s, "@gpu\ny = (x * x).sum()\n");
     assert_eq!(e.ename, "DeviceError");

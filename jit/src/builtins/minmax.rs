@@ -10,7 +10,7 @@ use cranelift_codegen::ir::InstBuilder;
 
 pub(crate) static DEFS: &[Def] = &[
     Def {
-        names: &["min"],
+        names: &["min", "amin"],
         params: &[star("args"), kw("axis", "None")],
         arrays: Arrays::Taken,
         method: Method::Arrays,
@@ -19,7 +19,7 @@ pub(crate) static DEFS: &[Def] = &[
         lower: min_max,
     },
     Def {
-        names: &["max"],
+        names: &["max", "amax"],
         params: &[star("args"), kw("axis", "None")],
         arrays: Arrays::Taken,
         method: Method::Arrays,

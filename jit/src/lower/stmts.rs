@@ -68,7 +68,13 @@ impl<'a> Env<'a> {
         let out = self.stmt_kind(cx, s);
         self.map_threads.set(ir::MapThreads::Auto);
         let out = out?;
-        if self.annotated_maps.get() == 0 {
+        // `@par y = zeros(n)`: a whole-array value with nothing to split (Numba's `parallel=True`
+        // accepts such lines too) runs as written.
+        let whole_array_value = target == Target::Par
+            && out.iter().any(|st| {
+                matches!(st, Stmt::Assign { value, .. } if matches!(value.ty, Ty::Array { .. }))
+            });
+        if self.annotated_maps.get() == 0 && !whole_array_value {
             return err(
                 ErrorKind::SyntaxError,
                 span,
