@@ -662,3 +662,58 @@ fn errors_do_not_lose_the_session() {
     };
     assert_eq!(v.as_ref().map(repr_value).as_deref(), Some("5.5"));
 }
+
+/// `enumerate` and `zip` are for-loop iterables: what they cannot run over, and their use
+/// anywhere else, are TypeErrors at the operand.
+#[test]
+fn enumerate_and_zip_errors() {
+    check(
+        "for i, x in enumerate(zeros((2, 2))):\n    print(i)\n",
+        "TypeError",
+        "rows of a multi-dimensional array",
+        2,
+        23,
+        true,
+    );
+    check(
+        "for x, y in zip(zeros(3), 5):\n    print(x)\n",
+        "TypeError",
+        "a for loop runs over",
+        2,
+        27,
+        true,
+    );
+    check(
+        "e = enumerate(zeros(3))\n",
+        "TypeError",
+        "can only be used as the iterable of a for loop",
+        2,
+        5,
+        true,
+    );
+    check(
+        "for i, x in enumerate(zeros(3), foo=2):\n    print(i)\n",
+        "TypeError",
+        "'foo' is an invalid keyword argument for enumerate()",
+        2,
+        33,
+        true,
+    );
+    check(
+        "for i, (x, y) in enumerate(zeros(3)):\n    print(i)\n",
+        "TypeError",
+        "cannot unpack",
+        2,
+        5,
+        true,
+    );
+    check(
+        "k = 2
+for i, x in zip(range(0, 9, k), zeros(3)):\n    print(i)\n",
+        "TypeError",
+        "constant step",
+        3,
+        29,
+        true,
+    );
+}

@@ -1,5 +1,5 @@
-//! The iterables of `for` loops: `range`, `prange` (a parallel range) and `ndrange` (index
-//! tuples over a whole index space). `lower/loops.rs` lowers them as loops; called anywhere
+//! The iterables of `for` loops: `range`, `prange` (a parallel range), `ndrange` (index
+//! tuples over a whole index space), `enumerate` and `zip`. `lower/loops.rs` lowers them as loops; called anywhere
 //! else they are an error that says so.
 
 use super::*;
@@ -29,6 +29,24 @@ pub(crate) static DEFS: &[Def] = &[
         method: Method::No,
         help: "Index tuples over a whole index space, row-major: for i, j in ndrange(h, w); \
                parallel under @par and @gpu.",
+        lower: only_in_for,
+    },
+    Def {
+        names: &["enumerate"],
+        params: &[pos("iterable"), opt("start", "0")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "(index, element) pairs of a 1-D array, a range or a zip: \
+               for i, x in enumerate(a, start=0).",
+        lower: only_in_for,
+    },
+    Def {
+        names: &["zip"],
+        params: &[star("iterables")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "Tuples of the elements of 1-D arrays and ranges side by side, as long as the \
+               shortest: for x, y in zip(a, b).",
         lower: only_in_for,
     },
 ];

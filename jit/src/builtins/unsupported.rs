@@ -115,10 +115,6 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
     ),
     (&["list", "dict", "set", "tolist"], NO_LISTS),
     (
-        &["enumerate", "zip"],
-        "loop over range(len(a)) and index the arrays: a[i]",
-    ),
-    (
         &["map", "filter", "vectorize"],
         "apply the function to each element in a for loop",
     ),

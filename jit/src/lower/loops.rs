@@ -24,7 +24,7 @@ impl<'a> Env<'a> {
         };
         let mut out = Vec::new();
         // Per-iteration assignments to the user's variables, from the hidden counters.
-        let mut elem_source: Option<(ir::VarId, Ty)> = None;
+        let mut elem_source: Option<Elements> = None;
         match call {
             Some((name, args, keywords))
                 if (name == "range" || name == "prange")
@@ -82,37 +82,13 @@ impl<'a> Env<'a> {
                 }
             }
             _ => {
-                let arr = self.expr(cx, iter)?;
-                match &arr.ty {
-                    Ty::Array { dtype, ndim: 1 } => {
-                        let v = cx.new_var("iter", arr.ty.clone());
-                        let dim = Expr::new(
-                            ExprKind::Builtin {
-                                op: Builtin::Dim(0),
-                                args: vec![Expr::new(ExprKind::Var(v), arr.ty.clone())],
-                                site: 0,
-                            },
-                            Ty::I64,
-                        );
-                        elem_source = Some((v, Ty::from_dtype(*dtype)));
-                        out.push(Stmt::Assign {
-                            place: Place::Var(v),
-                            value: arr,
-                        });
-                        ranges.push(ir::Range {
-                            start: Expr::int(0),
-                            stop: dim,
-                            step: Expr::int(1),
-                        });
-                    }
-                    Ty::Array { .. } => {
-                        return type_err(iter.span, "iterating over the rows of a multi-dimensional array is not supported in Kiln")
-                            .map_err(|e| with_hint(e, "loop over `ndrange(*a.shape)` or `range(len(a))` instead"));
-                    }
-                    t => {
-                        return type_err(iter.span, format!("a for loop runs over range(), prange(), ndrange() or a 1-D array, not a {t}"));
-                    }
-                }
+                let (elems, len) = self.iter_elements(cx, iter, &mut out)?;
+                elem_source = Some(elems);
+                ranges.push(ir::Range {
+                    start: Expr::int(0),
+                    stop: len,
+                    step: Expr::int(1),
+                });
             }
         }
         if let Some(o) = self.input.target_override {
@@ -161,7 +137,7 @@ impl<'a> Env<'a> {
             }
             cx.par = Some(scope);
         }
-        let result = self.for_body(cx, target, iter, body, &counters, elem_source, ranges.len());
+        let result = self.for_body(cx, target, body, &counters, elem_source, ranges.len());
         // Only the loop that opened the parallel scope closes it (nested loops run inside it).
         let scope = if plan.is_some() { cx.par.take() } else { None };
         let body_pre = result?;
@@ -212,10 +188,9 @@ impl<'a> Env<'a> {
         &mut self,
         cx: &mut FnCx,
         target: &ast::Expr,
-        iter: &ast::Expr,
         body: &[ast::Stmt],
         counters: &[ir::VarId],
-        elem_source: Option<(ir::VarId, Ty)>,
+        elem_source: Option<Elements>,
         nranges: usize,
     ) -> LResult<Vec<Stmt>> {
         let counter = |k: usize| Expr::new(ExprKind::Var(counters[k]), Ty::I64);
@@ -224,17 +199,8 @@ impl<'a> Env<'a> {
             _ => vec![target],
         };
         let mut body_pre = Vec::new();
-        if let Some((arr_var, elem_ty)) = elem_source {
-            let arr_ty = cx.vars[arr_var as usize].1.clone().unwrap();
-            let site = self.site(cx, iter.span);
-            let e = Expr::new(
-                ExprKind::Index {
-                    array: Box::new(Expr::new(ExprKind::Var(arr_var), arr_ty)),
-                    index: vec![counter(0)],
-                    site,
-                },
-                elem_ty,
-            );
+        if let Some(elems) = elem_source {
+            let e = elems.element(&counter(0));
             body_pre.extend(self.assign(cx, target, e, target.span)?);
         } else if target_items.len() == nranges {
             for (k, t) in target_items.iter().enumerate() {
@@ -259,4 +225,302 @@ impl<'a> Env<'a> {
         body_pre.extend(body?);
         Ok(body_pre)
     }
+
+    /// What `for ... in iter` runs over when `iter` is not a range: a 1-D array, or
+    /// `enumerate(...)` / `zip(...)` of arrays and ranges (nested as Python allows). Each
+    /// operand is evaluated once, before the loop, into a hidden variable (`out`); returns the
+    /// elements and the loop's trip count (the shortest operand's, as `zip` stops).
+    fn iter_elements(
+        &mut self,
+        cx: &mut FnCx,
+        iter: &ast::Expr,
+        out: &mut Vec<Stmt>,
+    ) -> LResult<(Elements, Expr)> {
+        let site = self.site(cx, iter.span);
+        if let ast::ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } = &iter.kind
+        {
+            let name = callee_name(func).map(|(n, _)| n);
+            let builtin = |n: &str| name.as_deref() == Some(n) && !self.input.funcs.contains_key(n);
+            if builtin("enumerate") {
+                let start_kw = keywords.iter().find(|k| k.name == "start");
+                if let Some(k) = keywords.iter().find(|k| k.name != "start") {
+                    return type_err(
+                        k.span,
+                        format!(
+                            "'{}' is an invalid keyword argument for enumerate()",
+                            k.name
+                        ),
+                    );
+                }
+                let start = match (args.as_slice(), start_kw) {
+                    ([_], None) => None,
+                    ([_, s], None) | ([_], Some(ast::Keyword { value: s, .. })) => Some(s),
+                    ([_, _], Some(_)) => {
+                        return type_err(
+                            iter.span,
+                            "argument for enumerate() given by name ('start') and position (2)",
+                        )
+                    }
+                    _ => {
+                        return type_err(
+                            iter.span,
+                            format!("enumerate() takes 1 or 2 arguments ({} given)", args.len()),
+                        )
+                    }
+                };
+                let start = match start {
+                    Some(s) => {
+                        let v = self.expr(cx, s)?;
+                        let v = self.int_arg(v, s.span, "enumerate")?;
+                        hold(cx, out, "start", v)
+                    }
+                    None => Expr::int(0),
+                };
+                let (inner, len) = self.iter_elements(cx, &args[0], out)?;
+                let elems = Elements::Enumerate {
+                    start,
+                    inner: Box::new(inner),
+                    site,
+                };
+                return Ok((elems, len));
+            }
+            if builtin("zip") {
+                if let Some(k) = keywords.first() {
+                    return type_err(
+                        k.span,
+                        format!("zip() takes no keyword argument '{}' in Kiln", k.name),
+                    );
+                }
+                if args.is_empty() {
+                    return type_err(
+                        iter.span,
+                        "zip() of no iterables runs no iterations: give it at least one",
+                    );
+                }
+                let mut items = Vec::new();
+                let mut len: Option<Expr> = None;
+                for a in args {
+                    let (e, n) = self.iter_elements(cx, a, out)?;
+                    items.push(e);
+                    let n = hold(cx, out, "len", n);
+                    len = Some(match len {
+                        None => n,
+                        Some(m) => {
+                            let shorter = Expr::new(
+                                ExprKind::Compare(
+                                    ir::CmpOp::Lt,
+                                    Box::new(n.clone()),
+                                    Box::new(m.clone()),
+                                ),
+                                Ty::Bool,
+                            );
+                            Expr::new(
+                                ExprKind::Select(Box::new(shorter), Box::new(n), Box::new(m)),
+                                Ty::I64,
+                            )
+                        }
+                    });
+                }
+                return Ok((Elements::Zip(items), len.unwrap()));
+            }
+            if builtin("range") && !keywords.is_empty() {
+                return type_err(iter.span, "range() takes no keyword arguments");
+            }
+            if builtin("range") && (1..=3).contains(&args.len()) {
+                return self.range_elements(cx, args, site, out);
+            }
+        }
+        let arr = self.expr(cx, iter)?;
+        match &arr.ty {
+            Ty::Array { dtype, ndim: 1 } => {
+                let elem_ty = Ty::from_dtype(*dtype);
+                let arr_ty = arr.ty.clone();
+                let v = cx.new_var("iter", arr_ty.clone());
+                out.push(Stmt::Assign {
+                    place: Place::Var(v),
+                    value: arr,
+                });
+                let var = Expr::new(ExprKind::Var(v), arr_ty);
+                let dim = Expr::new(
+                    ExprKind::Builtin {
+                        op: Builtin::Dim(0),
+                        args: vec![var.clone()],
+                        site: 0,
+                    },
+                    Ty::I64,
+                );
+                Ok((Elements::Array { var, elem_ty, site }, dim))
+            }
+            Ty::Array { .. } => {
+                type_err(iter.span, "iterating over the rows of a multi-dimensional array is not supported in Kiln")
+                    .map_err(|e| with_hint(e, "loop over `ndrange(*a.shape)` or `range(len(a))` instead"))
+            }
+            t => type_err(
+                iter.span,
+                format!("a for loop runs over range(), prange(), ndrange(), a 1-D array, enumerate() or zip(), not a {t}"),
+            ),
+        }
+    }
+
+    /// `range(...)` as an operand of `zip`/`enumerate`: its k-th value is `start + k * step`.
+    /// The step must be a constant there (its sign decides how the length is counted).
+    fn range_elements(
+        &mut self,
+        cx: &mut FnCx,
+        args: &[ast::Expr],
+        site: ir::SiteId,
+        out: &mut Vec<Stmt>,
+    ) -> LResult<(Elements, Expr)> {
+        let mut vals = Vec::new();
+        for a in args {
+            let v = self.expr(cx, a)?;
+            vals.push(self.int_arg(v, a.span, "range")?);
+        }
+        let step = if vals.len() == 3 {
+            match vals.pop().unwrap().kind {
+                ExprKind::Int(0) => {
+                    return err(
+                        ErrorKind::ValueError,
+                        args[2].span,
+                        "range() arg 3 must not be zero",
+                    )
+                }
+                ExprKind::Int(k) => k,
+                _ => {
+                    return type_err(
+                        args[2].span,
+                        "range() inside zip() or enumerate() takes a constant step in Kiln",
+                    )
+                }
+            }
+        } else {
+            1
+        };
+        let stop = hold(cx, out, "stop", vals.pop().unwrap());
+        let start = match vals.pop() {
+            Some(v) => hold(cx, out, "start", v),
+            None => Expr::int(0),
+        };
+        let bin = |op, a: Expr, b: Expr| {
+            Expr::new(
+                ExprKind::Binary(op, Box::new(a), Box::new(b), site),
+                Ty::I64,
+            )
+        };
+        // Python's len(range(start, stop, step)): max(0, ceil((stop - start) / step)).
+        let (from, to, by) = if step > 0 {
+            (start.clone(), stop, step)
+        } else {
+            (stop, start.clone(), -step)
+        };
+        let span_len = bin(ir::BinOp::Sub, to, from);
+        let n = bin(
+            ir::BinOp::FloorDiv,
+            bin(ir::BinOp::Add, span_len, Expr::int(by - 1)),
+            Expr::int(by),
+        );
+        let n = hold(cx, out, "len", n);
+        let negative = Expr::new(
+            ExprKind::Compare(ir::CmpOp::Lt, Box::new(n.clone()), Box::new(Expr::int(0))),
+            Ty::Bool,
+        );
+        let len = Expr::new(
+            ExprKind::Select(Box::new(negative), Box::new(Expr::int(0)), Box::new(n)),
+            Ty::I64,
+        );
+        Ok((
+            Elements::Range {
+                start,
+                step: Expr::int(step),
+                site,
+            },
+            len,
+        ))
+    }
+}
+
+/// Evaluates `v` once, before the loop, into a hidden variable (a constant stays as it is).
+fn hold(cx: &mut FnCx, out: &mut Vec<Stmt>, name: &str, v: Expr) -> Expr {
+    if matches!(v.kind, ExprKind::Int(_)) {
+        return v;
+    }
+    let ty = v.ty.clone();
+    let var = cx.new_var(name, ty.clone());
+    out.push(Stmt::Assign {
+        place: Place::Var(var),
+        value: v,
+    });
+    Expr::new(ExprKind::Var(var), ty)
+}
+
+/// The values a `for` loop's target takes when the loop is not over ranges: the element for
+/// the loop's hidden counter `k`.
+pub(crate) enum Elements {
+    /// `for x in a`: `a[k]` (a 1-D array held in a hidden variable).
+    Array {
+        var: Expr,
+        elem_ty: Ty,
+        site: ir::SiteId,
+    },
+    /// `range(start, stop, step)` inside `zip`/`enumerate`: `start + k * step`.
+    Range {
+        start: Expr,
+        step: Expr,
+        site: ir::SiteId,
+    },
+    /// `enumerate(inner, start)`: `(start + k, inner's element)`.
+    Enumerate {
+        start: Expr,
+        inner: Box<Elements>,
+        site: ir::SiteId,
+    },
+    /// `zip(a, b, ...)`: the tuple of each operand's element.
+    Zip(Vec<Elements>),
+}
+
+impl Elements {
+    fn element(&self, k: &Expr) -> Expr {
+        let add = |a: Expr, b: Expr, site| {
+            Expr::new(
+                ExprKind::Binary(ir::BinOp::Add, Box::new(a), Box::new(b), site),
+                Ty::I64,
+            )
+        };
+        match self {
+            Elements::Array { var, elem_ty, site } => Expr::new(
+                ExprKind::Index {
+                    array: Box::new(var.clone()),
+                    index: vec![k.clone()],
+                    site: *site,
+                },
+                elem_ty.clone(),
+            ),
+            Elements::Range { start, step, site } => {
+                let scaled = Expr::new(
+                    ExprKind::Binary(
+                        ir::BinOp::Mul,
+                        Box::new(k.clone()),
+                        Box::new(step.clone()),
+                        *site,
+                    ),
+                    Ty::I64,
+                );
+                add(start.clone(), scaled, *site)
+            }
+            Elements::Enumerate { start, inner, site } => {
+                let i = add(start.clone(), k.clone(), *site);
+                tuple(vec![i, inner.element(k)])
+            }
+            Elements::Zip(items) => tuple(items.iter().map(|e| e.element(k)).collect()),
+        }
+    }
+}
+
+fn tuple(items: Vec<Expr>) -> Expr {
+    let ty = Ty::tuple(items.iter().map(|e| e.ty.clone()).collect());
+    Expr::new(ExprKind::Tuple(items), ty)
 }

@@ -681,12 +681,15 @@ impl<'a> Parser<'a> {
             let sp = items[0].span.to(items[items.len() - 1].span);
             self.mk(ExprKind::Tuple(items), sp)
         };
-        let ok = match &target.kind {
-            ExprKind::Name(_) => true,
-            ExprKind::Tuple(es) => es.iter().all(|e| matches!(e.kind, ExprKind::Name(_))),
-            _ => false,
-        };
-        if !ok {
+        // Names, nested in tuples as `for i, (x, y) in enumerate(zip(a, b))` nests them.
+        fn names_only(e: &Expr) -> bool {
+            match &e.kind {
+                ExprKind::Name(_) => true,
+                ExprKind::Tuple(es) => es.iter().all(names_only),
+                _ => false,
+            }
+        }
+        if !names_only(&target) {
             return Err(syntax(
                 target.span,
                 "a `for` loop target must be a name or a tuple of names",
