@@ -30,6 +30,7 @@ mod plot;
 mod random;
 mod reductions;
 mod text;
+mod ufuncs;
 mod unsupported;
 
 use crate::codegen::clif::{Gen, Vals};
@@ -52,6 +53,7 @@ pub(crate) use math::{lanes_f64x2, math_f64x2};
 static FAMILIES: &[&[Def]] = &[
     conversions::DEFS,
     math::DEFS,
+    ufuncs::DEFS,
     minmax::DEFS,
     complex::DEFS,
     creation::DEFS,

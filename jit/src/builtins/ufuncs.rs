@@ -1,0 +1,257 @@
+//! NumPy's ufuncs named after operators (`add`, `less`, `logical_and`, `negative`, ...) and the
+//! small arithmetic ones (`square`, `fabs`, `degrees`, `radians`): each is the operator's own
+//! lowering, so promotion and Python/NumPy semantics are those of `+`, `<`, `-x`, ...; over
+//! arrays they are elementwise and fuse with the expression around them.
+
+use super::*;
+use crate::ir::Builtin;
+use crate::lower::{cast, type_err};
+use crate::syntax::ast::{BinOp, CmpOp, UnaryOp};
+
+/// A ufunc of two operands whose scalar lowering is `$lower`.
+macro_rules! binary {
+    ([$($name:literal),+], $lower:expr, $help:literal) => {
+        Def {
+            names: &[$($name),+],
+            params: &[pos("x1"), pos("x2")],
+            arrays: Arrays::Elementwise($lower),
+            method: Method::No,
+            help: $help,
+            lower: $lower,
+        }
+    };
+}
+
+/// A ufunc of one operand whose scalar lowering is `$lower`.
+macro_rules! unary {
+    ([$($name:literal),+], $lower:expr, $help:literal) => {
+        Def {
+            names: &[$($name),+],
+            params: &[pos("x")],
+            arrays: Arrays::Elementwise($lower),
+            method: Method::No,
+            help: $help,
+            lower: $lower,
+        }
+    };
+}
+
+pub(crate) static DEFS: &[Def] = &[
+    binary!(
+        ["add"],
+        |e, cx, c| op(e, cx, c, BinOp::Add),
+        "x1 + x2, element by element."
+    ),
+    binary!(
+        ["subtract"],
+        |e, cx, c| op(e, cx, c, BinOp::Sub),
+        "x1 - x2, element by element."
+    ),
+    binary!(
+        ["multiply"],
+        |e, cx, c| op(e, cx, c, BinOp::Mul),
+        "x1 * x2, element by element."
+    ),
+    binary!(
+        ["divide", "true_divide"],
+        |e, cx, c| op(e, cx, c, BinOp::Div),
+        "x1 / x2 (true division), element by element."
+    ),
+    binary!(
+        ["floor_divide"],
+        |e, cx, c| op(e, cx, c, BinOp::FloorDiv),
+        "x1 // x2, element by element."
+    ),
+    binary!(
+        ["remainder", "mod"],
+        |e, cx, c| op(e, cx, c, BinOp::Mod),
+        "x1 % x2 (the sign of x2, as Python's %), element by element."
+    ),
+    binary!(
+        ["power"],
+        |e, cx, c| op(e, cx, c, BinOp::Pow),
+        "x1 ** x2, element by element."
+    ),
+    binary!(
+        ["less"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::Lt),
+        "x1 < x2, element by element."
+    ),
+    binary!(
+        ["less_equal"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::LtE),
+        "x1 <= x2, element by element."
+    ),
+    binary!(
+        ["greater"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::Gt),
+        "x1 > x2, element by element."
+    ),
+    binary!(
+        ["greater_equal"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::GtE),
+        "x1 >= x2, element by element."
+    ),
+    binary!(
+        ["equal"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::Eq),
+        "x1 == x2, element by element."
+    ),
+    binary!(
+        ["not_equal"],
+        |e, cx, c| cmp(e, cx, c, CmpOp::NotEq),
+        "x1 != x2, element by element."
+    ),
+    binary!(
+        ["logical_and"],
+        |e, cx, c| logical(e, cx, c, BinOp::BitAnd),
+        "The truth of x1 and of x2, both (a bool), element by element."
+    ),
+    binary!(
+        ["logical_or"],
+        |e, cx, c| logical(e, cx, c, BinOp::BitOr),
+        "The truth of x1 or of x2 (a bool), element by element."
+    ),
+    binary!(
+        ["logical_xor"],
+        |e, cx, c| logical(e, cx, c, BinOp::BitXor),
+        "The truth of exactly one of x1 and x2 (a bool), element by element."
+    ),
+    unary!(
+        ["logical_not"],
+        logical_not,
+        "Whether x is false (a bool), element by element."
+    ),
+    unary!(
+        ["negative"],
+        |e, cx, c| neg_pos(e, cx, c, UnaryOp::Neg),
+        "-x, element by element."
+    ),
+    unary!(
+        ["positive"],
+        |e, cx, c| neg_pos(e, cx, c, UnaryOp::Pos),
+        "+x, element by element."
+    ),
+    unary!(["square"], square, "x * x, element by element."),
+    unary!(
+        ["fabs"],
+        fabs,
+        "The absolute value of a real number as a float (math.fabs, np.fabs)."
+    ),
+    unary!(
+        ["degrees", "rad2deg"],
+        |e, cx, c| scaled(e, cx, c, 180.0 / std::f64::consts::PI),
+        "Radians to degrees: x * (180 / pi)."
+    ),
+    unary!(
+        ["radians", "deg2rad"],
+        |e, cx, c| scaled(e, cx, c, std::f64::consts::PI / 180.0),
+        "Degrees to radians: x * (pi / 180)."
+    ),
+];
+
+/// A numeric operand (a bool counts as an int, as NumPy takes it).
+fn numeric(c: &Call<'_>, k: usize, v: Expr) -> LResult<Expr> {
+    if v.ty.is_numeric() {
+        Ok(v)
+    } else {
+        type_err(
+            c.span_of(k),
+            format!("ufunc '{}' did not contain a loop for a {}", c.name, v.ty),
+        )
+    }
+}
+
+fn operands(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<(Expr, Expr)> {
+    let a = c.req(env, cx, 0)?;
+    let a = numeric(c, 0, a)?;
+    let b = c.req(env, cx, 1)?;
+    let b = numeric(c, 1, b)?;
+    Ok((a, b))
+}
+
+fn op(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, o: BinOp) -> LResult<Expr> {
+    let (a, b) = operands(env, cx, c)?;
+    env.binary(cx, o, a, b, c.span)
+}
+
+fn cmp(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, o: CmpOp) -> LResult<Expr> {
+    let (a, b) = operands(env, cx, c)?;
+    env.compare(o, a, b, c.span)
+}
+
+/// `logical_and(x1, x2)`: both operands' truth, always both evaluated (a ufunc, not `and`).
+fn logical(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, o: BinOp) -> LResult<Expr> {
+    let (a, b) = operands(env, cx, c)?;
+    let a = env.truth(a, c.span_of(0))?;
+    let b = env.truth(b, c.span_of(1))?;
+    env.binary(cx, o, a, b, c.span)
+}
+
+fn logical_not(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    let t = env.truth(v, c.span_of(0))?;
+    env.unary(UnaryOp::Not, t, c.span)
+}
+
+fn neg_pos(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, o: UnaryOp) -> LResult<Expr> {
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    // NumPy's negative of a bool is an error; of a number, the operator's result.
+    if v.ty == Ty::Bool {
+        return type_err(
+            c.span_of(0),
+            format!(
+                "ufunc '{}' of a bool is not supported: use logical_not",
+                c.name
+            ),
+        );
+    }
+    env.unary(o, v, c.span)
+}
+
+/// `square(x)`: `x ** 2`, which Kiln computes as `x * x` (NumPy's square, bit for bit).
+fn square(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    let v = if v.ty == Ty::Bool {
+        cast(v, Ty::I64)
+    } else {
+        v
+    };
+    env.binary(cx, BinOp::Pow, v, Expr::int(2), c.span)
+}
+
+/// `math.fabs(x)` is a Python float; `np.fabs(x)` keeps an `f32` an `f32`. Complex numbers
+/// have no fabs (NumPy's TypeError).
+fn fabs(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    let t = match v.ty {
+        Ty::F32 if c.module != Some("math") => Ty::F32,
+        Ty::C128 => {
+            return type_err(
+                c.span_of(0),
+                "fabs() of a complex number: use abs(z) for its modulus",
+            )
+        }
+        _ => Ty::F64,
+    };
+    let v = cast(v, t.clone());
+    Ok(env.builtin(cx, Builtin::Abs, vec![v], t, c.span))
+}
+
+/// `degrees(x)`, `radians(x)`: `x * factor`, the factor rounded once as NumPy's is.
+fn scaled(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, factor: f64) -> LResult<Expr> {
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    let t = match v.ty {
+        Ty::F32 => Ty::F32,
+        Ty::C128 => return type_err(c.span_of(0), format!("{}() takes real numbers", c.name)),
+        _ => Ty::F64,
+    };
+    let v = cast(v, t.clone());
+    let f = Expr::new(crate::ir::ExprKind::Float(factor), t);
+    env.binary(cx, BinOp::Mul, v, f, c.span)
+}
