@@ -458,6 +458,8 @@ pub enum Builtin {
     Concat,
     StrLen,
     StrEq,
+    /// A failed `assert`: raises AssertionError with the string operand as its message.
+    AssertFail,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

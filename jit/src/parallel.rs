@@ -295,6 +295,7 @@ fn stmt_reads(s: &Stmt) -> Vec<&Expr> {
         StmtKind::If { test, .. } | StmtKind::While { test, .. } => vec![test],
         StmtKind::For { iter, .. } => vec![iter],
         StmtKind::Return(Some(e)) => vec![e],
+        StmtKind::Assert { test, msg } => std::iter::once(test).chain(msg).collect(),
         _ => vec![],
     }
 }
@@ -447,6 +448,14 @@ fn check_array_writes(
 /// call is typed; functions the body calls are checked when their kernel code is made.)
 pub fn check_device_body(body: &[Stmt], print_is_builtin: bool) -> Result<(), Diagnostic> {
     for s in body {
+        if let StmtKind::Assert { .. } = &s.kind {
+            return Err(Diagnostic::new(
+                ErrorKind::SyntaxError,
+                s.span,
+                "assert cannot run in a @gpu body: a kernel cannot raise an error",
+            )
+            .with_hint("check the values after the loop, or run the loop with @par"));
+        }
         if let StmtKind::Expr(e) = &s.kind {
             if let ExprKind::Call { func, .. } = &e.kind {
                 if print_is_builtin && is_name(func, "print") {

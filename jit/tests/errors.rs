@@ -717,3 +717,34 @@ for i, x in zip(range(0, 9, k), zeros(3)):\n    print(i)\n",
         true,
     );
 }
+
+/// A failing `assert` is Python's AssertionError (its message when one is given) at the
+/// assert, and the session keeps what ran before it; in a @gpu body it is a SyntaxError.
+#[test]
+fn assert_failures() {
+    check(
+        "assert before == 3, f\"before is {before}\"\n",
+        "AssertionError",
+        "before is 2",
+        2,
+        8,
+        false,
+    );
+    check("assert 1 > 2\n", "AssertionError", "", 2, 8, false);
+    check(
+        "assert zeros(3) == 0.0\n",
+        "TypeError",
+        "truth value of an array",
+        2,
+        8,
+        true,
+    );
+    check(
+        "a = zeros(4)\n@gpu\nfor i in range(4):\n    assert i < 2\n",
+        "SyntaxError",
+        "assert cannot run in a @gpu body",
+        5,
+        5,
+        true,
+    );
+}

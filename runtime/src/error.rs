@@ -20,6 +20,7 @@ pub enum ErrorKind {
     /// A file could not be written or read (Python's `OSError` and its subclasses: the
     /// message carries the errno text as Python prints it).
     OSError,
+    AssertionError,
 }
 
 impl ErrorKind {
@@ -40,12 +41,13 @@ impl ErrorKind {
             ErrorKind::InternalError => "InternalError",
             ErrorKind::OverflowError => "OverflowError",
             ErrorKind::OSError => "OSError",
+            ErrorKind::AssertionError => "AssertionError",
         }
     }
 
     pub fn from_i64(v: i64) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 15] = [
+        const ALL: [ErrorKind; 16] = [
             SyntaxError,
             IndentationError,
             TabError,
@@ -61,6 +63,7 @@ impl ErrorKind {
             InternalError,
             OverflowError,
             OSError,
+            AssertionError,
         ];
         ALL.iter()
             .copied()

@@ -97,6 +97,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_str_new,
         kiln_str_concat,
         kiln_str_len,
+        kiln_raise_str,
         kiln_str_eq,
         kiln_write,
         kiln_write_str,

@@ -15,6 +15,18 @@ pub unsafe fn bytes_to_string(ptr: *const u8, len: i64) -> String {
     String::from_utf8_lossy(std::slice::from_raw_parts(ptr, len as usize)).into_owned()
 }
 
+/// Raises `kind` with the text of a string object as its message (an `assert`'s).
+/// # Safety
+/// `ctx` live or null; `s` a live string object or null.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_raise_str(ctx: *mut ExecCtx, kind: i64, s: *const u8) {
+    if ctx.is_null() {
+        return;
+    }
+    let text = KStr::as_str(s).to_string();
+    (*ctx).raise(crate::ErrorKind::from_i64(kind), text);
+}
+
 /// Wraps a Rust string as a new string object (refcount 1).
 pub fn new_kstr(s: String) -> *mut u8 {
     KStr::new_raw(s)

@@ -436,7 +436,7 @@ pub(crate) fn opencl(
             "output cannot be shown from a @gpu body: the kernel runs on the device",
             "show it after the loop",
         ),
-        B::Format { .. } | B::Concat | B::StrLen | B::StrEq => gpu_err(
+        B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail => gpu_err(
             site,
             "strings cannot be used in a @gpu body: kernels compute with numbers and arrays",
             "build text after the loop, on the host",
@@ -500,7 +500,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),
-        B::Format { .. } | B::Concat | B::StrLen | B::StrEq => text::clif(g, op, o),
+        B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail => text::clif(g, op, o),
     }
 }
 

@@ -46,6 +46,12 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             let r = g.call_rt1("kiln_str_eq", &[vals[0][0], vals[1][0]]);
             vec![g.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0)]
         }
+        Builtin::AssertFail => {
+            let k = g.iconst(kiln_runtime::ErrorKind::AssertionError as i64);
+            g.call_rt("kiln_raise_str", &[ctx, k, vals[0][0]]);
+            g.check_err(o.site);
+            vec![]
+        }
         other => return Err(format!("{other:?} is not a text builtin")),
     })
 }

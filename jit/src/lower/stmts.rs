@@ -102,6 +102,47 @@ impl<'a> Env<'a> {
         t
     }
 
+    /// `assert test, msg`: when `test` is false, AssertionError with `str(msg)` (evaluated
+    /// only then, as Python does) or no message.
+    fn assert_stmt(
+        &mut self,
+        cx: &mut FnCx,
+        test: &ast::Expr,
+        msg: Option<&ast::Expr>,
+    ) -> LResult<Vec<Stmt>> {
+        let t = self.expr(cx, test)?;
+        if matches!(t.ty, Ty::Array { .. }) {
+            return type_err(
+                test.span,
+                "the truth value of an array with more than one element is ambiguous",
+            )
+            .map_err(|e| with_hint(e, "use a.any() or a.all()"));
+        }
+        let ok = self.truth(t, test.span)?;
+        let text = match msg {
+            Some(m) => {
+                let v = self.expr(cx, m)?;
+                self.format(cx, v, "", false, m.span)?
+            }
+            None => Expr::new(ExprKind::Str("".into()), Ty::Str),
+        };
+        let site = self.site(cx, msg.map_or(test.span, |m| test.span.to(m.span)));
+        let fail = Expr::new(
+            ExprKind::Builtin {
+                op: Builtin::AssertFail,
+                args: vec![text],
+                site,
+            },
+            Ty::None,
+        );
+        let failed = Expr::new(ExprKind::Unary(ir::UnOp::Not, Box::new(ok)), Ty::Bool);
+        Ok(vec![Stmt::If {
+            cond: failed,
+            then: vec![Stmt::Eval(fail)],
+            els: vec![],
+        }])
+    }
+
     pub(crate) fn stmt_kind(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
         match &s.kind {
             ast::StmtKind::Expr(e) => {
@@ -199,6 +240,7 @@ impl<'a> Env<'a> {
                 }])
             }
             ast::StmtKind::Pass => Ok(vec![]),
+            ast::StmtKind::Assert { test, msg } => self.assert_stmt(cx, test, msg.as_ref()),
             ast::StmtKind::Return(e) => {
                 if cx.is_cell {
                     return err(ErrorKind::SyntaxError, s.span, "'return' outside function");

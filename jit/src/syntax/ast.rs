@@ -92,6 +92,11 @@ pub enum StmtKind {
         iter: Expr,
         body: Vec<Stmt>,
     },
+    /// `assert test, msg`.
+    Assert {
+        test: Expr,
+        msg: Option<Expr>,
+    },
     Break,
     Continue,
     Pass,

@@ -124,6 +124,14 @@ impl Dumper {
                 self.expr(iter, d + 2);
                 self.stmts("body:", body, d + 1);
             }
+            StmtKind::Assert { test, msg } => {
+                self.line(d, "Assert", s.span);
+                self.expr(test, d + 1);
+                if let Some(m) = msg {
+                    self.label(d + 1, "msg:");
+                    self.expr(m, d + 2);
+                }
+            }
             StmtKind::Break => self.line(d, "Break", s.span),
             StmtKind::Continue => self.line(d, "Continue", s.span),
             StmtKind::Pass => self.line(d, "Pass", s.span),

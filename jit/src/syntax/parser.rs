@@ -104,7 +104,6 @@ const UNSUPPORTED_STMT: &[(&str, &str)] = &[
     ("try", "'try' statements are not supported in Kiln"),
     ("with", "'with' statements are not supported in Kiln"),
     ("raise", "'raise' is not supported in Kiln"),
-    ("assert", "'assert' is not supported in Kiln"),
     ("del", "'del' is not supported in Kiln"),
     (
         "lambda",
@@ -342,6 +341,15 @@ impl<'a> Parser<'a> {
                 } else {
                     StmtKind::Return(Some(self.exprlist()?))
                 }
+            }
+            Some("assert") => {
+                self.bump();
+                let test = self.expr()?;
+                let msg = match self.eat_op(",") {
+                    Some(_) => Some(self.expr()?),
+                    None => None,
+                };
+                StmtKind::Assert { test, msg }
             }
             Some("global") => {
                 self.bump();

@@ -38,6 +38,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_str_new" => (vec![p, I64], vec![p]),
         "kiln_str_concat" => (vec![p, p, p], vec![p]),
         "kiln_str_len" => (vec![p], vec![I64]),
+        "kiln_raise_str" => (vec![p, I64, p], vec![]),
         "kiln_str_eq" => (vec![p, p], vec![I64]),
         "kiln_fmt_i64" | "kiln_fmt_bool" => (vec![p, I64, p, I64], vec![p]),
         "kiln_fmt_f64" => (vec![p, F64, p, I64], vec![p]),
