@@ -14,7 +14,7 @@ class KilnKernelTests(jupyter_kernel_test.KernelTests):
     code_stderr = 'import sys\nprint("oops", file=sys.stderr)'
 
     completion_samples = [
-        {"text": "zero", "matches": {"zeros"}},
+        {"text": "linsp", "matches": {"linspace"}},
         {"text": "lins", "matches": {"linspace"}},
     ]
 
