@@ -144,19 +144,37 @@ fn filled(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     if ndim == 0 || ndim > 4 {
         return type_err(c.span_of(0), "arrays have 1 to 4 dimensions in Kiln");
     }
-    let aty = Ty::array(dtype, ndim);
-    let mut a = vec![shape];
-    let op = match (name, fill) {
+    let fill = match fill {
+        Some(v) => Some(env.store_cast(v, &Ty::from_dtype(dtype), span)?),
+        None => None,
+    };
+    Ok(filled_array(env, cx, name, shape, ndim, dtype, fill, span))
+}
+
+/// The new array of `zeros`/`ones`/`empty`/`full` (and their `_like` forms): `fill` is
+/// `full`'s value, already of `dtype`.
+#[allow(clippy::too_many_arguments)]
+fn filled_array(
+    env: &mut Env<'_>,
+    cx: &mut FnCx,
+    name: &str,
+    shape: Expr,
+    ndim: usize,
+    dtype: DType,
+    fill: Option<Expr>,
+    span: Span,
+) -> Expr {
+    let mut args = vec![shape];
+    let op = match (name.trim_end_matches("_like"), fill) {
         ("zeros", _) => Builtin::Zeros(dtype),
         ("ones", _) => Builtin::Ones(dtype),
         (_, Some(v)) => {
-            let v = env.store_cast(v, &Ty::from_dtype(dtype), span)?;
-            a.push(v);
+            args.push(v);
             Builtin::Full(dtype)
         }
         _ => Builtin::Empty(dtype),
     };
-    Ok(env.builtin(cx, op, a, aty, span))
+    env.builtin(cx, op, args, Ty::array(dtype, ndim), span)
 }
 
 /// `zeros_like(a)`, `ones_like`, `empty_like`, `full_like(a, v)`: the shape of `a`, its
@@ -196,18 +214,18 @@ fn like(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
         Ty::tuple(vec![Ty::I64; ndim as usize]),
         span,
     );
-    let mut args = vec![shape];
-    let op = match (name, fill) {
-        ("zeros_like", _) => Builtin::Zeros(dtype),
-        ("ones_like", _) => Builtin::Ones(dtype),
-        (_, Some(v)) => {
-            // NumPy casts the fill value unsafely (full_like(int_array, 2.5) holds 2s).
-            args.push(cast(v, Ty::from_dtype(dtype)));
-            Builtin::Full(dtype)
-        }
-        _ => Builtin::Empty(dtype),
-    };
-    Ok(env.builtin(cx, op, args, Ty::array(dtype, ndim as usize), span))
+    // NumPy casts the fill value unsafely (full_like(int_array, 2.5) holds 2s).
+    let fill = fill.map(|v| cast(v, Ty::from_dtype(dtype)));
+    Ok(filled_array(
+        env,
+        cx,
+        name,
+        shape,
+        ndim as usize,
+        dtype,
+        fill,
+        span,
+    ))
 }
 
 fn arange(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

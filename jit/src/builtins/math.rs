@@ -24,20 +24,6 @@ macro_rules! unary {
     };
 }
 
-/// An elementwise builtin whose scalar lowering is `$lower`.
-macro_rules! ufunc {
-    ([$($name:literal),+], $params:expr, $lower:expr, $help:literal) => {
-        Def {
-            names: &[$($name),+],
-            params: $params,
-            arrays: Arrays::Elementwise($lower),
-            method: Method::No,
-            help: $help,
-            lower: $lower,
-        }
-    };
-}
-
 pub(crate) static DEFS: &[Def] = &[
     unary!(
         Sqrt,

@@ -15,6 +15,21 @@
 //! Module prefixes are stripped before the lookup (`np.sqrt`, `numpy.sqrt` and `sqrt` are one
 //! builtin); a lowering that behaves differently under `math.` reads `Call::module`.
 
+/// An elementwise builtin (a NumPy ufunc) whose scalar lowering is `$lower`: mapped over the
+/// elements of array arguments and fused, called as is on scalars.
+macro_rules! ufunc {
+    ([$($name:literal),+], $params:expr, $lower:expr, $help:literal) => {
+        Def {
+            names: &[$($name),+],
+            params: $params,
+            arrays: Arrays::Elementwise($lower),
+            method: Method::No,
+            help: $help,
+            lower: $lower,
+        }
+    };
+}
+
 mod arrays;
 mod binder;
 mod complex;

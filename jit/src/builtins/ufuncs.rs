@@ -8,143 +8,141 @@ use crate::ir::Builtin;
 use crate::lower::{cast, type_err};
 use crate::syntax::ast::{BinOp, CmpOp, UnaryOp};
 
-/// A ufunc of two operands whose scalar lowering is `$lower`.
-macro_rules! binary {
-    ([$($name:literal),+], $lower:expr, $help:literal) => {
-        Def {
-            names: &[$($name),+],
-            params: &[pos("x1"), pos("x2")],
-            arrays: Arrays::Elementwise($lower),
-            method: Method::No,
-            help: $help,
-            lower: $lower,
-        }
-    };
-}
-
-/// A ufunc of one operand whose scalar lowering is `$lower`.
-macro_rules! unary {
-    ([$($name:literal),+], $lower:expr, $help:literal) => {
-        Def {
-            names: &[$($name),+],
-            params: &[pos("x")],
-            arrays: Arrays::Elementwise($lower),
-            method: Method::No,
-            help: $help,
-            lower: $lower,
-        }
-    };
-}
+/// The parameters of a ufunc of two operands, and of one.
+const X1_X2: &[Param] = &[pos("x1"), pos("x2")];
+const X: &[Param] = &[pos("x")];
 
 pub(crate) static DEFS: &[Def] = &[
-    binary!(
+    ufunc!(
         ["add"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Add),
         "x1 + x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["subtract"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Sub),
         "x1 - x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["multiply"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Mul),
         "x1 * x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["divide", "true_divide"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Div),
         "x1 / x2 (true division), element by element."
     ),
-    binary!(
+    ufunc!(
         ["floor_divide"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::FloorDiv),
         "x1 // x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["remainder", "mod"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Mod),
         "x1 % x2 (the sign of x2, as Python's %), element by element."
     ),
-    binary!(
+    ufunc!(
         ["power"],
+        X1_X2,
         |e, cx, c| op(e, cx, c, BinOp::Pow),
         "x1 ** x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["less"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::Lt),
         "x1 < x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["less_equal"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::LtE),
         "x1 <= x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["greater"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::Gt),
         "x1 > x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["greater_equal"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::GtE),
         "x1 >= x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["equal"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::Eq),
         "x1 == x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["not_equal"],
+        X1_X2,
         |e, cx, c| cmp(e, cx, c, CmpOp::NotEq),
         "x1 != x2, element by element."
     ),
-    binary!(
+    ufunc!(
         ["logical_and"],
+        X1_X2,
         |e, cx, c| logical(e, cx, c, BinOp::BitAnd),
         "The truth of x1 and of x2, both (a bool), element by element."
     ),
-    binary!(
+    ufunc!(
         ["logical_or"],
+        X1_X2,
         |e, cx, c| logical(e, cx, c, BinOp::BitOr),
         "The truth of x1 or of x2 (a bool), element by element."
     ),
-    binary!(
+    ufunc!(
         ["logical_xor"],
+        X1_X2,
         |e, cx, c| logical(e, cx, c, BinOp::BitXor),
         "The truth of exactly one of x1 and x2 (a bool), element by element."
     ),
-    unary!(
+    ufunc!(
         ["logical_not"],
+        X,
         logical_not,
         "Whether x is false (a bool), element by element."
     ),
-    unary!(
+    ufunc!(
         ["negative"],
+        X,
         |e, cx, c| neg_pos(e, cx, c, UnaryOp::Neg),
         "-x, element by element."
     ),
-    unary!(
+    ufunc!(
         ["positive"],
+        X,
         |e, cx, c| neg_pos(e, cx, c, UnaryOp::Pos),
         "+x, element by element."
     ),
-    unary!(["square"], square, "x * x, element by element."),
-    unary!(
+    ufunc!(["square"], X, square, "x * x, element by element."),
+    ufunc!(
         ["fabs"],
+        X,
         fabs,
         "The absolute value of a real number as a float (math.fabs, np.fabs)."
     ),
-    unary!(
+    ufunc!(
         ["degrees", "rad2deg"],
+        X,
         |e, cx, c| scaled(e, cx, c, 180.0 / std::f64::consts::PI),
         "Radians to degrees: x * (180 / pi)."
     ),
-    unary!(
+    ufunc!(
         ["radians", "deg2rad"],
+        X,
         |e, cx, c| scaled(e, cx, c, std::f64::consts::PI / 180.0),
         "Degrees to radians: x * (pi / 180)."
     ),

@@ -317,16 +317,6 @@ fn hold(cx: &mut FnCx, e: Expr, name: &str, out: &mut Vec<Stmt>) -> Expr {
     }
 }
 
-fn hold_always(cx: &mut FnCx, e: Expr, name: &str, out: &mut Vec<Stmt>) -> Expr {
-    let ty = e.ty.clone();
-    let v = cx.new_var(name, ty.clone());
-    out.push(Stmt::Assign {
-        place: Place::Var(v),
-        value: e,
-    });
-    Expr::new(ExprKind::Var(v), ty)
-}
-
 /// Does a statement still hold a map marked for the device (one the rewrite did not take)?
 /// `Some(true)` when one is a reduction.
 fn gpu_map_left(s: &Stmt) -> Option<bool> {

@@ -276,7 +276,7 @@ impl<'a> Env<'a> {
                     Some(s) => {
                         let v = self.expr(cx, s)?;
                         let v = self.int_arg(v, s.span, "enumerate")?;
-                        hold(cx, out, "start", v)
+                        hold_const(cx, out, "start", v)
                     }
                     None => Expr::int(0),
                 };
@@ -306,23 +306,10 @@ impl<'a> Env<'a> {
                 for a in args {
                     let (e, n) = self.iter_elements(cx, a, out)?;
                     items.push(e);
-                    let n = hold(cx, out, "len", n);
+                    let n = hold_const(cx, out, "len", n);
                     len = Some(match len {
                         None => n,
-                        Some(m) => {
-                            let shorter = Expr::new(
-                                ExprKind::Compare(
-                                    ir::CmpOp::Lt,
-                                    Box::new(n.clone()),
-                                    Box::new(m.clone()),
-                                ),
-                                Ty::Bool,
-                            );
-                            Expr::new(
-                                ExprKind::Select(Box::new(shorter), Box::new(n), Box::new(m)),
-                                Ty::I64,
-                            )
-                        }
+                        Some(m) => if_less(n.clone(), m.clone(), n, m),
                     });
                 }
                 return Ok((Elements::Zip(items), len.unwrap()));
@@ -338,13 +325,7 @@ impl<'a> Env<'a> {
         match &arr.ty {
             Ty::Array { dtype, ndim: 1 } => {
                 let elem_ty = Ty::from_dtype(*dtype);
-                let arr_ty = arr.ty.clone();
-                let v = cx.new_var("iter", arr_ty.clone());
-                out.push(Stmt::Assign {
-                    place: Place::Var(v),
-                    value: arr,
-                });
-                let var = Expr::new(ExprKind::Var(v), arr_ty);
+                let var = hold_always(cx, arr, "iter", out);
                 let dim = Expr::new(
                     ExprKind::Builtin {
                         op: Builtin::Dim(0),
@@ -400,16 +381,10 @@ impl<'a> Env<'a> {
         } else {
             1
         };
-        let stop = hold(cx, out, "stop", vals.pop().unwrap());
+        let stop = hold_const(cx, out, "stop", vals.pop().unwrap());
         let start = match vals.pop() {
-            Some(v) => hold(cx, out, "start", v),
+            Some(v) => hold_const(cx, out, "start", v),
             None => Expr::int(0),
-        };
-        let bin = |op, a: Expr, b: Expr| {
-            Expr::new(
-                ExprKind::Binary(op, Box::new(a), Box::new(b), site),
-                Ty::I64,
-            )
         };
         // Python's len(range(start, stop, step)): max(0, ceil((stop - start) / step)).
         let (from, to, by) = if step > 0 {
@@ -417,44 +392,41 @@ impl<'a> Env<'a> {
         } else {
             (stop, start.clone(), -step)
         };
-        let span_len = bin(ir::BinOp::Sub, to, from);
-        let n = bin(
-            ir::BinOp::FloorDiv,
-            bin(ir::BinOp::Add, span_len, Expr::int(by - 1)),
-            Expr::int(by),
-        );
-        let n = hold(cx, out, "len", n);
-        let negative = Expr::new(
-            ExprKind::Compare(ir::CmpOp::Lt, Box::new(n.clone()), Box::new(Expr::int(0))),
-            Ty::Bool,
-        );
-        let len = Expr::new(
-            ExprKind::Select(Box::new(negative), Box::new(Expr::int(0)), Box::new(n)),
-            Ty::I64,
-        );
-        Ok((
-            Elements::Range {
-                start,
-                step: Expr::int(step),
-                site,
-            },
-            len,
-        ))
+        let span_len = int_op(ir::BinOp::Sub, to, from, site);
+        let rounded_up = int_op(ir::BinOp::Add, span_len, Expr::int(by - 1), site);
+        let n = int_op(ir::BinOp::FloorDiv, rounded_up, Expr::int(by), site);
+        let n = hold_const(cx, out, "len", n);
+        let len = if_less(n.clone(), Expr::int(0), Expr::int(0), n);
+        Ok((Elements::Range { start, step, site }, len))
     }
 }
 
-/// Evaluates `v` once, before the loop, into a hidden variable (a constant stays as it is).
-fn hold(cx: &mut FnCx, out: &mut Vec<Stmt>, name: &str, v: Expr) -> Expr {
-    if matches!(v.kind, ExprKind::Int(_)) {
-        return v;
+/// `v` evaluated once, before the loop (a constant is its own value).
+fn hold_const(cx: &mut FnCx, out: &mut Vec<Stmt>, name: &str, v: Expr) -> Expr {
+    match v.kind {
+        ExprKind::Int(_) => v,
+        _ => hold_always(cx, v, name, out),
     }
-    let ty = v.ty.clone();
-    let var = cx.new_var(name, ty.clone());
-    out.push(Stmt::Assign {
-        place: Place::Var(var),
-        value: v,
-    });
-    Expr::new(ExprKind::Var(var), ty)
+}
+
+/// An `i64` operation of the loop's bookkeeping.
+fn int_op(op: ir::BinOp, a: Expr, b: Expr, site: ir::SiteId) -> Expr {
+    Expr::new(
+        ExprKind::Binary(op, Box::new(a), Box::new(b), site),
+        Ty::I64,
+    )
+}
+
+/// `if a < b { then } else { els }`, of `i64`s.
+fn if_less(a: Expr, b: Expr, then: Expr, els: Expr) -> Expr {
+    let less = Expr::new(
+        ExprKind::Compare(ir::CmpOp::Lt, Box::new(a), Box::new(b)),
+        Ty::Bool,
+    );
+    Expr::new(
+        ExprKind::Select(Box::new(less), Box::new(then), Box::new(els)),
+        Ty::I64,
+    )
 }
 
 /// The values a `for` loop's target takes when the loop is not over ranges: the element for
@@ -469,7 +441,7 @@ pub(crate) enum Elements {
     /// `range(start, stop, step)` inside `zip`/`enumerate`: `start + k * step`.
     Range {
         start: Expr,
-        step: Expr,
+        step: i64,
         site: ir::SiteId,
     },
     /// `enumerate(inner, start)`: `(start + k, inner's element)`.
@@ -484,12 +456,6 @@ pub(crate) enum Elements {
 
 impl Elements {
     fn element(&self, k: &Expr) -> Expr {
-        let add = |a: Expr, b: Expr, site| {
-            Expr::new(
-                ExprKind::Binary(ir::BinOp::Add, Box::new(a), Box::new(b), site),
-                Ty::I64,
-            )
-        };
         match self {
             Elements::Array { var, elem_ty, site } => Expr::new(
                 ExprKind::Index {
@@ -500,19 +466,11 @@ impl Elements {
                 elem_ty.clone(),
             ),
             Elements::Range { start, step, site } => {
-                let scaled = Expr::new(
-                    ExprKind::Binary(
-                        ir::BinOp::Mul,
-                        Box::new(k.clone()),
-                        Box::new(step.clone()),
-                        *site,
-                    ),
-                    Ty::I64,
-                );
-                add(start.clone(), scaled, *site)
+                let scaled = int_op(ir::BinOp::Mul, k.clone(), Expr::int(*step), *site);
+                int_op(ir::BinOp::Add, start.clone(), scaled, *site)
             }
             Elements::Enumerate { start, inner, site } => {
-                let i = add(start.clone(), k.clone(), *site);
+                let i = int_op(ir::BinOp::Add, start.clone(), k.clone(), *site);
                 tuple(vec![i, inner.element(k)])
             }
             Elements::Zip(items) => tuple(items.iter().map(|e| e.element(k)).collect()),

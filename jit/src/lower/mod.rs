@@ -297,6 +297,17 @@ fn a(t: &Ty) -> String {
     }
 }
 
+/// `e` evaluated once, before a loop: a new variable assigned in `out`, and the read of it.
+fn hold_always(cx: &mut FnCx, e: Expr, name: &str, out: &mut Vec<Stmt>) -> Expr {
+    let ty = e.ty.clone();
+    let v = cx.new_var(name, ty.clone());
+    out.push(Stmt::Assign {
+        place: Place::Var(v),
+        value: e,
+    });
+    Expr::new(ExprKind::Var(v), ty)
+}
+
 pub(crate) fn with_hint(e: LErr, hint: impl Into<String>) -> LErr {
     match e {
         LErr::Diag(d) => LErr::Diag(d.with_hint(hint)),
