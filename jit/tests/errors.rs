@@ -733,7 +733,7 @@ fn assert_failures() {
     check("assert 1 > 2\n", "AssertionError", "", 2, 8, false);
     check(
         "assert zeros(3) == 0.0\n",
-        "TypeError",
+        "ValueError",
         "truth value of an array",
         2,
         8,

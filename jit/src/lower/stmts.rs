@@ -111,13 +111,6 @@ impl<'a> Env<'a> {
         msg: Option<&ast::Expr>,
     ) -> LResult<Vec<Stmt>> {
         let t = self.expr(cx, test)?;
-        if matches!(t.ty, Ty::Array { .. }) {
-            return type_err(
-                test.span,
-                "the truth value of an array with more than one element is ambiguous",
-            )
-            .map_err(|e| with_hint(e, "use a.any() or a.all()"));
-        }
         let ok = self.truth(t, test.span)?;
         let text = match msg {
             Some(m) => {

@@ -86,7 +86,7 @@ pub enum StmtKind {
         test: Expr,
         body: Vec<Stmt>,
     },
-    /// `for target in iter:` — target is a Name or a Tuple of Names.
+    /// `for target in iter:` — target is a Name or a Tuple of targets (nested tuples of Names).
     For {
         target: Expr,
         iter: Expr,
