@@ -198,9 +198,12 @@ fn parallel_private_names(code: &str) -> std::collections::BTreeSet<String> {
             }
         }
     }
-    let mut out = Default::default();
-    walk(&crate::syntax::parse(code).0.body, &mut out);
-    out
+    // The tree is built, walked and dropped on the compiler's thread (see `crate::stack`).
+    crate::stack::on_compiler_stack(|| {
+        let mut out = Default::default();
+        walk(&crate::syntax::parse(code).0.body, &mut out);
+        out
+    })
 }
 
 /// Put back the globals the first target's run left.

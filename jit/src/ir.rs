@@ -364,6 +364,9 @@ pub enum Builtin {
     RoundIntN,
     /// NumPy's `round(a, n)` of array elements → f64.
     NpRoundN,
+    /// `int(x)` of a float: towards zero, raising Python's ValueError for NaN and
+    /// OverflowError for ±inf or a value outside int64.
+    TruncInt,
     /// Float → i64 by floor / ceil (Python's `math.floor`, `math.ceil`).
     FloorInt,
     CeilInt,

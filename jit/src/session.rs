@@ -187,8 +187,13 @@ impl Session {
         }
     }
 
-    /// Print a compiler stage of `code` instead of running it.
+    /// Print a compiler stage of `code` instead of running it. The trees are built, printed
+    /// and dropped on the compiler's thread (`crate::stack`).
     pub fn emit(&mut self, code: &str, stage: Stage) -> Result<String, CellError> {
+        crate::stack::on_compiler_stack(|| self.emit_here(code, stage))
+    }
+
+    fn emit_here(&mut self, code: &str, stage: Stage) -> Result<String, CellError> {
         match stage {
             Stage::Tokens => {
                 return syntax::tokenize(code)
@@ -422,7 +427,9 @@ impl Session {
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
         let cell = self.sources.len() + 1;
-        let unit = match self.compile(code, cell, None) {
+        // Deep trees need the compiler's big stack (`crate::stack`); the unit's IR is dropped
+        // here, but its depth is the AST's, which the parser bounds.
+        let unit = match crate::stack::on_compiler_stack(|| self.compile(code, cell, None)) {
             Ok(u) => u,
             Err(e) => {
                 // A cell that fails to compile runs nothing, but still counts (its source is

@@ -3,8 +3,10 @@
 //! without an argument, as Python's and NumPy's do.
 
 use super::*;
-use crate::ir::ExprKind;
+use crate::ir::{Builtin, ExprKind};
 use crate::lower::{cast, dtype_of_name, type_err, zero_of};
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{types, InstBuilder};
 
 /// A conversion to the scalar type of its names.
 macro_rules! conversion {
@@ -64,5 +66,127 @@ fn convert(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> 
     if let (ExprKind::Float(x), Ty::F32) = (&v.kind, &target) {
         return Ok(Expr::new(ExprKind::Float(*x as f32 as f64), Ty::F32));
     }
+    if target == Ty::I64 && matches!(v.ty, Ty::F64 | Ty::F32) {
+        return Ok(match v.kind {
+            ExprKind::Float(x) if int64_error(x).is_none() => Expr::int(x as i64),
+            // A literal out of range still raises when the statement runs, as in Python.
+            _ => env.builtin(cx, Builtin::TruncInt, vec![v], Ty::I64, span),
+        });
+    }
     Ok(cast(v, target))
+}
+
+/// -2**63 and 2**63 as f64 (both exact): a float converts to int64 when it lies in
+/// `[MIN, MAX)`.
+const INT64_MIN_F: f64 = -9_223_372_036_854_775_808.0;
+const INT64_END_F: f64 = 9_223_372_036_854_775_808.0;
+
+/// Python's errors for `int(x)` of a float that does not fit an int64 (Python's int has no
+/// bound, so the last is Kiln's, worded like CPython's overflow into a C integer).
+const NAN_TO_INT: (ErrorKind, &str) =
+    (ErrorKind::ValueError, "cannot convert float NaN to integer");
+const INF_TO_INT: (ErrorKind, &str) = (
+    ErrorKind::OverflowError,
+    "cannot convert float infinity to integer",
+);
+const TOO_BIG_FOR_INT64: (ErrorKind, &str) = (
+    ErrorKind::OverflowError,
+    "int too large to convert to int64",
+);
+
+fn int64_error(x: f64) -> Option<(ErrorKind, &'static str)> {
+    if x.is_nan() {
+        Some(NAN_TO_INT)
+    } else if x.is_infinite() {
+        Some(INF_TO_INT)
+    } else if !(INT64_MIN_F..INT64_END_F).contains(&x) {
+        Some(TOO_BIG_FOR_INT64)
+    } else {
+        None
+    }
+}
+
+/// The instructions of `TruncInt`: one range test (NaN fails it too) guards the conversion;
+/// the cold path picks the error.
+pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Vals, String> {
+    if *op != Builtin::TruncInt {
+        return Err(format!("{op:?} is not a conversion"));
+    }
+    let mut x = o.vals[0][0];
+    if o.arg_ty() == Ty::F32 {
+        x = g.b.ins().fpromote(types::F64, x);
+    }
+    let lo = g.b.ins().f64const(INT64_MIN_F);
+    let end = g.b.ins().f64const(INT64_END_F);
+    let under = g.b.ins().fcmp(FloatCC::UnorderedOrLessThan, x, lo);
+    let over =
+        g.b.ins()
+            .fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, x, end);
+    let bad = g.b.ins().bor(under, over);
+    g.fail_if(
+        bad,
+        |g| {
+            let nan = g.b.create_block();
+            let not_nan = g.b.create_block();
+            let inf = g.b.create_block();
+            let big = g.b.create_block();
+            let done = g.b.create_block();
+            for b in [nan, not_nan, inf, big, done] {
+                g.b.set_cold_block(b);
+            }
+            let is_nan = g.b.ins().fcmp(FloatCC::Unordered, x, x);
+            g.b.ins().brif(is_nan, nan, &[], not_nan, &[]);
+            g.b.switch_to_block(not_nan);
+            let size = g.b.ins().fabs(x);
+            let infinity = g.b.ins().f64const(f64::INFINITY);
+            let is_inf = g.b.ins().fcmp(FloatCC::Equal, size, infinity);
+            g.b.ins().brif(is_inf, inf, &[], big, &[]);
+            for (block, (kind, msg)) in [
+                (nan, NAN_TO_INT),
+                (inf, INF_TO_INT),
+                (big, TOO_BIG_FOR_INT64),
+            ] {
+                g.b.switch_to_block(block);
+                g.raise_msg(kind, msg);
+                g.b.ins().jump(done, &[]);
+            }
+            g.b.switch_to_block(done);
+            vec![]
+        },
+        o.site,
+    );
+    Ok(vec![g.b.ins().fcvt_to_sint_sat(types::I64, x)])
+}
+
+/// `TruncInt` in a `@gpu` kernel: the same test, and the kernel's error protocol (the
+/// failing iteration is replayed on the host, which raises the serial run's error).
+pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
+    if *op != Builtin::TruncInt {
+        return gpu_err(o.site, format!("{op:?} is not a conversion"), "");
+    }
+    let x = e.temp(&Ty::F64, &format!("(double)({})", o.args[0]), o.site)?;
+    let lo = format!("{INT64_MIN_F:?}");
+    let end = format!("{INT64_END_F:?}");
+    e.fail(
+        &format!("isnan({x})"),
+        NAN_TO_INT.0,
+        NAN_TO_INT.1,
+        o.site,
+        ["0", "0", "0"],
+    );
+    e.fail(
+        &format!("isinf({x})"),
+        INF_TO_INT.0,
+        INF_TO_INT.1,
+        o.site,
+        ["0", "0", "0"],
+    );
+    e.fail(
+        &format!("!({x} >= {lo} && {x} < {end})"),
+        TOO_BIG_FOR_INT64.0,
+        TOO_BIG_FOR_INT64.1,
+        o.site,
+        ["0", "0", "0"],
+    );
+    Ok(format!("convert_long_rtz({x})"))
 }

@@ -85,6 +85,11 @@ struct Lexer<'a> {
     toks: Vec<Token>,
 }
 
+/// CPython's tokenizer limits (`MAXLEVEL`, `MAXINDENT`), with its messages: they bound the
+/// parser's recursion on brackets and blocks long before it could exhaust the stack.
+const MAX_BRACKETS: usize = 200;
+const MAX_INDENT_LEVELS: usize = 100;
+
 fn err(kind: ErrorKind, lo: usize, hi: usize, msg: impl Into<String>) -> LexError {
     LexError {
         diag: Diagnostic::new(kind, Span::new(lo, hi), msg),
@@ -282,6 +287,14 @@ impl<'a> Lexer<'a> {
         }
         let top = *self.indents.last().unwrap_or(&0);
         if width > top {
+            if self.indents.len() >= MAX_INDENT_LEVELS {
+                return Err(self.err(
+                    ErrorKind::IndentationError,
+                    self.pos,
+                    self.pos + 1,
+                    "too many levels of indentation",
+                ));
+            }
             self.indents.push(width);
             self.push(TokenKind::Indent, start, self.pos);
         } else if width < top {
@@ -366,7 +379,17 @@ impl<'a> Lexer<'a> {
         };
         self.pos += op.len();
         match *op {
-            "(" | "[" | "{" => self.brackets.push((op.as_bytes()[0], lo)),
+            "(" | "[" | "{" => {
+                if self.brackets.len() >= MAX_BRACKETS {
+                    return Err(self.err(
+                        ErrorKind::SyntaxError,
+                        lo,
+                        lo + 1,
+                        "too many nested parentheses",
+                    ));
+                }
+                self.brackets.push((op.as_bytes()[0], lo))
+            }
             ")" | "]" | "}" => {
                 let close = op.as_bytes()[0];
                 match self.brackets.pop() {

@@ -31,6 +31,7 @@ pub fn parse(src: &str) -> (Module, Vec<Diagnostic>) {
         pos: 0,
         src,
         next_id: &mut next_id,
+        depth: 0,
     };
     let mut body = Vec::new();
     let mut diags = Vec::new();
@@ -49,7 +50,12 @@ pub fn parse(src: &str) -> (Module, Vec<Diagnostic>) {
 /// Jupyter's `is_complete_request`, with IPython's rules: open brackets, a trailing `\`, a
 /// line ending in a block opener's `:`, or an indented last line without a blank line after
 /// it all ask for more input.
+/// It parses the cell, so it runs on the compiler's thread (`crate::stack`) like a compile.
 pub fn is_complete(src: &str) -> Completeness {
+    crate::stack::on_compiler_stack(|| is_complete_here(src))
+}
+
+fn is_complete_here(src: &str) -> Completeness {
     if src.trim().is_empty() {
         return Completeness::Complete;
     }
@@ -93,6 +99,23 @@ struct Parser<'a> {
     src: &'a str,
     /// Shared with sub-parsers of f-string fields, so ids stay unique across the cell.
     next_id: &'a mut u32,
+    /// How deep the tree being built is: nested expressions, unary operators, links of
+    /// binary and postfix chains, `elif`s. Every later pass walks the tree recursively, so
+    /// bounding it here bounds them all (see `MAX_DEPTH`).
+    depth: usize,
+}
+
+/// The deepest tree a cell may build. CPython compiles a chain of 2 000 `+` or 1 000 unary
+/// minus signs and refuses 3 000 (RecursionError); Kiln accepts what CPython does, and the
+/// compiler's thread (`crate::stack`) has room for many times this depth.
+pub const MAX_DEPTH: usize = 2_000;
+
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::RecursionError,
+        span,
+        "maximum recursion depth exceeded during compilation",
+    )
 }
 
 fn syntax(span: Span, msg: impl Into<String>) -> Diagnostic {
@@ -242,6 +265,22 @@ impl<'a> Parser<'a> {
             )),
         }
     }
+    /// One level deeper for `f`: a RecursionError at the current token past `MAX_DEPTH`.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.deeper(1)?;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+    /// `levels` more levels (a chain's links); the caller gives them back.
+    fn deeper(&mut self, levels: usize) -> PResult<()> {
+        if self.depth + levels > MAX_DEPTH {
+            return Err(too_deep(self.span()));
+        }
+        self.depth += levels;
+        Ok(())
+    }
+
     fn mk(&mut self, kind: ExprKind, span: Span) -> Expr {
         let id = *self.next_id;
         *self.next_id += 1;
@@ -606,10 +645,13 @@ impl<'a> Parser<'a> {
             ));
         }
         self.bump();
-        let mut body = Vec::new();
-        while !self.at(&TokenKind::Dedent) && !self.at(&TokenKind::Eof) {
-            body.append(&mut self.statement()?);
-        }
+        let body = self.nested(|p| {
+            let mut body = Vec::new();
+            while !p.at(&TokenKind::Dedent) && !p.at(&TokenKind::Eof) {
+                body.append(&mut p.statement()?);
+            }
+            Ok(body)
+        })?;
         self.bump();
         Ok(body)
     }
@@ -625,7 +667,7 @@ impl<'a> Parser<'a> {
         self.expect_colon(what)?;
         let body = self.block(what, kw.span)?;
         let orelse = if self.at_kw("elif") {
-            vec![self.if_stmt()?]
+            vec![self.nested(Self::if_stmt)?]
         } else if let Some(e) = self.eat_kw("else") {
             self.expect_colon("'else' clause")?;
             self.block("'else' statement", e)?
@@ -822,6 +864,10 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> PResult<Expr> {
+        self.nested(Self::expr_unchecked)
+    }
+
+    fn expr_unchecked(&mut self) -> PResult<Expr> {
         let body = self.or_test()?;
         if !self.at_kw("if") {
             return Ok(body);
@@ -871,7 +917,7 @@ impl<'a> Parser<'a> {
 
     fn not_test(&mut self) -> PResult<Expr> {
         if let Some(sp) = self.eat_kw("not") {
-            let operand = self.not_test()?;
+            let operand = self.nested(Self::not_test)?;
             let span = sp.to(operand.span);
             return Ok(self.mk(
                 ExprKind::Unary {
@@ -937,12 +983,18 @@ impl<'a> Parser<'a> {
         next: fn(&mut Self) -> PResult<Expr>,
     ) -> PResult<Expr> {
         let mut left = next(self)?;
+        let base = self.depth;
         loop {
             let op = match self.kind() {
                 TokenKind::Op(o) => ops.iter().find(|(s, _)| s == o).map(|(_, b)| *b),
                 _ => None,
             };
-            let Some(op) = op else { return Ok(left) };
+            let Some(op) = op else {
+                self.depth = base;
+                return Ok(left);
+            };
+            // Each link nests the chain so far one level deeper (a left-deep tree).
+            self.deeper(1)?;
             self.bump();
             let right = next(self)?;
             let sp = left.span.to(right.span);
@@ -993,7 +1045,7 @@ impl<'a> Parser<'a> {
             _ => return self.power(),
         };
         let sp = self.bump().span;
-        let operand = self.factor()?;
+        let operand = self.nested(Self::factor)?;
         let span = sp.to(operand.span);
         Ok(self.mk(
             ExprKind::Unary {
@@ -1011,7 +1063,7 @@ impl<'a> Parser<'a> {
         if self.eat_op("**").is_none() {
             return Ok(base);
         }
-        let exp = self.factor()?;
+        let exp = self.nested(Self::factor)?;
         let sp = base.span.to(exp.span);
         Ok(self.mk(
             ExprKind::Binary {
@@ -1024,8 +1076,19 @@ impl<'a> Parser<'a> {
     }
 
     fn primary(&mut self) -> PResult<Expr> {
+        let base = self.depth;
+        let e = self.postfix_chain();
+        self.depth = base;
+        e
+    }
+
+    /// An atom and its calls, subscripts and attributes: each link one level deeper.
+    fn postfix_chain(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
         loop {
+            if self.at_op("(") || self.at_op("[") || self.at_op(".") {
+                self.deeper(1)?;
+            }
             if self.at_op("(") {
                 self.bump();
                 let (args, keywords) = self.call_args()?;
@@ -1420,6 +1483,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             src: self.src,
             next_id: &mut *self.next_id,
+            depth: self.depth,
         };
         // Python's own wording for a malformed field, instead of "end of line" (the field
         // is not a line).

@@ -103,7 +103,14 @@ pub(crate) struct Emit<'u, 'p> {
     pub(crate) site: SiteId,
     /// Integer variables never negative here: indexing with them skips the negative wrap.
     pub(crate) nonneg: HashSet<ir::VarId>,
+    /// How deep `expr` is in the expression being written (see `SPILL_EVERY`).
+    nesting: usize,
 }
+
+/// Every this many levels of a deep expression, its value goes into a temporary: the C text
+/// of a 2 000-level chain would nest its parentheses past the OpenCL compiler's limit
+/// (clang's bracket depth, 256), and a temporary costs nothing once compiled.
+const SPILL_EVERY: usize = 24;
 
 impl<'u, 'p> Emit<'u, 'p> {
     pub(crate) fn new(u: &'u mut Unit<'p>, func: &'p ir::Func, site: SiteId) -> Self {
@@ -116,6 +123,7 @@ impl<'u, 'p> Emit<'u, 'p> {
             loops: Vec::new(),
             site,
             nonneg: HashSet::new(),
+            nesting: 0,
         }
     }
 
@@ -468,6 +476,18 @@ impl<'u, 'p> Emit<'u, 'p> {
     }
 
     pub(crate) fn expr(&mut self, e: &Expr) -> GResult<String> {
+        self.nesting += 1;
+        let text = self.expr_text(e);
+        self.nesting -= 1;
+        let text = text?;
+        let scalar = matches!(e.ty, Ty::Bool | Ty::I64 | Ty::F64 | Ty::F32 | Ty::C128);
+        if self.nesting > 0 && self.nesting % SPILL_EVERY == 0 && scalar && !is_atom(&text) {
+            return self.temp(&e.ty, &text, self.site);
+        }
+        Ok(text)
+    }
+
+    fn expr_text(&mut self, e: &Expr) -> GResult<String> {
         let site = self.site;
         Ok(match &e.kind {
             ExprKind::None => String::new(),
