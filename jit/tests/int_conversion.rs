@@ -1,7 +1,8 @@
-//! `int(x)` / `i64(x)` of a float: truncation towards zero, and Python's errors where the
-//! value has no integer (NaN: ValueError; ±inf: OverflowError, messages from `python3`) or
-//! none in int64 (OverflowError). Literals, variables, `@par` and `@gpu` loops all raise,
-//! at the statement, after the statements before it ran.
+//! `int(x)` / `i64(x)` of a float (and `round(x)`, `math.floor`, `math.ceil`, `math.trunc`,
+//! which give ints too): truncation towards zero, and Python's errors where the value has no
+//! integer (NaN: ValueError; ±inf: OverflowError, messages from `python3`) or none in int64
+//! (OverflowError). Literals, variables, `@par` and `@gpu` loops all raise, at the
+//! statement, after the statements before it ran.
 mod common;
 use common::{err, ok};
 use kiln_jit::Session;
@@ -9,10 +10,15 @@ use std::process::Command;
 
 /// `python3`'s `type: message` for `int(x)`.
 fn python_error(x: &str) -> String {
+    python_error_of("int", x)
+}
+
+/// `python3`'s `type: message` for `conv(float(x))`.
+fn python_error_of(conv: &str, x: &str) -> String {
     let out = Command::new("python3")
         .arg("-c")
         .arg(format!(
-            "try:\n    int(float('{x}'))\nexcept Exception as e:\n    print(f'{{type(e).__name__}}: {{e}}')"
+            "import math\ntry:\n    {conv}(float('{x}'))\nexcept Exception as e:\n    print(f'{{type(e).__name__}}: {{e}}')"
         ))
         .output()
         .expect("python3 runs");
@@ -56,6 +62,32 @@ fn nan_and_infinity_raise_pythons_errors() {
         raises(&format!("z = 1e308\ny = {conv}(z * 10.0)\n"), &inf);
     }
     raises("y = int(f32(nan))\n", &nan);
+}
+
+#[test]
+fn rounding_to_an_int_raises_as_python_does() {
+    for conv in ["round", "math.floor", "math.ceil", "math.trunc"] {
+        for x in ["nan", "inf", "-inf"] {
+            let want = python_error_of(conv, x);
+            assert!(!want.is_empty(), "python3 raised nothing for {conv}({x})");
+            raises(&format!("y = {conv}({x})\n"), &want);
+            raises(&format!("z = {x}\ny = {conv}(z)\n"), &want);
+        }
+        raises(&format!("z = 1e300\ny = {conv}(z)\n"), TOO_BIG);
+    }
+    let mut s = Session::new();
+    for (code, want) in [
+        ("round(2.5)", "2"),
+        ("math.floor(-2.5)", "-3"),
+        ("math.ceil(-2.5)", "-2"),
+        ("math.trunc(-2.5)", "-2"),
+    ] {
+        assert_eq!(
+            ok(&mut s, &format!("{code}\n")).1.as_deref(),
+            Some(want),
+            "{code}"
+        );
+    }
 }
 
 const TOO_BIG: &str = "OverflowError: int too large to convert to int64";

@@ -6,7 +6,7 @@ use super::*;
 use crate::ir::{Builtin, ExprKind};
 use crate::lower::{cast, dtype_of_name, type_err, zero_of};
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{types, InstBuilder};
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 
 /// A conversion to the scalar type of its names.
 macro_rules! conversion {
@@ -106,8 +106,7 @@ fn int64_error(x: f64) -> Option<(ErrorKind, &'static str)> {
     }
 }
 
-/// The instructions of `TruncInt`: one range test (NaN fails it too) guards the conversion;
-/// the cold path picks the error.
+/// The instructions of `TruncInt`.
 pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Vals, String> {
     if *op != Builtin::TruncInt {
         return Err(format!("{op:?} is not a conversion"));
@@ -116,6 +115,13 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
     if o.arg_ty() == Ty::F32 {
         x = g.b.ins().fpromote(types::F64, x);
     }
+    Ok(vec![to_int64_checked(g, x, o.site)])
+}
+
+/// An f64 with no fraction (or one truncated) as an i64, raising Python's error where it has
+/// none: one range test (NaN fails it too) guards the conversion; the cold path picks the
+/// error. `round`, `math.floor` and `math.ceil` end with it too.
+pub(super) fn to_int64_checked(g: &mut Gen<'_, '_>, x: Value, site: ir::SiteId) -> Value {
     let lo = g.b.ins().f64const(INT64_MIN_F);
     let end = g.b.ins().f64const(INT64_END_F);
     let under = g.b.ins().fcmp(FloatCC::UnorderedOrLessThan, x, lo);
@@ -153,9 +159,9 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             g.b.switch_to_block(done);
             vec![]
         },
-        o.site,
+        site,
     );
-    Ok(vec![g.b.ins().fcvt_to_sint_sat(types::I64, x)])
+    g.b.ins().fcvt_to_sint_sat(types::I64, x)
 }
 
 /// `TruncInt` in a `@gpu` kernel: the same test, and the kernel's error protocol (the
@@ -164,28 +170,37 @@ pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GRes
     if *op != Builtin::TruncInt {
         return gpu_err(o.site, format!("{op:?} is not a conversion"), "");
     }
-    let x = e.temp(&Ty::F64, &format!("(double)({})", o.args[0]), o.site)?;
+    opencl_to_int64_checked(e, &o.args[0], o.site)
+}
+
+/// `to_int64_checked` in a kernel.
+pub(super) fn opencl_to_int64_checked(
+    e: &mut Emit<'_, '_>,
+    value: &str,
+    site: ir::SiteId,
+) -> GResult<String> {
+    let x = e.temp(&Ty::F64, &format!("(double)({value})"), site)?;
     let lo = format!("{INT64_MIN_F:?}");
     let end = format!("{INT64_END_F:?}");
     e.fail(
         &format!("isnan({x})"),
         NAN_TO_INT.0,
         NAN_TO_INT.1,
-        o.site,
+        site,
         ["0", "0", "0"],
     );
     e.fail(
         &format!("isinf({x})"),
         INF_TO_INT.0,
         INF_TO_INT.1,
-        o.site,
+        site,
         ["0", "0", "0"],
     );
     e.fail(
         &format!("!({x} >= {lo} && {x} < {end})"),
         TOO_BIG_FOR_INT64.0,
         TOO_BIG_FOR_INT64.1,
-        o.site,
+        site,
         ["0", "0", "0"],
     );
     Ok(format!("convert_long_rtz({x})"))

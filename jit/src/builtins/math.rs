@@ -160,7 +160,7 @@ fn unary_math(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, m: MathFn) -> 
         return Ok(match m {
             MathFn::Floor => env.builtin(cx, Builtin::FloorInt, vec![v], Ty::I64, span),
             MathFn::Ceil => env.builtin(cx, Builtin::CeilInt, vec![v], Ty::I64, span),
-            _ => cast(v, Ty::I64),
+            _ => env.builtin(cx, Builtin::TruncInt, vec![v], Ty::I64, span),
         });
     }
     let integral = rounding || m == MathFn::Rint;
@@ -462,17 +462,18 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             Ty::C128 => vec![g.call_rt1("kiln_c_abs", &vals[0])],
             ref t => return Err(format!("abs of {t}")),
         },
-        Builtin::RoundInt => {
-            let r = g.b.ins().nearest(vals[0][0]);
-            vec![g.b.ins().fcvt_to_sint_sat(types::I64, r)]
-        }
-        Builtin::FloorInt | Builtin::CeilInt => {
-            let r = if *op == Builtin::FloorInt {
-                g.b.ins().floor(vals[0][0])
-            } else {
-                g.b.ins().ceil(vals[0][0])
+        // Python's int results: NaN, ±inf or a value beyond int64 raise (`int(x)`'s errors).
+        Builtin::RoundInt | Builtin::FloorInt | Builtin::CeilInt => {
+            let x = vals[0][0];
+            let mut r = match op {
+                Builtin::RoundInt => g.b.ins().nearest(x),
+                Builtin::FloorInt => g.b.ins().floor(x),
+                _ => g.b.ins().ceil(x),
             };
-            vec![g.b.ins().fcvt_to_sint_sat(types::I64, r)]
+            if arg_ty == Ty::F32 {
+                r = g.b.ins().fpromote(types::F64, r);
+            }
+            vec![super::conversions::to_int64_checked(g, r, o.site)]
         }
         Builtin::RoundN => vec![g.call_rt1("kiln_m_round_n", &[vals[0][0], vals[1][0]])],
         Builtin::RoundIntN => vec![g.call_rt1("kiln_round_int", &[vals[0][0], vals[1][0]])],
@@ -591,9 +592,15 @@ pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GRes
             Ty::C128 => format!("hypot({x}.x, {x}.y)"),
             _ => format!("fabs({x})"),
         },
-        Builtin::RoundInt => format!("convert_long_sat(rint({x}))"),
-        Builtin::FloorInt => format!("convert_long_sat(floor({x}))"),
-        Builtin::CeilInt => format!("convert_long_sat(ceil({x}))"),
+        Builtin::RoundInt => {
+            super::conversions::opencl_to_int64_checked(e, &format!("rint({x})"), o.site)?
+        }
+        Builtin::FloorInt => {
+            super::conversions::opencl_to_int64_checked(e, &format!("floor({x})"), o.site)?
+        }
+        Builtin::CeilInt => {
+            super::conversions::opencl_to_int64_checked(e, &format!("ceil({x})"), o.site)?
+        }
         Builtin::Atan2 => format!("atan2({x}, {})", o.args[1]),
         Builtin::Hypot => format!("hypot({x}, {})", o.args[1]),
         Builtin::IsNan => format!("(isnan({x}) != 0)"),
