@@ -104,7 +104,6 @@ pub fn on_compiler_stack<R>(f: impl FnOnce() -> R) -> R {
     }
     // Without a compiler thread the job has not run yet: run it here.
     run();
-    drop(run);
     result.expect("the job ran")
 }
 
@@ -132,7 +131,7 @@ mod tests {
     fn a_panic_reaches_the_caller_and_the_next_job_runs() {
         let r = std::panic::catch_unwind(|| on_compiler_stack(|| panic!("boom")));
         assert!(r.is_err());
-        let borrowed = vec![1, 2, 3];
+        let borrowed = [1, 2, 3];
         assert_eq!(on_compiler_stack(|| borrowed.iter().sum::<i32>()), 6);
         // A nested call runs in place instead of waiting for itself.
         assert_eq!(on_compiler_stack(|| on_compiler_stack(|| 7)), 7);

@@ -44,7 +44,12 @@ fn emit_reports_it_too() {
     for stage in ["tokens", "ast", "ir"] {
         let out = kiln_run(&deep_file(), &["--emit", stage]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stage}: {:?}\n{stderr}", out.status);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{stage}: {:?}\n{stderr}",
+            out.status
+        );
         assert!(
             stderr.contains("SyntaxError: too many nested parentheses"),
             "{stage}: {stderr}"

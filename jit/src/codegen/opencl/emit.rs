@@ -481,7 +481,8 @@ impl<'u, 'p> Emit<'u, 'p> {
         self.nesting -= 1;
         let text = text?;
         let scalar = matches!(e.ty, Ty::Bool | Ty::I64 | Ty::F64 | Ty::F32 | Ty::C128);
-        if self.nesting > 0 && self.nesting % SPILL_EVERY == 0 && scalar && !is_atom(&text) {
+        if self.nesting > 0 && self.nesting.is_multiple_of(SPILL_EVERY) && scalar && !is_atom(&text)
+        {
             return self.temp(&e.ty, &text, self.site);
         }
         Ok(text)
