@@ -16,15 +16,21 @@ What the programs stay away from, because the two sides are allowed to differ th
   the deliberate `// 0` checks, which compare the ZeroDivisionError itself.
 - A name first assigned inside a block is not used after the block (Python would see it
   after a loop that ran, Kiln's `@par` bodies keep it private; SPEC §13).
-- Known gaps kept out on purpose: `np.max(a, axis=k)` as a function, `c128(re, im)`, and
-  `@par` before an array-creating assignment.
+- An `f32` meets only `f32` values and literals: a Python float variable is a weak scalar to
+  NumPy (the result stays `f32`) but a typed `f64` to Kiln (the result is `f64`, SPEC §13).
+- Known gaps kept out on purpose: `np.max(a, axis=k)` as a function, `c128(re, im)`,
+  `@par` before an array-creating assignment, and what the README lists as not in this
+  build (boolean-mask indexing; `enumerate` and lists are absent too).
 """
 import random
+import re
 
-INT, FLOAT, BOOL, COMPLEX = "int", "float", "bool", "complex"
-SCALARS = (INT, FLOAT, BOOL, COMPLEX)
-# Array element types the generator uses, by Kiln dtype name.
-ADTYPES = ("i64", "f64")
+INT, FLOAT, BOOL, COMPLEX, F32 = "int", "float", "bool", "complex", "f32"
+SCALARS = (INT, FLOAT, BOOL, COMPLEX, F32)
+# Array element types the generator uses, by Kiln dtype name, and their elements' types.
+ADTYPES = ("i64", "f64", "f64", "i64", "f32")
+ELEMENT = {"i64": INT, "f64": FLOAT, "f32": F32}
+SCALAR_CHOICES = [INT, INT, FLOAT, FLOAT, BOOL, COMPLEX, F32]
 
 
 class Arr:
@@ -110,7 +116,39 @@ class Gen:
             return self.float_expr(env, depth, leaf)
         if ty == BOOL:
             return self.bool_expr(env, depth, leaf)
+        if ty == F32:
+            return self.f32_expr(env, depth, leaf)
         return self.complex_expr(env, depth, leaf)
+
+    def f32_expr(self, env, depth, leaf):
+        vs = self.scalar_vars(env, F32)
+        lit = lambda: self.pick(["0.5", "1.5", "-0.1", "3.0", "0.3", "2.0"])  # noqa: E731
+        if leaf:
+            if vs and self.chance(0.6):
+                return self.pick(vs)
+            return f"f32({lit()})"
+        g = lambda: self.expr(env, F32, depth + 1)  # noqa: E731
+        k = self.r.randrange(9)
+        if k < 2:
+            return f"({g()} {self.pick('+-*')} {g()})"
+        if k == 2:
+            return f"({g()} {self.pick('+-*')} {lit()})"
+        if k == 3:
+            return f"({g()} / (abs({g()}) + 1.0))"
+        if k == 4:
+            return f"f32({self.expr(env, FLOAT, depth + 1)})"
+        if k == 5:
+            return self.pick([f"sqrt(abs({g()}))", f"sin({g()})", f"abs({g()})", f"floor({g()})"])
+        if k == 6:
+            x = self.element(env, "f32", depth)
+            if x:
+                return x
+        if k == 7:
+            arrs = self.arrays(env, "f32")
+            if arrs:
+                name, _ = self.pick(arrs)
+                return self.pick([f"{name}.sum()", f"{name}.min()", f"{name}.max()", f"{name}.mean()"])
+        return f"({g()} if {self.expr(env, BOOL, depth + 1)} else {g()})"
 
     def int_leaf(self, env):
         vs = self.scalar_vars(env, INT)
@@ -217,6 +255,8 @@ class Gen:
             arrs = self.arrays(env)
             if arrs:
                 name, a = self.pick(arrs)
+                if a.dtype == "f32":  # its mean is an f32
+                    return f"float({name}.sum())"
                 return self.pick([f"{name}.mean()", f"mean({name})", f"float({name}.sum())"])
         if k == 15:
             arrs = self.arrays(env, "f64")
@@ -232,7 +272,13 @@ class Gen:
             if c:
                 return c
         if k == 18:
-            return self.pick(["pi", "e", "0.3", "1e-5"])
+            return self.pick(["pi", "e", "0.3", "1e-5", f"float({self.expr(env, F32, depth + 1)})"])
+        if k == 19:
+            vs = self.arrays(env, "f64", ndim=1)
+            if vs:
+                name, a = self.pick(vs)
+                other = [n for n, t in vs if t.shape == a.shape]
+                return f"dot({name}, {self.pick(other)})"
         return self.float_leaf(env)
 
     def bool_expr(self, env, depth, leaf):
@@ -299,10 +345,29 @@ class Gen:
             if same:
                 return self.pick(same)
             return self.creation(dtype, shape)
-        k = self.r.randrange(9)
+        k = self.r.randrange(10)
         sub = lambda: self.aexpr(env, dtype, shape, depth + 1)  # noqa: E731
         if k == 0 and part:
             return f"({sub()} {self.pick('+-*')} {self.pick(part)})"
+        if k == 9:
+            x = self.reshaped(env, dtype, shape)
+            if x:
+                return x
+        if dtype == "f32":
+            lit = self.pick(["0.5", "1.5", "-0.1", "3.0", "0.3", "2.0"])
+            if k in (1, 2):
+                return f"({sub()} {self.pick('+-*')} {lit})"
+            if k == 3:
+                return f"({sub()} / (abs({sub()}) + 1.0))"
+            if k == 4:
+                return self.pick(["sqrt(abs(%s))", "sin(%s)", "abs(%s)", "floor(%s)"]) % sub()
+            if k == 5:
+                return f"{self.aexpr(env, 'f64', shape, depth + 1)}.astype(f32)"
+            if k == 6:
+                return f"where({sub()} > {lit}, {sub()}, {sub()})"
+            if k == 7:
+                return f"{self.pick(['minimum', 'maximum'])}({sub()}, {sub()})"
+            return f"({sub()} {self.pick('+-*')} {sub()})"
         if dtype == "f64":
             if k in (1, 2):
                 return f"({sub()} {self.pick('+-*')} {self.expr(env, FLOAT, 2)})"
@@ -312,7 +377,12 @@ class Gen:
                 f = self.pick(["sqrt(abs(%s))", "sin(%s)", "abs(%s)", "floor(%s)", "exp(minimum(%s, 5.0))"])
                 return f % sub()
             if k == 5:
-                return f"({self.aexpr(env, 'i64', shape, depth + 1)} * {self.expr(env, FLOAT, 2)})"
+                return self.pick([
+                    f"({self.aexpr(env, 'i64', shape, depth + 1)} * {self.expr(env, FLOAT, 2)})",
+                    f"{self.aexpr(env, 'i64', shape, depth + 1)}.astype(f64)",
+                    f"({sub()} + {self.aexpr(env, 'f32', shape, depth + 1)})",
+                    f"({self.aexpr(env, 'i64', shape, depth + 1)} / ({self.aexpr(env, 'i64', shape, depth + 1)} % 4 + 1))",
+                ])
             if k == 6:
                 return f"where({sub()} > {self.float_leaf(env)}, {sub()}, {sub()})"
             if k == 7:
@@ -330,12 +400,55 @@ class Gen:
             return f"where({sub()} > {self.int_leaf(env)}, {sub()}, {sub()})"
         return f"({sub()} {self.pick('+-*')} {sub()})"
 
+    def reshaped(self, env, dtype, shape):
+        """An expression of `shape` made from another array by an axis reduction, `.T`,
+        `cumsum`, `.copy()`, `reshape`/`ravel`, or a matrix product."""
+        arrs = self.arrays(env, dtype)
+        size = 1
+        for n in shape:
+            size *= n
+        forms = []
+        for name, a in arrs:
+            if a.ndim == 2:
+                red = self.pick(["sum", "min", "max"] + (["mean"] if dtype != "i64" else []))
+                if (a.shape[1],) == shape:
+                    forms.append(f"{name}.{red}(axis=0)")
+                if (a.shape[0],) == shape:
+                    forms.append(f"{name}.{red}(axis=1)")
+                if a.shape[::-1] == shape:
+                    forms.append(f"{name}.T")
+                if len(shape) == 1 and a.shape[0] * a.shape[1] == size:
+                    forms.append(f"{name}.{self.pick(['ravel', 'flatten'])}()")
+                if dtype == "f64" and len(shape) == 1 and a.shape[0] == shape[0]:
+                    vs = [n for n, t in self.arrays(env, "f64", 1) if t.shape == (a.shape[1],)]
+                    if vs:
+                        forms.append(f"({name} @ {self.pick(vs)})")
+            if a.shape == shape:
+                forms.append(f"{name}.copy()")
+                if a.ndim == 1:
+                    forms.append(f"cumsum({name})")
+            if a.ndim == 1 and len(shape) == 2 and a.shape[0] == size:
+                forms.append(f"{name}.reshape({shape[0]}, {shape[1]})")
+        if dtype == "f64":
+            for name, a in self.arrays(env, "i64", 2):
+                if (a.shape[1],) == shape:
+                    forms.append(f"{name}.mean(axis=0)")
+        return self.pick(forms) if forms else None
+
     def creation(self, dtype, shape):
         n = 1
         for s in shape:
             n *= s
         shp = str(shape[0]) if len(shape) == 1 and self.chance(0.5) else repr(tuple(shape))
         k = self.r.randrange(6)
+        if dtype == "f32":
+            if k < 2:
+                return f"{self.pick(['zeros', 'ones'])}({shp}, dtype=f32)"
+            if k == 2:
+                return f"full({shp}, {self.pick(['0.1', '-1.5', '2.0'])}, dtype=f32)"
+            a = f"linspace({self.pick(['-1.0', '0.0', '2.5'])}, {self.pick(['1.0', '3.0', '-4.0'])}, {n})"
+            a = a if len(shape) == 1 else f"{a}.reshape{tuple(shape)}"
+            return f"{a}.astype(f32)"
         if k == 0:
             return f"{self.pick(['zeros', 'ones'])}({shp}, dtype={dtype})"
         if k == 1:
@@ -406,7 +519,7 @@ class Gen:
                 else:
                     items.append(name)
             else:
-                items.append(self.expr(env, self.pick([INT, INT, FLOAT, FLOAT, BOOL, COMPLEX])))
+                items.append(self.expr(env, self.pick(SCALAR_CHOICES)))
         sep = self.pick(["", "", ', sep=", "', ', sep=""'])
         self.emit(indent, f"print({', '.join(items)}{sep})")
 
@@ -415,15 +528,15 @@ class Gen:
         if vs and (not new_ok or self.chance(0.5)):
             name = self.pick(vs)
             ty = env[name]
-            if ty in (INT, FLOAT) and self.chance(0.4):
+            if ty in (INT, FLOAT, F32) and self.chance(0.4):
                 self.emit(indent, f"{name} {self.pick(['+=', '-=', '*='])} {self.expr(env, ty, 1)}")
             else:
                 self.emit(indent, f"{name} = {self.expr(env, ty)}")
             return
         if not new_ok:
             return
-        ty = self.pick([INT, INT, FLOAT, FLOAT, BOOL, COMPLEX])
-        name = self.fresh({INT: "i", FLOAT: "x", BOOL: "b", COMPLEX: "z"}[ty])
+        ty = self.pick(SCALAR_CHOICES)
+        name = self.fresh({INT: "i", FLOAT: "x", BOOL: "b", COMPLEX: "z", F32: "g"}[ty])
         self.emit(indent, f"{name} = {self.expr(env, ty)}")
         env[name] = ty
 
@@ -444,9 +557,29 @@ class Gen:
             return
         name, a = self.pick(arrs)
         idx = ", ".join(self.index_expr(env, n, 1) for n in a.shape)
-        ty = INT if a.dtype == "i64" else self.pick([FLOAT, INT])
         op = self.pick(["=", "=", "+="])
+        ty = self.value_type(a.dtype, op)
         self.emit(indent, f"{name}[{idx}] {op} {self.expr(env, ty, 1)}")
+
+    def value_type(self, dtype, op):
+        """The type of a value stored into an array of `dtype`: a plain `=` casts, as NumPy
+        does; an update `+=` of an f32 must compute in f32 on both sides (see the top)."""
+        if dtype == "i64":
+            return INT
+        if dtype == "f32":
+            return F32 if op != "=" else self.pick([F32, FLOAT, INT])
+        return self.pick([FLOAT, INT])
+
+    def for_array(self, env, indent, depth):
+        arrs = self.arrays(env, ndim=1)
+        if not arrs:
+            return self.for_stmt(env, indent, depth)
+        name, a = self.pick(arrs)
+        x = self.fresh("k")
+        inner = dict(env)
+        inner[x] = ELEMENT[a.dtype]
+        self.emit(indent, f"for {x} in {name}:")
+        self.block(inner, indent + 1, depth + 1, True)
 
     def slice_write(self, env, indent):
         arrs = self.arrays(env, ndim=1)
@@ -458,9 +591,10 @@ class Gen:
         hi = self.r.randint(lo + 1, n)
         step = self.pick([1, 1, 2])
         m = len(range(lo, hi, step))
-        rhs = self.aexpr(env, a.dtype, (m,), 1) if self.chance(0.6) else self.expr(env, INT if a.dtype == "i64" else FLOAT, 2)
+        op = self.pick(['=', '=', '+=', '*='])
+        rhs = self.aexpr(env, a.dtype, (m,), 1) if self.chance(0.6) else self.expr(env, self.value_type(a.dtype, op), 2)
         stext = f"{lo}:{hi}" + (f":{step}" if step != 1 else "")
-        self.emit(indent, f"{name}[{stext}] {self.pick(['=', '=', '+=', '*='])} {rhs}")
+        self.emit(indent, f"{name}[{stext}] {op} {rhs}")
 
     def array_update(self, env, indent):
         arrs = self.arrays(env)
@@ -475,8 +609,10 @@ class Gen:
             env[name] = Arr(a.dtype, a.shape, self.base_of(env, rhs, self.fresh("buf")))
 
     def base_of(self, env, rhs, new_base):
-        """`b = a` shares a's buffer (SPEC §6); any other right side makes a new one."""
-        t = env.get(rhs)
+        """`b = a` shares a's buffer (SPEC §6), as may `a.T`, `a.reshape(..)` and `a.ravel()`
+        (views where NumPy can make one); any other right side makes a new buffer."""
+        root = re.match(r"^(\w+)(\.T|\.reshape\([^()]*\)|\.ravel\(\))?$", rhs)
+        t = env.get(root.group(1)) if root else None
         return t.base if isinstance(t, Arr) else new_base
 
     def if_stmt(self, env, indent, depth, in_loop):
@@ -527,7 +663,9 @@ class Gen:
         # that existed before keep their type.
 
     def stmt(self, env, indent, depth, in_loop):
-        k = self.r.randrange(14 if depth < 2 else 9)
+        k = self.r.randrange(15 if depth < 2 else 9)
+        if k == 14:
+            return self.for_array(env, indent, depth)
         if k < 3:
             return self.scalar_assign(env, indent, new_ok=True)
         if k == 3:
@@ -627,7 +765,7 @@ class Gen:
             i, j = self.fresh("q"), self.fresh("q")
             body = dict(readers)
             body[i] = body[j] = INT
-            ty = INT if a.dtype == "i64" else FLOAT
+            ty = self.value_type(a.dtype, "=")
             self.emit(indent, "@par")
             self.emit(indent, f"for {i}, {j} in ndrange({r}, {c}):")
             self.emit(indent + 1, f"{name}[{i}, {j}] = {self.expr(body, ty, 1)}")
@@ -655,15 +793,16 @@ class Gen:
         tmp = self.fresh("m")
         self.emit(indent + 1, f"{tmp} = {self.expr(body, ty, 1)}")
         body[tmp] = ty
+        update = self.pick([f"{s} += {tmp}", f"{s} += {tmp}", f"{s} -= {tmp}",
+                            f"{s} = max({s}, {tmp})", f"{s} = min({s}, {tmp})", f"{s} = {s} + {tmp}"])
         if self.chance(0.4):
             self.emit(indent + 1, f"if {self.expr(body, BOOL, 1)}:")
-            self.emit(indent + 2, f"{s} += {tmp}")
+            self.emit(indent + 2, update)
         else:
-            self.emit(indent + 1, f"{s} += {tmp}")
+            self.emit(indent + 1, update)
         if target:
             name, a = target
-            ety = INT if a.dtype == "i64" else FLOAT
-            self.emit(indent + 1, f"{name}[{i}] = {self.expr(body, ety, 1)}")
+            self.emit(indent + 1, f"{name}[{i}] = {self.expr(body, self.value_type(a.dtype, '='), 1)}")
         if self.chance(0.3):
             self.emit(indent + 1, f"if {self.expr(body, BOOL, 2)}:")
             self.emit(indent + 2, "continue")
@@ -698,7 +837,7 @@ class Gen:
             if arrs and self.chance(0.5):
                 self.emit(0, self.pick(arrs)[0])
             else:
-                self.emit(0, self.expr(env, self.pick([INT, FLOAT, BOOL, COMPLEX])))
+                self.emit(0, self.expr(env, self.pick(SCALAR_CHOICES)))
 
     def program(self):
         env = {}

@@ -207,9 +207,12 @@ impl<'a> Env<'a> {
         }
         m.ndim = ndim;
         let body = std::mem::replace(&mut m.body, Expr::none());
+        // NumPy's same_kind casting: within a kind, or from bool/int up to a float kind
+        // (`a32[1:3] = 3` stores 3.0 as NumPy does).
         let ok = body.ty == elem
             || crate::types::converts_to(&body.ty, &elem)
-            || (body.ty.is_float() && elem.is_float());
+            || (body.ty.is_float() && elem.is_float())
+            || (body.ty.is_int_like() && elem.is_float());
         if !ok {
             return type_err(
                 span,

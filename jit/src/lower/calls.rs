@@ -222,6 +222,20 @@ impl<'a> Env<'a> {
             vals.push(v);
         }
         let (id, ret) = self.instance(name, def, tys, span)?;
+        // A parameter the body widens (`p += 0.5` with an int `p`) has the unified type in
+        // the instance (one type per variable, SPEC §2): the argument is widened to it.
+        if let Some(f) = &self.funcs[id as usize] {
+            let param_tys: Vec<Ty> = f
+                .params
+                .iter()
+                .map(|&v| f.vars[v as usize].ty.clone())
+                .collect();
+            vals = vals
+                .into_iter()
+                .zip(&param_tys)
+                .map(|(v, t)| self.convert(v, t, span))
+                .collect::<LResult<Vec<Expr>>>()?;
+        }
         let site = self.site(cx, span);
         Ok(Expr::new(
             ExprKind::Call {
