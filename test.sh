@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # THE test command: Rust tests, then the Python suite (protocol tests, jupyter_kernel_test
-# conformance, every notebook executed through the kernel), then the bench harness's
-# self-test. Runs every part, then fails if any part failed. Needs ./install.sh first (for
-# .venv).
+# conformance, every notebook executed through the kernel), the differential tester's 300
+# seeds, then the bench harness's self-test. Runs every part, then fails if any part failed.
+# Needs ./install.sh first (for .venv).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +16,9 @@ if cargo build --release -p kiln-kernel && target/release/kiln install --prefix 
 else
     failed+=("building/registering the kernel")
 fi
+
+echo "==> differential tester: 300 random programs, CPython + NumPy against kiln run"
+.venv/bin/python tests/difftest/run.py --seeds 0..300 || failed+=("tests/difftest")
 
 echo "==> bench harness self-test (its parsers and target arithmetic; no timings)"
 python3 bench/run.py --selftest || failed+=("bench/run.py --selftest")

@@ -18,9 +18,10 @@ What the programs stay away from, because the two sides are allowed to differ th
   after a loop that ran, Kiln's `@par` bodies keep it private; SPEC §13).
 - An `f32` meets only `f32` values and literals: a Python float variable is a weak scalar to
   NumPy (the result stays `f32`) but a typed `f64` to Kiln (the result is `f64`, SPEC §13).
-- Known gaps kept out on purpose: `np.max(a, axis=k)` as a function, `c128(re, im)`,
-  `@par` before an array-creating assignment, and what the README lists as not in this
-  build (boolean-mask indexing; `enumerate` and lists are absent too).
+- `min`/`max` of a bool and a number: Python returns the bool object itself (`min(10.0,
+  True)` is `True`), Kiln's typed result is the number (`1.0`).
+- Constructs Kiln lacks (README, "Coming from NumPy"): lists, boolean-mask indexing,
+  `c128(re, im)`.
 """
 import random
 import re
@@ -60,7 +61,10 @@ class Gen:
     # ---- helpers -------------------------------------------------------------------------
     def fresh(self, prefix):
         self.counter += 1
-        return f"{prefix}{self.counter}"
+        name = f"{prefix}{self.counter}"
+        if name in ("f32", "f64", "i64", "c128", "e1"):  # builtins and a float literal's look
+            return self.fresh(prefix)
+        return name
 
     def chance(self, p):
         return self.r.random() < p

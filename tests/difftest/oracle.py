@@ -61,14 +61,23 @@ def _is_float(v):
     return isinstance(v, (float, np.floating))
 
 
+def _float_type(a, b):
+    """NumPy 2's promotion of a float operation: an f32 stays f32 beside Python scalars
+    (weak, NEP 50) and becomes f64 only beside a NumPy f64."""
+    f32 = isinstance(a, np.float32) or isinstance(b, np.float32)
+    f64 = isinstance(a, np.float64) or isinstance(b, np.float64)
+    return np.float32 if f32 and not f64 else np.float64
+
+
 def _bin(sym, a, b):
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return BY_SYMBOL[sym](a, b)
     if sym in ("//", "%") and _is_int(a) and _is_int(b) and b == 0:
         return BY_SYMBOL[sym](int(a), int(b))  # Python's own ZeroDivisionError
     if sym in ("/", "//", "%", "**") and (_is_float(a) or _is_float(b)):
+        ft = _float_type(a, b)
         with np.errstate(all="ignore"):
-            return BY_SYMBOL[sym](np.float64(a), np.float64(b) if sym != "**" else b)
+            return BY_SYMBOL[sym](ft(a), ft(b) if sym != "**" else b)
     if sym == "/" and b == 0:
         with np.errstate(all="ignore"):
             return np.float64(a) / np.float64(b)
@@ -150,7 +159,8 @@ def _setup():
         np.seterr(all="ignore")
         # Programs being reduced may call a literal (`0(...)`); that is the reducer's business.
         warnings.simplefilter("ignore", SyntaxWarning)
-        np.set_printoptions(legacy="1.25")  # as python_reference.py: scalars print as numbers
+        # NumPy 2's own printing, as Kiln's (float32 scalars go scientific from 1e6 on, which
+        # legacy="1.25" would not do); results and print arguments are single values here.
         ref.fake_numba()
         _setup_done = True
 
