@@ -31,6 +31,10 @@ const CACHE_MAX_TOTAL: usize = 128 << 20;
 /// Blocks larger than this are always returned to the system.
 const CACHE_MAX_BLOCK: usize = 64 << 20;
 const PAGE: usize = 4096;
+/// From this size on, an allocation is first compared with what the process can really get
+/// (`headroom`): Linux grants a mapping beyond a cgroup's limit and kills the process when
+/// its pages are touched. Below it the check's file reads would cost more than the pages.
+const HEADROOM_CHECK_FROM: usize = 64 << 20;
 
 /// Freed big blocks: (address, page-rounded length), oldest first.
 static BLOCK_CACHE: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
@@ -53,6 +57,11 @@ fn drain_cache() {
         // SAFETY: each cached block is a live mapping of `len` bytes that nothing uses.
         unsafe { libc::munmap(p as *mut libc::c_void, len) };
     }
+}
+
+/// Whether `bytes` more fit in what the machine and the process's memory cgroups leave.
+fn fits(bytes: usize) -> bool {
+    crate::headroom::available_bytes().is_none_or(|free| bytes as u64 <= free)
 }
 
 fn map_zeroed(bytes: usize) -> Option<*mut u8> {
@@ -87,6 +96,13 @@ pub(crate) fn alloc_data(bytes: usize) -> Option<*mut u8> {
             // SAFETY: the block has at least `bytes` writable bytes and no other user.
             unsafe { std::ptr::write_bytes(p, 0, bytes) };
             return Some(p);
+        }
+        if bytes >= HEADROOM_CHECK_FROM && !fits(bytes) {
+            // The cached blocks count as used; returning them may make room.
+            drain_cache();
+            if !fits(bytes) {
+                return None;
+            }
         }
         return map_zeroed(bytes).or_else(|| {
             drain_cache();

@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod error;
 pub mod format;
 pub mod guard;
+pub mod headroom;
 pub mod linalg;
 pub mod math;
 pub mod nd;

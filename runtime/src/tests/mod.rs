@@ -3,6 +3,7 @@
 
 mod arrays;
 mod formatting;
+mod headroom;
 mod math;
 mod nd;
 mod nd_cases;
