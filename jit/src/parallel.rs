@@ -331,44 +331,116 @@ pub fn assigned_before_read(body: &[Stmt], name: &str) -> bool {
 /// assigned at the end).
 fn assigned_before_read_from(body: &[Stmt], name: &str, mut assigned: bool) -> (bool, bool) {
     for s in body {
-        let reads = stmt_reads(s).iter().any(|e| mentions(e, name));
-        if reads && !assigned {
+        if !assigned_before_read_step(s, name, &mut assigned) {
             return (false, assigned);
-        }
-        match &s.kind {
-            StmtKind::Assign { targets, .. } => {
-                let mut names = Vec::new();
-                targets.iter().for_each(|t| target_names(t, &mut names));
-                assigned |= names.iter().any(|n| n == name);
-            }
-            StmtKind::AnnAssign {
-                target,
-                value: Some(_),
-                ..
-            } => assigned |= is_name(target, name),
-            StmtKind::If { body, orelse, .. } => {
-                let (ok1, a1) = assigned_before_read_from(body, name, assigned);
-                let (ok2, a2) = assigned_before_read_from(orelse, name, assigned);
-                if !(ok1 && ok2) {
-                    return (false, assigned);
-                }
-                assigned = a1 && a2;
-            }
-            StmtKind::For { target, body, .. } => {
-                let mut names = Vec::new();
-                target_names(target, &mut names);
-                let inner = assigned || names.iter().any(|n| n == name);
-                if !assigned_before_read_from(body, name, inner).0 {
-                    return (false, assigned);
-                }
-            }
-            StmtKind::While { body, .. } if !assigned_before_read_from(body, name, assigned).0 => {
-                return (false, assigned);
-            }
-            _ => {}
         }
     }
     (true, assigned)
+}
+
+/// One statement of [`assigned_before_read_from`]'s walk: false when it may read `name`
+/// before it is assigned; updates whether `name` is definitely assigned after it.
+fn assigned_before_read_step(s: &Stmt, name: &str, assigned: &mut bool) -> bool {
+    let reads = stmt_reads(s).iter().any(|e| mentions(e, name));
+    if reads && !*assigned {
+        return false;
+    }
+    match &s.kind {
+        StmtKind::Assign { targets, .. } => {
+            let mut names = Vec::new();
+            targets.iter().for_each(|t| target_names(t, &mut names));
+            *assigned |= names.iter().any(|n| n == name);
+        }
+        StmtKind::AnnAssign {
+            target,
+            value: Some(_),
+            ..
+        } => *assigned |= is_name(target, name),
+        StmtKind::If { body, orelse, .. } => {
+            let (ok1, a1) = assigned_before_read_from(body, name, *assigned);
+            let (ok2, a2) = assigned_before_read_from(orelse, name, *assigned);
+            if !(ok1 && ok2) {
+                return false;
+            }
+            *assigned = a1 && a2;
+        }
+        StmtKind::For { target, body, .. } => {
+            let mut names = Vec::new();
+            target_names(target, &mut names);
+            let inner = *assigned || names.iter().any(|n| n == name);
+            if !assigned_before_read_from(body, name, inner).0 {
+                return false;
+            }
+        }
+        StmtKind::While { body, .. } if !assigned_before_read_from(body, name, *assigned).0 => {
+            return false;
+        }
+        _ => {}
+    }
+    true
+}
+
+/// For each name, the top-level statements of a block that mention it anywhere (read or
+/// assigned, at any depth). A statement that does not mention a name cannot change
+/// [`assigned_before_read`]'s answer for it, so asking for every global a cell assigns walks
+/// only the statements that name each one: one walk of the cell in all, not one per global.
+pub struct NameUses {
+    stmts: HashMap<String, Vec<usize>>,
+}
+
+impl NameUses {
+    pub fn new(body: &[Stmt]) -> NameUses {
+        fn names_in(body: &[Stmt], out: &mut HashSet<String>) {
+            for s in body {
+                let mut exprs: Vec<&Expr> = stmt_reads(s);
+                match &s.kind {
+                    StmtKind::Assign { targets, .. } => exprs.extend(targets),
+                    StmtKind::AugAssign { target, .. }
+                    | StmtKind::AnnAssign { target, .. }
+                    | StmtKind::For { target, .. } => exprs.push(target),
+                    _ => {}
+                }
+                for e in exprs {
+                    visit_expr(e, &mut |x| {
+                        if let ExprKind::Name(n) = &x.kind {
+                            if !out.contains(n) {
+                                out.insert(n.clone());
+                            }
+                        }
+                    });
+                }
+                match &s.kind {
+                    StmtKind::If { body, orelse, .. } => {
+                        names_in(body, out);
+                        names_in(orelse, out);
+                    }
+                    StmtKind::While { body, .. } | StmtKind::For { body, .. } => {
+                        names_in(body, out)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut stmts: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut names = HashSet::new();
+        for (k, s) in body.iter().enumerate() {
+            names.clear();
+            names_in(std::slice::from_ref(s), &mut names);
+            for n in names.drain() {
+                stmts.entry(n).or_default().push(k);
+            }
+        }
+        NameUses { stmts }
+    }
+
+    /// [`assigned_before_read`] of `body`, the block this index was made from.
+    pub fn assigned_before_read(&self, body: &[Stmt], name: &str) -> bool {
+        let mut assigned = false;
+        self.stmts.get(name).is_none_or(|ks| {
+            ks.iter()
+                .all(|&k| assigned_before_read_step(&body[k], name, &mut assigned))
+        })
+    }
 }
 
 fn grow_dependent(body: &[Stmt], dep: &mut HashSet<String>) {

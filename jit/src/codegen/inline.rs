@@ -13,7 +13,7 @@ use cranelift_codegen::inline::{Inline, InlineCommand};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{ExternalName, FuncRef, Function, Inst, Opcode, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Callees at most this many CLIF instructions long are inlined: a loop of a dozen lines.
 /// Past that, the call overhead is small against the body and the copies cost compile time.
@@ -27,7 +27,10 @@ pub struct LeafInliner {
 
 impl LeafInliner {
     /// Keeps those of `funcs` (id, built CLIF) that are small and call none of `user_fns`.
-    pub fn new<'a>(funcs: impl Iterator<Item = (u32, &'a Function)>, user_fns: &[u32]) -> Self {
+    pub fn new<'a>(
+        funcs: impl Iterator<Item = (u32, &'a Function)>,
+        user_fns: &HashSet<u32>,
+    ) -> Self {
         let bodies = funcs
             .filter(|(id, f)| {
                 user_fns.contains(id)
@@ -49,8 +52,8 @@ fn callee_id(func: &Function, callee: FuncRef) -> Option<u32> {
 }
 
 /// The function ids that the direct calls left in `funcs` name.
-pub fn called_functions<'a>(funcs: impl Iterator<Item = &'a Function>) -> Vec<u32> {
-    let mut ids = Vec::new();
+pub fn called_functions<'a>(funcs: impl Iterator<Item = &'a Function>) -> HashSet<u32> {
+    let mut ids = HashSet::new();
     for f in funcs {
         for block in f.layout.blocks() {
             for inst in f.layout.block_insts(block) {
@@ -58,9 +61,7 @@ pub fn called_functions<'a>(funcs: impl Iterator<Item = &'a Function>) -> Vec<u3
                     f.dfg.insts[inst]
                 {
                     if let Some(id) = callee_id(f, func_ref) {
-                        if !ids.contains(&id) {
-                            ids.push(id);
-                        }
+                        ids.insert(id);
                     }
                 }
             }
@@ -70,7 +71,7 @@ pub fn called_functions<'a>(funcs: impl Iterator<Item = &'a Function>) -> Vec<u3
 }
 
 /// Whether `func` imports (and so may call) any of `ids`.
-fn calls_any(func: &Function, ids: &[u32]) -> bool {
+fn calls_any(func: &Function, ids: &HashSet<u32>) -> bool {
     func.dfg
         .ext_funcs
         .keys()

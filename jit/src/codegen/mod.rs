@@ -1,6 +1,7 @@
 //! Backends: the typed loop IR to machine code (Cranelift) and, for `@gpu` loops, to OpenCL
 //! C. Both read the same IR.
 
+mod chunks;
 pub mod clif;
 mod inline;
 pub mod opencl;

@@ -24,6 +24,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         display_types: Vec::new(),
         map_threads: Default::default(),
         annotated_maps: Default::default(),
+        name_uses: crate::parallel::NameUses::new(&input.module.body),
     };
     let started = std::time::Instant::now();
     let mut rounds = 0;

@@ -137,6 +137,8 @@ pub(crate) struct Env<'a> {
     map_threads: std::cell::Cell<ir::MapThreads>,
     /// Whole-array loops made under an annotation (one with none is an error).
     annotated_maps: std::cell::Cell<usize>,
+    /// Where each name occurs in the cell, for `assigned_before_read` on its globals.
+    name_uses: crate::parallel::NameUses,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).

@@ -82,7 +82,9 @@ impl<'a> Env<'a> {
                 // cell's assignment stays meaningful; otherwise the global is rebound.
                 // A cell that assigns the global before any read rebinds it (Python); one that
                 // may read the old value first widens the old type so the value stays valid.
-                let rebinds = crate::parallel::assigned_before_read(&self.input.module.body, name);
+                let rebinds = self
+                    .name_uses
+                    .assigned_before_read(&self.input.module.body, name);
                 let t = match self.input.globals.get(name) {
                     Some(g) if !rebinds => unify(&g.ty, ty).unwrap_or_else(|| ty.clone()),
                     _ => ty.clone(),

@@ -274,7 +274,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 for (t, v) in temps {
                     self.release(&t, &v);
                 }
-                self.check_err(*site);
+                if *func >= self.pieces_from {
+                    self.leave_on_err();
+                } else {
+                    self.check_err(*site);
+                }
                 rets
             }
             ExprKind::Builtin { op, args, site } => self.builtin(op, args, &e.ty, *site)?,

@@ -22,8 +22,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.ctx = self.b.block_params(entry)[0];
         let params: Vec<Value> = self.b.block_params(entry)[1..].to_vec();
         // Every variable starts as zero (null for arrays and strings, so exit decrefs are safe).
-        for v in &self.func.vars {
+        for (k, v) in self.func.vars.iter().enumerate() {
             let mut vs = Vec::new();
+            if !self.declares(k) {
+                self.vars.push(vs);
+                continue;
+            }
             for t in clif_types(&v.ty) {
                 let var = self.b.declare_var(t);
                 let z = self.zero(t);
@@ -99,6 +103,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok(())
     }
 
+    /// Whether this function has variable `k` (a piece of a cell has only those it uses).
+    pub(super) fn declares(&self, k: usize) -> bool {
+        self.only_vars.is_none_or(|vars| vars.contains(&(k as u32)))
+    }
+
     /// Whether this function counts its calls towards the recursion limit. A function that
     /// calls no user function cannot recurse, and runs at most one frame past the limit, so
     /// it does not (that is six memory operations less per call of a small hot helper).
@@ -122,7 +131,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     /// Release the locals, restore the recursion depth, return `rets`.
     pub(super) fn exit_sequence(&mut self, rets: &[Value]) {
         for (k, v) in self.func.vars.iter().enumerate() {
-            if v.ty.has_heap() {
+            if v.ty.has_heap() && self.declares(k) {
                 let vals: Vals = self.vars[k]
                     .iter()
                     .map(|&var| self.b.use_var(var))
@@ -253,6 +262,19 @@ impl<'a, 'b> Gen<'a, 'b> {
             CTX_ERR_OFFSET,
         );
         self.fail_if(e, |_| vec![], site);
+    }
+
+    /// After a call whose failure already carries every frame: leave if `ctx.err` is set.
+    pub(crate) fn leave_on_err(&mut self) {
+        let e = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            CTX_ERR_OFFSET,
+        );
+        let ok = self.b.create_block();
+        self.b.ins().brif(e, self.err_block, &[], ok, &[]);
+        self.b.switch_to_block(ok);
     }
 
     /// After a runtime call returning a new object: null means it failed.

@@ -167,6 +167,13 @@ pub fn clif_types(t: &Ty) -> Vec<types::Type> {
 
 /// Compile a whole program: every function instance and the cell entry.
 pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
+    // Globals the user's functions assign, before a long cell's pieces become functions too.
+    let globals_by_functions = globals_assigned_by_functions(prog);
+    let split = super::chunks::split_cell(prog);
+    let (prog, pieces_from) = match &split {
+        Some(sp) => (&sp.program, sp.first),
+        None => (prog, u32::MAX),
+    };
     let isa = isa()?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     for (name, ptr) in kiln_runtime::symbols()
@@ -258,7 +265,6 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         .chain(par_loops.iter().map(|(k, st)| (*k, Job::ParLoop(st))))
         .chain(maps.iter().map(|(k, m, kind)| (*k, Job::Map(m, *kind))))
         .collect();
-    let globals_by_functions = globals_assigned_by_functions(prog);
     for (k, job) in jobs {
         let f = &prog.funcs[k];
         let outlined_sig = |fid: FuncId, module: &JITModule| {
@@ -311,7 +317,10 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 err_block: cranelift_codegen::ir::Block::from_u32(0),
                 loops: Vec::new(),
                 progress: None,
-                is_entry: k as u32 == prog.entry,
+                // A piece of the cell is the cell's code: its loops show progress.
+                is_entry: k as u32 == prog.entry || k as u32 >= pieces_from,
+                pieces_from,
+                only_vars: split.as_ref().and_then(|sp| sp.vars_of(k as u32)),
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
                 par_min: opts.par_min_elements,
@@ -345,11 +354,17 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         module.clear_context(&mut ctx);
     }
 
-    let user_fns: Vec<u32> = ids.iter().map(|(id, _)| id.as_u32()).collect();
+    let user_fns: std::collections::HashSet<u32> = ids.iter().map(|(id, _)| id.as_u32()).collect();
+    // The cell's pieces stay out of line: the cell calls each once.
+    let pieces: std::collections::HashSet<FuncId> = ids
+        .iter()
+        .skip(pieces_from as usize)
+        .map(|(id, _)| *id)
+        .collect();
     let inliner = super::inline::LeafInliner::new(
         built
             .iter()
-            .filter(|(fid, _, _)| *fid != ids[prog.entry as usize].0)
+            .filter(|(fid, _, _)| *fid != ids[prog.entry as usize].0 && !pieces.contains(fid))
             .map(|(fid, _, func)| (fid.as_u32(), func)),
         &user_fns,
     );
@@ -498,6 +513,11 @@ pub(crate) struct Gen<'a, 'b> {
     /// counter into (see `runtime::progress`); each copy of its outer level stores there.
     progress: Option<Value>,
     is_entry: bool,
+    /// Functions from this index on are pieces of the cell (`chunks`): a failure in one is
+    /// the cell's own, so calling one adds no frame to the traceback.
+    pieces_from: u32,
+    /// The variables this function declares, where not all of `func.vars` (a piece).
+    only_vars: Option<&'a std::collections::HashSet<u32>>,
     bounds: bool,
     poll: bool,
     par_min: i64,

@@ -257,6 +257,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         let ro = MemFlagsData::trusted().with_readonly().with_can_move();
         for (k, v) in self.func.vars.iter().enumerate() {
             let mut vs = Vec::new();
+            if !self.declares(k) {
+                self.vars.push(vs);
+                continue;
+            }
             for (j, t) in clif_types(&v.ty).into_iter().enumerate() {
                 let var = self.b.declare_var(t);
                 // Captured variables are read-only copies (heap ones borrowed, not owned);
