@@ -524,7 +524,7 @@ class Gen:
                     items.append(name)
             else:
                 items.append(self.expr(env, self.pick(SCALAR_CHOICES)))
-        sep = self.pick(["", "", ', sep=", "', ', sep=""'])
+        sep = self.pick(["", "", ', sep=", "', ', sep="|"'])
         self.emit(indent, f"print({', '.join(items)}{sep})")
 
     def scalar_assign(self, env, indent, new_ok=True):
