@@ -6,7 +6,10 @@ use std::process::Command;
 fn kiln_run(file_text: &str, extra: &[&str]) -> std::process::Output {
     let dir = std::env::temp_dir().join(format!("kiln-cli-depth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("deep{}.kiln", extra.len()));
+    // One file per call: the tests run in parallel and must not rewrite each other's input.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("deep{k}.kiln"));
     std::fs::write(&path, file_text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .arg("run")
