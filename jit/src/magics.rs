@@ -79,6 +79,8 @@ pub enum Magic<'a> {
     Device(&'a str),
     Who,
     Whos,
+    /// `%memory`: heap objects alive and the process's resident memory.
+    Memory,
     Reset,
     LsMagic,
     Unknown(&'a str),
@@ -123,6 +125,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
         "device" => Magic::Device(arg),
         "who" => Magic::Who,
         "whos" => Magic::Whos,
+        "memory" => Magic::Memory,
         "reset" => Magic::Reset,
         "lsmagic" => Magic::LsMagic,
         _ => Magic::Unknown(name),
@@ -203,6 +206,31 @@ fn gpu_times(g: &crate::outcome::GpuTimes) -> String {
         g.launches,
         if g.launches == 1 { "" } else { "es" }
     )
+}
+
+/// What `%memory` prints: the arrays and strings alive (each counted once, views
+/// included) and, where the system reports it, the process's resident memory now and at its
+/// peak. A notebook that keeps making arrays sees here whether they are really freed.
+fn memory_report() -> String {
+    let live = kiln_runtime::live_objects();
+    let mut text =
+        format!("live objects: {live} (arrays, views and strings held by globals or in use)\n");
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let kib = |field: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        if let (Some(rss), Some(peak)) = (kib("VmRSS:"), kib("VmHWM:")) {
+            text.push_str(&format!(
+                "resident memory: {} (peak {})\n",
+                bytes(rss * 1024),
+                bytes(peak * 1024)
+            ));
+        }
+    }
+    text
 }
 
 /// Run a magic in `session`.
@@ -391,13 +419,17 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             sink(Output::Stdout(format!("{}\n", text.trim_end())));
             ExecResult::Ok(None)
         }
+        Magic::Memory => {
+            sink(Output::Stdout(memory_report()));
+            ExecResult::Ok(None)
+        }
         Magic::Reset => {
             session.reset();
             ExecResult::Ok(None)
         }
         Magic::LsMagic => {
             sink(Output::Stdout(
-                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %reset %lsmagic\nCell magics: %%time %%timeit %%tokens %%ast %%ir %%clif %%asm %%opencl %%target %%compare\n".into(),
+                "Line magics: %time %timeit %threads %bounds %opencl %devices %device %who %whos %memory %reset %lsmagic\nCell magics: %%time %%timeit %%tokens %%ast %%ir %%clif %%asm %%opencl %%target %%compare\n".into(),
             ));
             ExecResult::Ok(None)
         }

@@ -322,3 +322,25 @@ fn line_magics_among_code_lines_run_in_order() {
         "the last %who did not run: {out}"
     );
 }
+
+#[test]
+fn memory_magic_reports_live_objects_and_resident_memory() {
+    let mut s = Session::new();
+    ok(&mut s, "mem_a = zeros(3)\nmem_s = 'kept'\n");
+    let (out, v) = ok(&mut s, "%memory");
+    assert!(v.is_none(), "{v:?}");
+    let live: i64 = out
+        .strip_prefix("live objects: ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no live-object count in {out:?}"));
+    // Other tests of this binary run beside this one and move the count; this session's two
+    // globals are among it.
+    assert!(live >= 2, "{out}");
+    if cfg!(target_os = "linux") {
+        assert!(
+            out.contains("\nresident memory: ") && out.contains(" (peak "),
+            "{out}"
+        );
+    }
+}

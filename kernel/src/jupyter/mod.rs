@@ -8,6 +8,7 @@
 //!   signed frames over an inproc PUSH/PULL pair, and it answers each new subscription
 //!   with `iopub_welcome` (JEP 65);
 //! - heartbeat (REP): echoes;
+//! - stdin (ROUTER): reads and drops, since Kiln never asks for input;
 //! - main: binds everything, installs the SIGINT handler, and waits for shutdown.
 
 mod format;
@@ -182,8 +183,9 @@ fn run(connection_file: &Path) -> Result<ExitCode, String> {
     // another client already subscribed to the same topic.
     xpub.set_xpub_verbose(true).map_err(zerr("iopub"))?;
     let hb = bind(zmq::REP, info.hb_port, "heartbeat")?;
-    // Kiln has no input(); stdin is bound so the port is ours and clients can connect.
-    let _stdin = bind(zmq::ROUTER, info.stdin_port, "stdin")?;
+    // Kiln has no input(), so the kernel never sends input_request; stdin is bound so the
+    // port is ours and clients can connect.
+    let stdin = bind(zmq::ROUTER, info.stdin_port, "stdin")?;
 
     // Bound before any PUSH connects, so no early message is lost.
     let pull = ctx.socket(zmq::PULL).map_err(zerr("iopub inproc"))?;
@@ -199,14 +201,26 @@ fn run(connection_file: &Path) -> Result<ExitCode, String> {
     std::thread::Builder::new()
         .name("heartbeat".into())
         .spawn(move || loop {
-            match hb.recv_bytes(0) {
+            // The whole message, every part: REP can answer only once it has read the last
+            // part, and the echo must be the ping itself.
+            match hb.recv_multipart(0) {
                 Ok(ping) => {
-                    let _ = hb.send(ping, 0);
+                    if let Err(e) = hb.send_multipart(ping, 0) {
+                        log(format!("heartbeat: {e}"));
+                    }
                 }
                 Err(e) => log(format!("heartbeat: {e}")),
             }
         })
         .map_err(|e| e.to_string())?;
+
+    {
+        let signer = signer.clone();
+        std::thread::Builder::new()
+            .name("stdin".into())
+            .spawn(move || stdin_loop(stdin, signer))
+            .map_err(|e| e.to_string())?;
+    }
 
     let (exit_tx, exit_rx) = mpsc::channel::<Exit>();
     let (flag_tx, flag_rx) = mpsc::channel::<Arc<AtomicBool>>();
@@ -283,7 +297,12 @@ fn iopub_loop(xpub: zmq::Socket, pull: zmq::Socket, signer: Signer, session: Str
         }
         if items[0].is_readable() {
             // Subscription messages: 0x01 + topic to subscribe, 0x00 + topic to unsubscribe.
-            if let Ok(sub) = xpub.recv_bytes(0) {
+            // Read whole, so the later parts of a multipart one are not taken for messages.
+            if let Some(sub) = xpub
+                .recv_multipart(0)
+                .ok()
+                .and_then(|m| m.into_iter().next())
+            {
                 if sub.first() == Some(&1) {
                     let topic = sub[1..].to_vec();
                     let mut msg = Message::new(
@@ -305,6 +324,24 @@ fn iopub_loop(xpub: zmq::Socket, pull: zmq::Socket, signer: Signer, session: Str
                 }
                 Err(e) => log(format!("iopub inproc recv: {e}")),
             }
+        }
+    }
+}
+
+/// Reads and drops whatever arrives on stdin: with no input_request outstanding there is
+/// nothing a message there can answer, and a message left unread would hold its memory
+/// for as long as the kernel lives.
+fn stdin_loop(stdin: zmq::Socket, signer: Signer) {
+    loop {
+        match stdin.recv_multipart(0) {
+            Ok(frames) => match Message::from_frames(frames, &signer) {
+                Ok(m) => log(format!(
+                    "stdin: dropped {:?}: this kernel asks for no input",
+                    m.msg_type()
+                )),
+                Err(e) => log(format!("stdin: dropped a message: {e}")),
+            },
+            Err(e) => log(format!("stdin recv failed: {e}")),
         }
     }
 }
