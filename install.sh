@@ -54,6 +54,25 @@ say "Building Kiln (cargo build --release)"
 cargo build --release
 KILN="$PWD/target/release/kiln"
 
+# --- Fuzzing and Miri (nightly toolchain) -----------------------------------------------
+# ./test.sh runs fuzz/smoke.sh (cargo-fuzz on nightly) and the runtime's tests under Miri.
+if command -v rustup >/dev/null; then
+    if ! rustup toolchain list | grep -q '^nightly'; then
+        say "Installing the nightly Rust toolchain (cargo fuzz and Miri need it)"
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+        say "Installing cargo-fuzz"
+        cargo install --locked cargo-fuzz
+    fi
+    if ! cargo +nightly miri --version >/dev/null 2>&1; then
+        say "Adding Miri to the nightly toolchain"
+        rustup component add --toolchain nightly miri rust-src
+    fi
+else
+    echo "    no rustup: install a nightly toolchain, cargo-fuzz and Miri by hand for fuzz/smoke.sh and Miri"
+fi
+
 # --- Python environment ----------------------------------------------------------------
 PY_PACKAGES=(jupyterlab jupyter_client jupyter-kernel-test nbclient nbformat nbconvert ipykernel pytest numpy numba numexpr pyopencl)
 if [ ! -x .venv/bin/python ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE test command: Rust tests, then the Python suite (protocol tests, jupyter_kernel_test
 # conformance, every notebook executed through the kernel), the differential tester's 300
-# seeds, then the bench harness's self-test. Runs every part, then fails if any part failed.
-# Needs ./install.sh first (for .venv).
+# seeds, the bench harness's self-test, the runtime's unit tests under Miri and a short run
+# of every fuzz target (fuzz/smoke.sh). Runs every part, then fails if any part failed.
+# Needs ./install.sh first (for .venv, cargo-fuzz and Miri).
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -22,6 +23,12 @@ echo "==> differential tester: 300 random programs, CPython + NumPy against kiln
 
 echo "==> bench harness self-test (its parsers and target arithmetic; no timings)"
 python3 bench/run.py --selftest || failed+=("bench/run.py --selftest")
+
+echo "==> the runtime's unit tests under Miri (undefined behaviour in its unsafe code)"
+cargo +nightly miri test -p kiln-runtime || failed+=("miri")
+
+echo "==> fuzz/smoke.sh (every fuzz target for a short run)"
+fuzz/smoke.sh || failed+=("fuzz/smoke.sh")
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2

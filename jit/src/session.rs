@@ -713,10 +713,12 @@ impl Session {
     pub fn inspect(&self, code: &str, cursor: usize) -> Option<String> {
         let cursor = cursor.min(code.len());
         let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+        // The name starts after the last non-name character, which may be several bytes.
         let start = code[..cursor]
-            .rfind(|c: char| !is_ident(c))
-            .map(|k| k + 1)
-            .unwrap_or(0);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !is_ident(c))
+            .map_or(0, |(k, c)| k + c.len_utf8());
         let end = code[cursor..]
             .find(|c: char| !is_ident(c))
             .map(|k| k + cursor)

@@ -47,6 +47,10 @@ fn numpy_size_strings() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri backs the terabyte-sized mmap it asks for with real memory and is killed"
+)]
 fn allocation_errors() {
     let _g = serial();
     let mut c = ctx();
