@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut session = Session::new();
     // The IR listing for one input in two; the other compiles on to Cranelift (CLIF), which
     // runs lowering too and Cranelift's verifier on what Kiln built.
-    let stage = if data.len() % 2 == 0 {
+    let stage = if data.len().is_multiple_of(2) {
         Stage::Ir
     } else {
         Stage::Clif

@@ -18,7 +18,8 @@ const HUGEPAGE_THRESHOLD: usize = 4 << 20;
 
 /// A non-null, suitably aligned pointer for arrays with no bytes.
 fn dangling() -> *mut u8 {
-    ALIGN as *mut u8
+    // No provenance: it is never dereferenced (Miri checks that).
+    std::ptr::without_provenance_mut(ALIGN)
 }
 
 /// Big blocks are kept after they are freed, up to this many bytes in all, and handed out
@@ -79,8 +80,9 @@ fn map_zeroed(bytes: usize) -> Option<*mut u8> {
     if p == libc::MAP_FAILED {
         return None;
     }
-    if bytes >= HUGEPAGE_THRESHOLD {
-        // Only a hint: fewer TLB misses on big arrays. Failure changes nothing.
+    // Only a hint: fewer TLB misses on big arrays. Failure changes nothing (and Miri, which
+    // has no madvise, runs without it).
+    if bytes >= HUGEPAGE_THRESHOLD && !cfg!(miri) {
         unsafe { libc::madvise(p, bytes, libc::MADV_HUGEPAGE) };
     }
     Some(p as *mut u8)

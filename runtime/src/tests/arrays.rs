@@ -261,6 +261,10 @@ fn linspace() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "30 000-element arrays: minutes each under Miri; the small cases cover the same code"
+)]
 fn float_sums_match_numpy_bits() {
     let _g = serial();
     for &(n, sum, mean, min, max, prod50) in SUM_CASES {
@@ -321,6 +325,10 @@ fn float_sums_match_numpy_bits() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "30 000-element arrays: minutes each under Miri; the small cases cover the same code"
+)]
 fn other_dtype_reductions_match_numpy() {
     let _g = serial();
     let ints = gen_array(DType::I64, 30011, |i| ((gen(i) * 1e15).trunc(), 0.0));
@@ -526,6 +534,7 @@ fn copy_of_row_slices() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "fills 3 MiB blocks byte by byte: minutes under Miri")]
 fn reused_big_blocks_come_back_zeroed() {
     // Big blocks are kept after they are freed and handed out again: whatever the last
     // array left in one, a new array sees zeros (NumPy's `zeros`, and `empty`-free code).

@@ -11,6 +11,7 @@ fn show(x: f64) -> String {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "thousands of cases: minutes under Miri; safe code")]
 fn python_float_cases() {
     let mut bad = Vec::new();
     for &(x, spec, want) in F64_CASES {
@@ -149,6 +150,10 @@ fn float_repr_rules() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a minute under Miri; the entry points' test covers the unsafe part"
+)]
 fn numpy_array_printing() {
     let _g = serial();
     let mut bad = Vec::new();

@@ -128,6 +128,7 @@ fn limits_and_meminfo() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "reads /proc, which Miri's isolation forbids")]
 fn headroom_is_known_on_linux() {
     // Wherever /proc/meminfo exists the machine's figure bounds the answer.
     if std::path::Path::new("/proc/meminfo").exists() {
@@ -137,6 +138,7 @@ fn headroom_is_known_on_linux() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "writes files, which Miri's isolation forbids")]
 fn headroom_of_fixture_cgroup_dirs() {
     let root = std::env::temp_dir().join(format!("kiln-headroom-{}", std::process::id()));
     let write = |sub: &str, files: &[(&str, &str)]| {

@@ -105,6 +105,10 @@ fn same(a: &[u64], b: &[u64], dt: DType) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "20 000-element cases: minutes under Miri; reduction_errors and the small tests cover the code"
+)]
 fn reductions_match_numpy() {
     let _g = serial();
     let mut c = ctx();
@@ -505,6 +509,7 @@ fn matmul_matches_numpy() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "draws 100 000 numbers: minutes under Miri")]
 fn random_numbers() {
     let _g = serial();
     let mut c = ctx();

@@ -44,6 +44,10 @@ extern "C" fn sum_i(_c: *mut ExecCtx, _env: *const u64, lo: i64, hi: i64, red: *
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "100 003 iterations on worker threads: minutes under Miri"
+)]
 fn i64_sum() {
     let _g = lock();
     let mut c = ctx();
@@ -89,6 +93,10 @@ extern "C" fn sum_f(_c: *mut ExecCtx, env: *const u64, lo: i64, hi: i64, red: *m
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "200 001 elements on worker threads: minutes under Miri"
+)]
 fn float_sum_deterministic() {
     let _g = lock();
     let mut c = ctx();
@@ -162,6 +170,10 @@ extern "C" fn many(_c: *mut ExecCtx, env: *const u64, lo: i64, hi: i64, red: *mu
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "5 000-element reductions on worker threads: minutes under Miri"
+)]
 fn min_max_mul_bits() {
     let _g = lock();
     let mut c = ctx();
