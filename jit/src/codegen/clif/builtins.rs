@@ -15,9 +15,11 @@ impl<'a, 'b> Gen<'a, 'b> {
     ) -> Result<Vals, String> {
         let mut vals = Vec::new();
         let mut temps = Vec::new();
+        let mark = self.held.len();
         for a in args {
             let (v, owned) = self.expr_borrow(a)?;
             if owned && a.ty.has_heap() {
+                self.hold(&a.ty, &v);
                 temps.push((a.ty.clone(), v.clone()));
             }
             vals.push(v);
@@ -29,6 +31,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             site,
         };
         let out = builtins::clif(self, op, &operands)?;
+        self.let_go(mark);
         for (t, v) in temps {
             self.release(&t, &v);
         }

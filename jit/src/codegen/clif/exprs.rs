@@ -39,6 +39,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         };
         let (av, owned) = self.expr_borrow(array)?;
         let arr = av[0];
+        let mark = self.held.len();
+        if owned {
+            self.hold(&array.ty, &av);
+        }
         let mut idx = Vec::new();
         for e in index {
             idx.push(self.expr(e)?[0]);
@@ -97,6 +101,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         let off = off.unwrap_or_else(|| self.iconst(0));
         let bytes = self.b.ins().imul_imm_s(off, dtype.size() as i64);
         let addr = self.b.ins().iadd(data, bytes);
+        self.let_go(mark);
         Ok((addr, dtype, arr, owned))
     }
 
@@ -260,13 +265,16 @@ impl<'a, 'b> Gen<'a, 'b> {
             ExprKind::Call { func, args, site } => {
                 let mut flat = vec![self.ctx];
                 let mut temps = Vec::new();
+                let mark = self.held.len();
                 for a in args {
                     let (v, owned) = self.expr_borrow(a)?;
                     flat.extend(&v);
                     if owned && a.ty.has_heap() {
+                        self.hold(&a.ty, &v);
                         temps.push((a.ty.clone(), v));
                     }
                 }
+                self.let_go(mark);
                 let (fid, _) = &self.ids[*func as usize];
                 let fref = self.module.declare_func_in_func(*fid, self.b.func);
                 let inst = self.b.ins().call(fref, &flat);
@@ -292,9 +300,13 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             ExprKind::Tuple(items) => {
                 let mut out = Vec::new();
+                let mark = self.held.len();
                 for i in items {
-                    out.extend(self.expr(i)?);
+                    let v = self.expr(i)?;
+                    self.hold(&i.ty, &v);
+                    out.extend(v);
                 }
+                self.let_go(mark);
                 out
             }
             ExprKind::Map(m, site) => vec![self.map_new(m, &e.ty, None, *site)?],

@@ -241,10 +241,25 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.ins().brif(fine, ok, &[], bad, &[]);
         self.b.switch_to_block(bad);
         raise(self);
+        for (t, v) in self.held.clone().iter().rev() {
+            self.release(t, v);
+        }
         let s = self.iconst(site as i64);
         self.call_rt("kiln_trace", &[self.ctx, s]);
         self.b.ins().jump(self.err_block, &[]);
         self.b.switch_to_block(ok);
+    }
+
+    /// Keeps an owned temporary on the list an error exit releases (see `held`).
+    pub(super) fn hold(&mut self, t: &Ty, v: &[Value]) {
+        if t.has_heap() {
+            self.held.push((t.clone(), v.to_vec()));
+        }
+    }
+
+    /// Takes the temporaries held since `mark` off the list (the code releases them itself).
+    pub(super) fn let_go(&mut self, mark: usize) {
+        self.held.truncate(mark);
     }
 
     pub(crate) fn raise_msg(&mut self, kind: ErrorKind, msg: &str) -> Vals {

@@ -83,6 +83,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         let mut owned = Vec::new();
         for i in &m.inputs {
             let (v, o) = self.expr_borrow(i)?;
+            if o {
+                self.hold(&i.ty, &v);
+            }
             ins.push(v[0]);
             owned.push(o);
         }
@@ -94,7 +97,12 @@ impl<'a, 'b> Gen<'a, 'b> {
         Ok((ins, owned))
     }
 
+    /// Releases the inputs `map_operands` evaluated (and takes them off the held list).
     pub(super) fn release_inputs(&mut self, m: &ir::ArrayMap, ins: &[Value], owned: &[bool]) {
+        let n = (m.inputs.iter().zip(owned))
+            .filter(|(i, o)| **o && i.ty.has_heap())
+            .count();
+        self.let_go(self.held.len() - n);
         for (k, i) in m.inputs.iter().enumerate() {
             if owned[k] {
                 self.release(&i.ty, &[ins[k]]);
@@ -528,6 +536,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         let nd = self.iconst(ndim as i64);
         let out = self.call_rt1("kiln_reuse_or_new", &[self.ctx, old, dt, nd, shape]);
         self.check_null(out, site);
+        let out_mark = self.held.len();
+        self.hold(ty, &[out]);
         let mut ops: Vec<Operand> = m
             .inputs
             .iter()
@@ -537,6 +547,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         ops.push(self.operand(out, ty, ndim));
         let total = self.product(&counts);
         self.map_write(m, &counts, &ops, total, dtype, site)?;
+        self.let_go(out_mark);
         self.release_inputs(m, &ins, &owned);
         Ok(out)
     }
@@ -630,6 +641,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         let ndim = dn as usize;
         let (dv, downed) = self.expr_borrow(dest)?;
         let d = dv[0];
+        let dest_mark = self.held.len();
+        if downed {
+            self.hold(&dest.ty, &dv);
+        }
         self.mark_host_written(d);
         let (ins, owned) = self.map_operands(m)?;
         let (_, counts) = self.map_shape(ndim, &ins, Some(d), site);
@@ -673,6 +688,8 @@ impl<'a, 'b> Gen<'a, 'b> {
         let nd = self.iconst(ndim as i64);
         let tmp = self.call_rt1("kiln_reuse_or_new", &[self.ctx, zero, dt, nd, sp]);
         self.check_null(tmp, site);
+        let tmp_mark = self.held.len();
+        self.hold(&dest.ty, &[tmp]);
         let mut ops: Vec<Operand> = m
             .inputs
             .iter()
@@ -690,10 +707,12 @@ impl<'a, 'b> Gen<'a, 'b> {
             g.store_elem(dtype, addrs[1], &v);
             Ok(())
         })?;
+        self.let_go(tmp_mark);
         self.call_rt("kiln_decref", &[tmp]);
         self.jump(done, &[]);
         self.b.switch_to_block(done);
         self.release_inputs(m, &ins, &owned);
+        self.let_go(dest_mark);
         if downed {
             self.release(&dest.ty, &[d]);
         }

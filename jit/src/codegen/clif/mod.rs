@@ -9,6 +9,7 @@
 //! - Reference counts: every expression yields an *owned* reference; reading a variable
 //!   increfs, except where the consumer only borrows (indexing, calls, printing), which read
 //!   variables without touching the count. Each function decrefs its heap locals on exit.
+//!   An error branch also releases the temporaries in flight (`Gen::held`).
 //! - Loops poll the session's interrupt flag at every back-edge.
 
 use crate::ir::{self, BinOp, Builtin, CmpOp, Expr, ExprKind, Place, Program, Stmt, UnOp};
@@ -324,6 +325,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 bounds: !opts.no_bounds_checks,
                 poll: !opts.no_interrupt_poll,
                 par_min: opts.par_min_elements,
+                held: Vec::new(),
                 map_elems: Vec::new(),
                 map_scalars: Vec::new(),
                 map_velems: Vec::new(),
@@ -521,6 +523,10 @@ pub(crate) struct Gen<'a, 'b> {
     bounds: bool,
     poll: bool,
     par_min: i64,
+    /// Owned heap temporaries the code being generated still has to release (map inputs
+    /// and outputs, builtin and call arguments, an indexed array): an error exit releases
+    /// them, innermost first, before it leaves. Pushed and popped in nested order.
+    held: Vec<(Ty, Vals)>,
     /// Inside a map's body: the current element of each input, and the scalar operands.
     map_elems: Vec<Vals>,
     map_scalars: Vec<Vals>,
