@@ -6,6 +6,10 @@
 //! Generated programs are bounded by construction; mutated real cells need not be, so a
 //! watchdog interrupts any cell still running after `CELL_LIMIT`, as the kernel's interrupt
 //! would (KeyboardInterrupt is a Python error like any other).
+//!
+//! Nothing a cell made outlives the session's globals: after the cells and a `%reset`, the
+//! runtime's live-object count is back where it started (a failing cell once leaked its
+//! temporaries).
 #![no_main]
 
 use kiln_jit::{ExecResult, Session};
@@ -39,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(cells) = kiln_fuzz::cells(data) else {
         return;
     };
+    let live_before = kiln_runtime::live_objects();
     let mut session = Session::new();
     for cell in &cells {
         if cell.lines().any(|l| l.trim_start().starts_with('%')) || cell.contains("@gpu") {
@@ -55,4 +60,8 @@ fuzz_target!(|data: &[u8]| {
             assert_ne!(e.ename, "InternalError", "{}\n--- cell:\n{cell}", e.evalue);
         }
     }
+    let _ = session.execute("%reset\n", &mut |_| {});
+    drop(session);
+    let leaked = kiln_runtime::live_objects() as i64 - live_before as i64;
+    assert_eq!(leaked, 0, "objects left alive after %reset; cells:\n{}", cells.join("\n# ---\n"));
 });
