@@ -312,14 +312,31 @@ impl Session {
         let t1 = Instant::now();
         let mut funcs = self.funcs.clone();
         for s in &module.body {
-            if let ast::StmtKind::FunctionDef(def) = &s.kind {
-                funcs.insert(
-                    def.name.clone(),
-                    FnDef {
-                        def: def.clone(),
-                        cell,
-                    },
-                );
+            match &s.kind {
+                ast::StmtKind::FunctionDef(def) => {
+                    funcs.insert(
+                        def.name.clone(),
+                        FnDef {
+                            def: def.clone(),
+                            cell,
+                        },
+                    );
+                }
+                // `fast = njit(f)`: `fast` is the function `f` is at this point of the cell
+                // (a later `def f` does not change it, as in Python).
+                ast::StmtKind::Assign { targets, value } => {
+                    let wrapped = lower::jit_wrapped(value)
+                        .filter(|_| !funcs.contains_key("njit") && !funcs.contains_key("jit"))
+                        .and_then(|(f, _)| funcs.get(f).cloned());
+                    if let Some(def) = wrapped {
+                        for t in targets {
+                            if let ast::ExprKind::Name(n) = &t.kind {
+                                funcs.insert(n.clone(), def.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         let globals: HashMap<String, SessionGlobal> = self

@@ -15,6 +15,46 @@ pub(crate) fn callee_name(e: &ast::Expr) -> Option<(String, Option<&'static str>
     }
 }
 
+/// `njit`, `jit`, `numba.njit`, `nb.jit` as written before a call.
+fn is_jit_name(e: &ast::Expr) -> bool {
+    match callee_name(e) {
+        Some((n, None | Some("numba"))) => n == "njit" || n == "jit",
+        _ => false,
+    }
+}
+
+/// A Numba decorator called as a function on a name: `njit(f)`, `jit(f, nopython=True)`,
+/// `numba.njit(f)`, `njit(parallel=True)(f)`, `jit(nopython=True)(f)`: the name `f` and its
+/// span. Like `@njit` on a `def`, the wrapper changes nothing: the result is `f` itself.
+/// (A session function called `njit` or `jit` shadows the decorator; the caller checks.)
+pub(crate) fn jit_wrapped(e: &ast::Expr) -> Option<(&str, Span)> {
+    let ast::ExprKind::Call {
+        func,
+        args,
+        keywords,
+    } = &e.kind
+    else {
+        return None;
+    };
+    let arg = if is_jit_name(func) {
+        // `njit(f, ...)`: the function first, options after it.
+        args.first()?
+    } else {
+        // `njit(...)(f)`: the decorator made with options, then called on the function.
+        let ast::ExprKind::Call { func: inner, .. } = &func.kind else {
+            return None;
+        };
+        if !is_jit_name(inner) || args.len() != 1 || !keywords.is_empty() {
+            return None;
+        }
+        &args[0]
+    };
+    match &arg.kind {
+        ast::ExprKind::Name(f) => Some((f.as_str(), arg.span)),
+        _ => None,
+    }
+}
+
 /// `np`, `numpy.random`, `math`, ... as the module prefix of a call.
 pub(crate) fn module_of(e: &ast::Expr) -> Option<&'static str> {
     match &e.kind {

@@ -77,6 +77,14 @@ impl<'a> Env<'a> {
                     }
                     Ty::Tuple(items) => {
                         let items = items.clone();
+                        if let [i @ ast::Expr {
+                            kind: A::Slice { lower, upper, step },
+                            ..
+                        }] = index.as_slice()
+                        {
+                            let bounds = [lower, upper, step];
+                            return self.tuple_slice(cx, v, &items, bounds, i.span);
+                        }
                         let k = match index.as_slice() {
                             [i] => match self.expr(cx, i)?.kind {
                                 ExprKind::Int(k) => k,
@@ -233,6 +241,86 @@ impl<'a> Env<'a> {
                 )
                 .map_err(|er| with_hint(er, "use a tuple for a shape: zeros((h, w))"));
             }
+        })
+    }
+
+    /// `t[a:b:c]` of a tuple: a tuple of the items Python's `slice(a, b, c).indices(len(t))`
+    /// picks. The bounds must be constants, since every item has its own type.
+    fn tuple_slice(
+        &mut self,
+        cx: &mut FnCx,
+        t: Expr,
+        items: &[Ty],
+        bounds: [&Option<Box<ast::Expr>>; 3],
+        span: Span,
+    ) -> LResult<Expr> {
+        let mut got = [None; 3];
+        for (k, b) in bounds.iter().enumerate() {
+            let Some(b) = b else { continue };
+            let v = self.expr(cx, b)?;
+            got[k] = match v.kind {
+                ExprKind::Int(x) => Some(x),
+                ExprKind::Bool(x) => Some(x as i64),
+                ExprKind::None => None,
+                _ => {
+                    return type_err(
+                        b.span,
+                        "the bounds of a tuple slice must be integer constants (tuples have one type per item)",
+                    )
+                }
+            };
+        }
+        let n = items.len() as i64;
+        let step = got[2].unwrap_or(1);
+        if step == 0 {
+            return err(ErrorKind::ValueError, span, "slice step cannot be zero");
+        }
+        // CPython's PySlice_AdjustIndices.
+        let adjust = |x: Option<i64>, default: i64| -> i64 {
+            let Some(mut x) = x else { return default };
+            if x < 0 {
+                x += n;
+                if x < 0 {
+                    x = if step < 0 { -1 } else { 0 };
+                }
+            } else if x >= n {
+                x = if step < 0 { n - 1 } else { n };
+            }
+            x
+        };
+        let (start, stop) = if step > 0 {
+            (adjust(got[0], 0), adjust(got[1], n))
+        } else {
+            (adjust(got[0], n - 1), adjust(got[1], -1))
+        };
+        let mut picked = Vec::new();
+        let mut k = start;
+        while (step > 0 && k < stop) || (step < 0 && k > stop) {
+            picked.push(k as usize);
+            k += step;
+        }
+        // The tuple is evaluated once, into a temporary unless it is a name.
+        let (read, bind) = match t.kind {
+            ExprKind::Var(_) | ExprKind::Global(_) => (t, None),
+            _ => {
+                let tmp = cx.new_var("tup", t.ty.clone());
+                (Expr::new(ExprKind::Var(tmp), t.ty.clone()), Some((tmp, t)))
+            }
+        };
+        let out_ty = Ty::tuple(picked.iter().map(|&k| items[k].clone()).collect());
+        let vals = picked
+            .iter()
+            .map(|&k| {
+                Expr::new(
+                    ExprKind::TupleGet(Box::new(read.clone()), k as u32),
+                    items[k].clone(),
+                )
+            })
+            .collect();
+        let tuple = Expr::new(ExprKind::Tuple(vals), out_ty.clone());
+        Ok(match bind {
+            Some((v, val)) => Expr::new(ExprKind::Let(v, Box::new(val), Box::new(tuple)), out_ty),
+            None => tuple,
         })
     }
 

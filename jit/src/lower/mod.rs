@@ -32,6 +32,7 @@ mod names;
 mod operators;
 mod stmts;
 
+pub(crate) use calls::jit_wrapped;
 use calls::*;
 pub use convert::cast;
 pub(crate) use convert::{dtype_of_name, zero_of};

@@ -146,6 +146,9 @@ impl<'a> Env<'a> {
                 Ok(vec![Stmt::Eval(v)])
             }
             ast::StmtKind::Assign { targets, value } => {
+                if let Some(done) = self.jit_wrap_assign(cx, targets, value)? {
+                    return Ok(done);
+                }
                 let v = self.expr(cx, value)?;
                 if targets.len() == 1 {
                     return self.assign(cx, &targets[0], v, s.span);
@@ -317,6 +320,72 @@ impl<'a> Env<'a> {
                 }
             }
         }
+    }
+
+    /// `fast = njit(f)` (and the other spellings `jit_wrapped` knows): the session made
+    /// `fast` a name of the function `f` when it read the cell, so there is nothing to run.
+    /// `None` when the statement is not such a wrapping.
+    fn jit_wrap_assign(
+        &mut self,
+        cx: &mut FnCx,
+        targets: &[ast::Expr],
+        value: &ast::Expr,
+    ) -> LResult<Option<Vec<Stmt>>> {
+        let funcs = self.input.funcs;
+        if funcs.contains_key("njit") || funcs.contains_key("jit") {
+            return Ok(None);
+        }
+        let Some((f, f_span)) = jit_wrapped(value) else {
+            return Ok(None);
+        };
+        if !funcs.contains_key(f) {
+            if self.global_ty(f).is_some() || cx.locals.contains_key(f) {
+                return type_err(
+                    f_span,
+                    format!(
+                        "njit() and jit() take a function defined with def; '{f}' is a variable"
+                    ),
+                )
+                .map(Some);
+            }
+            return err(
+                ErrorKind::NameError,
+                f_span,
+                format!("name '{f}' is not defined"),
+            )
+            .map_err(|e| with_hint(e, "njit(f) wraps a function defined with def"))
+            .map(Some);
+        }
+        let names = targets
+            .iter()
+            .all(|t| matches!(&t.kind, ast::ExprKind::Name(_)));
+        let registered = targets
+            .iter()
+            .all(|t| matches!(&t.kind, ast::ExprKind::Name(n) if funcs.contains_key(n)));
+        if cx.is_cell && names && !registered {
+            // The `def` comes later in the cell: Python has no `f` yet either.
+            return err(
+                ErrorKind::NameError,
+                f_span,
+                format!("name '{f}' is not defined"),
+            )
+            .map_err(|e| with_hint(e, format!("define {f} before wrapping it")))
+            .map(Some);
+        }
+        if !cx.is_cell || !names {
+            return type_err(
+                value.span,
+                "a function wrapped with njit() can only be given a name at the top level of a cell",
+            )
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "functions are not values in Kiln: write `fast = njit(f)` outside any def, or call f directly",
+                )
+            })
+            .map(Some);
+        }
+        Ok(Some(vec![]))
     }
 
     /// Assign `v` to the target expression.

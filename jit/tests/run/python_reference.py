@@ -58,8 +58,12 @@ def fake_numba():
     m = types.ModuleType("numba")
 
     def deco(*a, **k):
-        if len(a) == 1 and callable(a[0]) and not k:
+        # njit(f), jit(f, nopython=True): the function; njit(...)(f), njit("f8(f8)")(f): a
+        # decorator. Numba refuses anything else where the function goes.
+        if a and callable(a[0]):
             return a[0]
+        if a and not isinstance(a[0], (str, list, tuple)):
+            raise TypeError(f"The decorated object is not a function (got type {type(a[0])}).")
         return lambda f: f
 
     m.njit = m.jit = deco
