@@ -463,6 +463,9 @@ pub enum Builtin {
     StrEq,
     /// A failed `assert`: raises AssertionError with the string operand as its message.
     AssertFail,
+    /// Raises the error with the string operand as its message (`x, y = p` of an array of
+    /// another length).
+    Raise(kiln_runtime::ErrorKind),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -860,6 +863,7 @@ pub fn builtin_name(op: &Builtin) -> String {
                 format!("format{spec:?}")
             }
         }
+        Builtin::Raise(k) => format!("raise[{}]", k.name()),
         other => format!("{other:?}").to_lowercase(),
     }
 }

@@ -452,6 +452,11 @@ pub(crate) fn opencl(
             "output cannot be shown from a @gpu body: the kernel runs on the device",
             "show it after the loop",
         ),
+        B::Raise(_) => gpu_err(
+            site,
+            "unpacking an array (`x, y = p`) cannot run in a @gpu body: its length check raises with a message built on the host",
+            "index the elements instead: x, y = p[0], p[1]",
+        ),
         B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail => gpu_err(
             site,
             "strings cannot be used in a @gpu body: kernels compute with numbers and arrays",
@@ -517,7 +522,9 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),
-        B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail => text::clif(g, op, o),
+        B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail | B::Raise(_) => {
+            text::clif(g, op, o)
+        }
     }
 }
 

@@ -52,6 +52,12 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             g.check_err(o.site);
             vec![]
         }
+        Builtin::Raise(kind) => {
+            let k = g.iconst(*kind as i64);
+            g.call_rt("kiln_raise_str", &[ctx, k, vals[0][0]]);
+            g.check_err(o.site);
+            vec![]
+        }
         other => return Err(format!("{other:?} is not a text builtin")),
     })
 }

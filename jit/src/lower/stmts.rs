@@ -388,6 +388,118 @@ impl<'a> Env<'a> {
         Ok(Some(vec![]))
     }
 
+    /// `x, y = p` for an array `p`: NumPy arrays unpack like sequences, into their elements
+    /// (1-D) or rows, after Python's length check (a ValueError that says how many there were).
+    fn unpack_array(
+        &mut self,
+        cx: &mut FnCx,
+        items: &[ast::Expr],
+        v: Expr,
+        span: Span,
+    ) -> LResult<Vec<Stmt>> {
+        let Ty::Array { dtype, ndim } = v.ty else {
+            unreachable!("unpack_array of an array")
+        };
+        let arr_ty = v.ty.clone();
+        let n = items.len() as i64;
+        let tmp = cx.new_var("unpack", arr_ty.clone());
+        let read = || Expr::new(ExprKind::Var(tmp), arr_ty.clone());
+        let mut out = vec![Stmt::Assign {
+            place: Place::Var(tmp),
+            value: v,
+        }];
+        let site = self.site(cx, span);
+        let len = Expr::new(
+            ExprKind::Builtin {
+                op: Builtin::Dim(0),
+                args: vec![read()],
+                site,
+            },
+            Ty::I64,
+        );
+        let len_var = cx.new_var("unpack_len", Ty::I64);
+        let len_read = || Expr::new(ExprKind::Var(len_var), Ty::I64);
+        out.push(Stmt::Assign {
+            place: Place::Var(len_var),
+            value: len,
+        });
+        let raise = |msg: Expr| {
+            Stmt::Eval(Expr::new(
+                ExprKind::Builtin {
+                    op: Builtin::Raise(ErrorKind::ValueError),
+                    args: vec![msg],
+                    site,
+                },
+                Ty::None,
+            ))
+        };
+        let text = |s: String| Expr::new(ExprKind::Str(s.into()), Ty::Str);
+        let too_many = raise(text(format!("too many values to unpack (expected {n})")));
+        let got = self.format(cx, len_read(), "", false, span)?;
+        let msg = self.builtin(
+            cx,
+            Builtin::Concat,
+            vec![
+                text(format!("not enough values to unpack (expected {n}, got ")),
+                got,
+            ],
+            Ty::Str,
+            span,
+        );
+        let msg = self.builtin(
+            cx,
+            Builtin::Concat,
+            vec![msg, text(")".into())],
+            Ty::Str,
+            span,
+        );
+        let cmp = |op, k: i64| {
+            Expr::new(
+                ExprKind::Compare(op, Box::new(len_read()), Box::new(Expr::int(k))),
+                Ty::Bool,
+            )
+        };
+        out.push(Stmt::If {
+            cond: cmp(ir::CmpOp::Ne, n),
+            then: vec![Stmt::If {
+                cond: cmp(ir::CmpOp::Gt, n),
+                then: vec![too_many],
+                els: vec![raise(msg)],
+            }],
+            els: vec![],
+        });
+        for (k, item) in items.iter().enumerate() {
+            let elem = if ndim == 1 {
+                Expr::new(
+                    ExprKind::Index {
+                        array: Box::new(read()),
+                        index: vec![Expr::int(k as i64)],
+                        site,
+                    },
+                    Ty::from_dtype(dtype),
+                )
+            } else {
+                // Row k, a view: `a[k]`.
+                let absent = || Expr::int(i64::MIN);
+                self.builtin(
+                    cx,
+                    Builtin::Slice(1),
+                    vec![
+                        read(),
+                        Expr::int(0),
+                        Expr::int(k as i64),
+                        absent(),
+                        absent(),
+                    ],
+                    Ty::array(dtype, ndim as usize - 1),
+                    span,
+                )
+            };
+            out.extend(self.assign(cx, item, elem, span)?);
+        }
+        Ok(out)
+    }
+
     /// Assign `v` to the target expression.
     pub(crate) fn assign(
         &mut self,
@@ -397,6 +509,11 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> LResult<Vec<Stmt>> {
         match &target.kind {
+            ast::ExprKind::Tuple(items) | ast::ExprKind::List(items)
+                if matches!(v.ty, Ty::Array { .. }) =>
+            {
+                self.unpack_array(cx, items, v, span)
+            }
             ast::ExprKind::Tuple(items) | ast::ExprKind::List(items) => {
                 let Ty::Tuple(tys) = v.ty.clone() else {
                     return type_err(
