@@ -17,6 +17,7 @@ pub mod npprint;
 pub mod obj;
 pub mod opencl;
 pub mod par;
+pub mod printf;
 pub mod progress;
 pub mod pyfmt;
 pub mod random;

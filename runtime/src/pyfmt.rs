@@ -8,6 +8,12 @@
 
 use crate::error::ErrorKind;
 use crate::guard::{err, KResult};
+use crate::printf;
+
+/// A format spec that starts with this character is a printf-style conversion (`%5.2f` of
+/// `"%5.2f" % x`, without the `%`), as [`printf`] formats it, not Python's format-spec
+/// language: the compiler writes such specs for the `%` operator on strings.
+pub const PRINTF: char = '\u{0}';
 
 /// How many digits to generate.
 #[derive(Clone, Copy)]
@@ -102,7 +108,7 @@ fn break_shortest_tie(v: f64, f32: bool, digits: &mut [u8], decpt: i32) {
 }
 
 #[derive(Clone, Copy, Default)]
-struct Flags {
+pub(crate) struct Flags {
     add_dot_0: bool,
     alt: bool,
     always_sign: bool,
@@ -110,9 +116,19 @@ struct Flags {
     f32: bool,
 }
 
+impl Flags {
+    /// `Py_DTSF_ALT` alone, as `%` formatting of a float passes it.
+    pub(crate) fn alt(alt: bool) -> Flags {
+        Flags {
+            alt,
+            ..Flags::default()
+        }
+    }
+}
+
 /// CPython's `PyOS_double_to_string` + `format_float_short`, lowercase. `code` is one of
 /// `e f g r` (`%`, `n` and uppercase are handled by the caller).
-fn double_to_string(v: f64, code: char, precision: usize, fl: Flags) -> String {
+pub(crate) fn double_to_string(v: f64, code: char, precision: usize, fl: Flags) -> String {
     let mut out = String::new();
     if v.is_nan() {
         // CPython never prints a sign for a NaN, only a forced '+'.
@@ -312,7 +328,7 @@ fn is_align(c: char) -> bool {
 }
 
 /// Wider than this is refused rather than building a gigantic string.
-const MAX_WIDTH: u64 = 1 << 28;
+pub(crate) const MAX_WIDTH: u64 = 1 << 28;
 
 fn parse_spec(spec: &str, default_align: char, type_name: &str) -> KResult<Spec> {
     let c: Vec<char> = spec.chars().collect();
@@ -580,6 +596,9 @@ fn format_float_spec(v: f64, s: &Spec, type_name: &str, f32: bool) -> KResult<St
 
 /// `format(x, spec)` for a Python float.
 pub fn format_f64(v: f64, spec: &str) -> KResult<String> {
+    if let Some(p) = spec.strip_prefix(PRINTF) {
+        return printf::float(v, p);
+    }
     if spec.is_empty() {
         return Ok(float_repr(v));
     }
@@ -589,6 +608,9 @@ pub fn format_f64(v: f64, spec: &str) -> KResult<String> {
 
 /// `format(np.float32(x), spec)`: `str` for an empty spec, else the value as a Python float.
 pub fn format_f32(v: f32, spec: &str) -> KResult<String> {
+    if let Some(p) = spec.strip_prefix(PRINTF) {
+        return printf::float(v as f64, p);
+    }
     if spec.is_empty() {
         return Ok(f32_repr(v));
     }
@@ -597,6 +619,9 @@ pub fn format_f32(v: f32, spec: &str) -> KResult<String> {
 
 /// `format(n, spec)` for a Python int.
 pub fn format_i64(v: i64, spec: &str) -> KResult<String> {
+    if let Some(p) = spec.strip_prefix(PRINTF) {
+        return printf::int(v, p);
+    }
     let s = parse_spec(spec, '>', "int")?;
     let ty = s.ty.unwrap_or('d');
     if "eEfFgG%".contains(ty) {
@@ -663,6 +688,9 @@ pub fn format_i64(v: i64, spec: &str) -> KResult<String> {
 
 /// `format(b, spec)` for a Python bool: `str` when the spec is empty, else as the int 0/1.
 pub fn format_bool(v: bool, spec: &str) -> KResult<String> {
+    if let Some(p) = spec.strip_prefix(PRINTF) {
+        return printf::int(v as i64, p);
+    }
     if spec.is_empty() {
         return Ok(if v { "True" } else { "False" }.to_string());
     }
@@ -671,6 +699,9 @@ pub fn format_bool(v: bool, spec: &str) -> KResult<String> {
 
 /// `format(s, spec)` for a Python str.
 pub fn format_str(text: &str, spec: &str) -> KResult<String> {
+    if let Some(p) = spec.strip_prefix(PRINTF) {
+        return printf::text(text, p);
+    }
     if spec.is_empty() {
         return Ok(text.to_string());
     }

@@ -137,6 +137,9 @@ impl<'a> Env<'a> {
             A::Binary { op, left, right } => {
                 let a = self.expr(cx, left)?;
                 let b = self.expr(cx, right)?;
+                if *op == ast::BinOp::Mod && a.ty == Ty::Str {
+                    return self.percent_format(cx, a, b, left.span, e.span);
+                }
                 self.binary(cx, *op, a, b, e.span)?
             }
             A::BoolOp { op, values } => {
@@ -445,6 +448,218 @@ impl<'a> Env<'a> {
             }),
             ref t => type_err(span, format!("{} of a {t}", crate::ir::builtin_name(&op))),
         }
+    }
+
+    /// `"%5d, %.3f" % (i, x)`: Python's printf-style formatting. The format string must be a
+    /// literal: it is parsed here, each conversion matched with its argument (a tuple's items,
+    /// or the one value), and the errors Python raises for the wrong number of arguments or a
+    /// conversion of the wrong type are raised when the cell compiles. Each conversion becomes
+    /// one `Format` whose spec starts with `pyfmt::PRINTF` (the runtime's printf rules).
+    fn percent_format(
+        &mut self,
+        cx: &mut FnCx,
+        fmt: Expr,
+        args: Expr,
+        fmt_span: Span,
+        span: Span,
+    ) -> LResult<Expr> {
+        let ExprKind::Str(f) = &fmt.kind else {
+            return type_err(
+                fmt_span,
+                "the format string before `%` must be a string literal in Kiln",
+            )
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "write the format in place (\"%5.2f\" % x), or use an f-string: f\"{x:5.2f}\"",
+                )
+            });
+        };
+        let f: Vec<char> = f.chars().collect();
+        // The arguments: a tuple's items (read once from a temporary), or the one value.
+        let mut bind = None;
+        let items: Vec<Expr> = match (args.ty.clone(), args.kind) {
+            (Ty::Tuple(_), ExprKind::Tuple(vals)) => vals,
+            (Ty::Tuple(tys), kind) => {
+                let t = Expr::new(kind, args.ty.clone());
+                let read = match t.kind {
+                    ExprKind::Var(_) | ExprKind::Global(_) => t,
+                    _ => {
+                        let tmp = cx.new_var("fmt_args", t.ty.clone());
+                        let ty = t.ty.clone();
+                        bind = Some((tmp, t));
+                        Expr::new(ExprKind::Var(tmp), ty)
+                    }
+                };
+                (0..tys.len())
+                    .map(|k| {
+                        Expr::new(
+                            ExprKind::TupleGet(Box::new(read.clone()), k as u32),
+                            tys[k].clone(),
+                        )
+                    })
+                    .collect()
+            }
+            (ty, kind) => vec![Expr::new(kind, ty)],
+        };
+        let mut items = items.into_iter();
+        let text = |s: &str| Expr::new(ExprKind::Str(s.into()), Ty::Str);
+        let mut pieces: Vec<Expr> = Vec::new();
+        let mut lit = String::new();
+        let n = f.len();
+        let mut k = 0;
+        while k < n {
+            let ch = f[k];
+            k += 1;
+            if ch != '%' {
+                lit.push(ch);
+                continue;
+            }
+            if k < n && f[k] == '%' {
+                lit.push('%');
+                k += 1;
+                continue;
+            }
+            if k < n && f[k] == '(' {
+                return type_err(span, "format requires a mapping").map_err(|e| {
+                    with_hint(
+                        e,
+                        "Kiln has no dicts: use positional conversions, \"%s\" % (x,)",
+                    )
+                });
+            }
+            let mut spec = String::new();
+            while k < n && "-+ #0".contains(f[k]) {
+                spec.push(f[k]);
+                k += 1;
+            }
+            let star = |k: usize| k < n && f[k] == '*';
+            let digits = |k: &mut usize, spec: &mut String| {
+                while *k < n && f[*k].is_ascii_digit() {
+                    spec.push(f[*k]);
+                    *k += 1;
+                }
+            };
+            let star_err = || {
+                type_err(
+                    span,
+                    "a `*` width or precision is not supported in Kiln's `%` formatting",
+                )
+                .map_err(|e| with_hint(e, "write the number into the format string: \"%8.3f\""))
+            };
+            if star(k) {
+                return star_err();
+            }
+            digits(&mut k, &mut spec);
+            if k < n && f[k] == '.' {
+                spec.push('.');
+                k += 1;
+                if star(k) {
+                    return star_err();
+                }
+                digits(&mut k, &mut spec);
+            }
+            for part in spec.split(['.', '-', '+', ' ', '#']) {
+                if part.len() > 9 {
+                    return err(ErrorKind::ValueError, span, "width too big");
+                }
+            }
+            while k < n && "hlL".contains(f[k]) {
+                k += 1;
+            }
+            if k >= n {
+                return err(ErrorKind::ValueError, span, "incomplete format");
+            }
+            let conv = f[k];
+            k += 1;
+            let Some(arg) = items.next() else {
+                return type_err(span, "not enough arguments for format string");
+            };
+            if !"diouxXeEfFgGcrsa".contains(conv) {
+                return err(
+                    ErrorKind::ValueError,
+                    span,
+                    format!(
+                        "unsupported format character '{conv}' (0x{:x}) at index {}",
+                        conv as u32,
+                        k - 1
+                    ),
+                );
+            }
+            spec.push(conv);
+            let piece = self.percent_conv(cx, arg, &spec, conv, span)?;
+            if !lit.is_empty() {
+                pieces.push(text(&std::mem::take(&mut lit)));
+            }
+            pieces.push(piece);
+        }
+        if items.next().is_some() {
+            return type_err(span, "not all arguments converted during string formatting");
+        }
+        if !lit.is_empty() || pieces.is_empty() {
+            pieces.push(text(&lit));
+        }
+        let mut pieces = pieces.into_iter();
+        let mut acc = pieces.next().expect("one piece");
+        for p in pieces {
+            acc = self.builtin(cx, Builtin::Concat, vec![acc, p], Ty::Str, span);
+        }
+        Ok(match bind {
+            Some((v, val)) => Expr::new(ExprKind::Let(v, Box::new(val), Box::new(acc)), Ty::Str),
+            None => acc,
+        })
+    }
+
+    /// One conversion of `%` formatting: `spec` is `[flags][width][.precision]conv`.
+    fn percent_conv(
+        &mut self,
+        cx: &mut FnCx,
+        arg: Expr,
+        spec: &str,
+        conv: char,
+        span: Span,
+    ) -> LResult<Expr> {
+        let printf = |s: &str| format!("{}{s}", kiln_runtime::pyfmt::PRINTF);
+        let to_text = |env: &mut Self, v: Expr| {
+            env.builtin(
+                cx,
+                Builtin::Format {
+                    spec: printf(spec).into(),
+                    repr: false,
+                },
+                vec![v],
+                Ty::Str,
+                span,
+            )
+        };
+        if matches!(conv, 's' | 'r' | 'a') {
+            let s = self.format(cx, arg, "", conv != 's', span)?;
+            return Ok(if spec == "s" { s } else { to_text(self, s) });
+        }
+        let name = match &arg.ty {
+            Ty::I64 | Ty::Bool => return Ok(to_text(self, cast(arg, Ty::I64))),
+            Ty::F64 | Ty::F32 if !matches!(conv, 'x' | 'X' | 'o' | 'c') => {
+                return Ok(to_text(self, arg))
+            }
+            Ty::Str if conv == 'c' => return Ok(to_text(self, arg)),
+            Ty::F64 => "float",
+            Ty::F32 => "numpy.float32",
+            Ty::Str => "str",
+            Ty::C128 => "complex",
+            Ty::None => "NoneType",
+            Ty::Array { .. } => "numpy.ndarray",
+            Ty::Tuple(_) => "tuple",
+        };
+        let msg = match conv {
+            'c' => "%c requires int or char".to_string(),
+            'd' | 'i' | 'u' => format!("%{conv} format: a real number is required, not {name}"),
+            'x' | 'X' | 'o' => format!("%{conv} format: an integer is required, not {name}"),
+            _ if name == "numpy.ndarray" => {
+                "only 0-dimensional arrays can be converted to Python scalars".to_string()
+            }
+            _ => format!("must be real number, not {name}"),
+        };
+        type_err(span, msg)
     }
 
     pub(crate) fn format(
