@@ -748,3 +748,141 @@ fn assert_failures() {
         true,
     );
 }
+
+#[test]
+fn key_error() {
+    check("s = \"{x}\".format(y=1)\n", "KeyError", "'x'", 2, 5, true);
+}
+
+/// `%` and `str.format` raise CPython 3.11's errors, word for word (compile time where the
+/// format string shows them, run time where the value does).
+#[test]
+fn string_formatting_errors_are_pythons() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "'%d and %d' % (1,)",
+            "TypeError",
+            "not enough arguments for format string",
+        ),
+        (
+            "'%d' % (1, 2)",
+            "TypeError",
+            "not all arguments converted during string formatting",
+        ),
+        (
+            "'text' % 5",
+            "TypeError",
+            "not all arguments converted during string formatting",
+        ),
+        (
+            "'%d' % 'a'",
+            "TypeError",
+            "%d format: a real number is required, not str",
+        ),
+        (
+            "'%x' % 1.5",
+            "TypeError",
+            "%x format: an integer is required, not float",
+        ),
+        ("'%f' % 'a'", "TypeError", "must be real number, not str"),
+        ("'%f' % 1j", "TypeError", "must be real number, not complex"),
+        (
+            "'%d' % None",
+            "TypeError",
+            "%d format: a real number is required, not NoneType",
+        ),
+        ("'%c' % 1.5", "TypeError", "%c requires int or char"),
+        ("'%c' % 'ab'", "TypeError", "%c requires int or char"),
+        (
+            "'%c' % -1",
+            "OverflowError",
+            "%c arg not in range(0x110000)",
+        ),
+        (
+            "'%d' % nan",
+            "ValueError",
+            "cannot convert float NaN to integer",
+        ),
+        (
+            "'%d' % inf",
+            "OverflowError",
+            "cannot convert float infinity to integer",
+        ),
+        (
+            "'%y' % 1",
+            "ValueError",
+            "unsupported format character 'y' (0x79) at index 1",
+        ),
+        ("'ab %5' % 1", "ValueError", "incomplete format"),
+        ("'%(a)s' % 1", "TypeError", "format requires a mapping"),
+        (
+            "'{}{}{}'.format(1, 2)",
+            "IndexError",
+            "Replacement index 2 out of range for positional args tuple",
+        ),
+        (
+            "'{} {0}'.format(1)",
+            "ValueError",
+            "cannot switch from automatic field numbering to manual field specification",
+        ),
+        (
+            "'{0} {}'.format(1)",
+            "ValueError",
+            "cannot switch from manual field specification to automatic field numbering",
+        ),
+        (
+            "'{'.format()",
+            "ValueError",
+            "Single '{' encountered in format string",
+        ),
+        (
+            "'}'.format()",
+            "ValueError",
+            "Single '}' encountered in format string",
+        ),
+        (
+            "'{0'.format(1)",
+            "ValueError",
+            "expected '}' before end of string",
+        ),
+        (
+            "'{!x}'.format(1)",
+            "ValueError",
+            "Unknown conversion specifier x",
+        ),
+        (
+            "'{:>6}'.format(None)",
+            "TypeError",
+            "unsupported format string passed to NoneType.__format__",
+        ),
+        (
+            "'{:d}'.format(1.5)",
+            "ValueError",
+            "Unknown format code 'd' for object of type 'float'",
+        ),
+        ("'{x}'.format()", "KeyError", "'x'"),
+    ];
+    for (code, ename, msg) in cases {
+        let mut s = Session::new();
+        let (_, e) = err(&mut s, &format!("s = {code}\n"));
+        assert_eq!(
+            (e.ename.as_str(), e.evalue.as_str()),
+            (*ename, *msg),
+            "for {code}"
+        );
+    }
+}
+
+#[test]
+fn unpacking_errors_are_pythons() {
+    let mut s = Session::new();
+    let (_, e) = err(&mut s, "import numpy as np\nx, y = np.zeros(3)\n");
+    assert_eq!(e.evalue, "too many values to unpack (expected 2)");
+    assert_points_at(&e, 1, 2, 1);
+    let (_, e) = err(
+        &mut s,
+        "def f(p):\n    a, b, c = p\n    return a\nf(np.ones(2))\n",
+    );
+    assert_eq!(e.evalue, "not enough values to unpack (expected 3, got 2)");
+    assert_points_at(&e, 2, 2, 5);
+}

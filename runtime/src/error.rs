@@ -21,6 +21,8 @@ pub enum ErrorKind {
     /// message carries the errno text as Python prints it).
     OSError,
     AssertionError,
+    /// `"{x}".format()`: a replacement field names a keyword argument that was not given.
+    KeyError,
 }
 
 impl ErrorKind {
@@ -42,12 +44,13 @@ impl ErrorKind {
             ErrorKind::OverflowError => "OverflowError",
             ErrorKind::OSError => "OSError",
             ErrorKind::AssertionError => "AssertionError",
+            ErrorKind::KeyError => "KeyError",
         }
     }
 
     pub fn from_i64(v: i64) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 16] = [
+        const ALL: [ErrorKind; 17] = [
             SyntaxError,
             IndentationError,
             TabError,
@@ -64,6 +67,7 @@ impl ErrorKind {
             OverflowError,
             OSError,
             AssertionError,
+            KeyError,
         ];
         ALL.iter()
             .copied()

@@ -132,6 +132,9 @@ impl<'a> Env<'a> {
             };
             if !is_module {
                 let recv = self.expr(cx, value)?;
+                if attr == "format" && recv.ty == Ty::Str {
+                    return self.str_format(cx, recv, args, keywords, value.span, span);
+                }
                 return self.method(cx, recv, attr, *attr_span, args, keywords, span);
             }
         }

@@ -610,6 +610,258 @@ impl<'a> Env<'a> {
         })
     }
 
+    /// `"{} {:.3f} {x!r:>8}".format(a, b, x=c)`: Python's `str.format` on a literal. The
+    /// arguments are evaluated once, in order, before any formatting; the fields are parsed
+    /// here, and the errors Python raises for a malformed string, a missing argument or mixed
+    /// numbering are raised when the cell compiles. Each field is the f-string's `format`.
+    pub(crate) fn str_format(
+        &mut self,
+        cx: &mut FnCx,
+        fmt: Expr,
+        args: &[ast::Expr],
+        keywords: &[ast::Keyword],
+        fmt_span: Span,
+        span: Span,
+    ) -> LResult<Expr> {
+        let ExprKind::Str(f) = &fmt.kind else {
+            return type_err(
+                fmt_span,
+                "the string before .format() must be a string literal in Kiln",
+            )
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "write the format in place, or use an f-string: f\"{x:.3f}\"",
+                )
+            });
+        };
+        let f: Vec<char> = f.chars().collect();
+        let mut binds: Vec<(ir::VarId, Expr)> = Vec::new();
+        let mut hold = |cx: &mut FnCx, v: Expr| match v.kind {
+            ExprKind::Var(_)
+            | ExprKind::Global(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::None
+            | ExprKind::Complex(..) => v,
+            _ => {
+                let tmp = cx.new_var("fmt_arg", v.ty.clone());
+                let ty = v.ty.clone();
+                binds.push((tmp, v));
+                Expr::new(ExprKind::Var(tmp), ty)
+            }
+        };
+        let mut pos = Vec::new();
+        for a in args {
+            let v = self.expr(cx, a)?;
+            pos.push(hold(cx, v));
+        }
+        let mut kw: Vec<(&str, Expr)> = Vec::new();
+        for k in keywords {
+            let v = self.expr(cx, &k.value)?;
+            kw.push((k.name.as_str(), hold(cx, v)));
+        }
+        let value_err = |msg: &str| err(ErrorKind::ValueError, span, msg.to_string());
+        let text = |s: &str| Expr::new(ExprKind::Str(s.into()), Ty::Str);
+        let mut pieces: Vec<Expr> = Vec::new();
+        let mut lit = String::new();
+        // Automatic numbering (`{}`) and manual (`{0}`) cannot mix.
+        let (mut auto, mut manual) = (0usize, false);
+        let n = f.len();
+        let mut k = 0;
+        while k < n {
+            let ch = f[k];
+            k += 1;
+            if ch == '}' {
+                if k < n && f[k] == '}' {
+                    lit.push('}');
+                    k += 1;
+                    continue;
+                }
+                return value_err("Single '}' encountered in format string");
+            }
+            if ch != '{' {
+                lit.push(ch);
+                continue;
+            }
+            if k < n && f[k] == '{' {
+                lit.push('{');
+                k += 1;
+                continue;
+            }
+            if k >= n {
+                return value_err("Single '{' encountered in format string");
+            }
+            // The field runs to its matching '}'.
+            let start = k;
+            let mut depth = 1;
+            while k < n {
+                match f[k] {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+            if k >= n {
+                return value_err("expected '}' before end of string");
+            }
+            let field: String = f[start..k].iter().collect();
+            k += 1;
+            // name [!conv] [:spec]; a ':' or '!' inside [...] belongs to the name.
+            let mut cut = field.len();
+            let mut in_brackets = false;
+            for (i, c) in field.char_indices() {
+                match c {
+                    '[' => in_brackets = true,
+                    ']' => in_brackets = false,
+                    ':' | '!' if !in_brackets => {
+                        cut = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let (name, rest) = field.split_at(cut);
+            let (conv, spec) = match rest.strip_prefix('!') {
+                Some(r) => {
+                    let mut cs = r.chars();
+                    let Some(c) = cs.next() else {
+                        return value_err("end of string while looking for conversion specifier");
+                    };
+                    let after = cs.as_str();
+                    match after.strip_prefix(':') {
+                        Some(spec) => (Some(c), spec),
+                        None if after.is_empty() => (Some(c), ""),
+                        None => return value_err("expected ':' after conversion specifier"),
+                    }
+                }
+                None => (None, rest.strip_prefix(':').unwrap_or("")),
+            };
+            if spec.contains('{') {
+                return type_err(
+                    span,
+                    "a replacement field inside a format spec ('{:>{w}}') is not supported in Kiln",
+                )
+                .map_err(|e| with_hint(e, "write the width into the spec: '{:>8}'"));
+            }
+            if name.contains(['.', '[']) {
+                return type_err(
+                    span,
+                    format!("attribute and item lookups in a replacement field ('{{{name}}}') are not supported in Kiln"),
+                )
+                .map_err(|e| with_hint(e, "pass the value itself: '{}'.format(t[0])"));
+            }
+            let arg = if name.is_empty() {
+                if manual {
+                    return value_err(
+                        "cannot switch from manual field specification to automatic field numbering",
+                    );
+                }
+                auto += 1;
+                Some(auto - 1)
+            } else if name.chars().all(|c| c.is_ascii_digit()) {
+                if auto > 0 {
+                    return value_err(
+                        "cannot switch from automatic field numbering to manual field specification",
+                    );
+                }
+                manual = true;
+                match name.parse::<usize>() {
+                    Ok(i) => Some(i),
+                    Err(_) => return value_err("Too many decimal digits in format string"),
+                }
+            } else {
+                None
+            };
+            let v = match arg {
+                Some(i) => match pos.get(i) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return err(
+                            ErrorKind::IndexError,
+                            span,
+                            format!("Replacement index {i} out of range for positional args tuple"),
+                        )
+                    }
+                },
+                None => match kw.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => v.clone(),
+                    None => return err(ErrorKind::KeyError, span, format!("'{name}'")),
+                },
+            };
+            let piece = self.format_field(cx, v, conv, spec, span)?;
+            if !lit.is_empty() {
+                pieces.push(text(&std::mem::take(&mut lit)));
+            }
+            pieces.push(piece);
+        }
+        if !lit.is_empty() || pieces.is_empty() {
+            pieces.push(text(&lit));
+        }
+        let mut pieces = pieces.into_iter();
+        let mut acc = pieces.next().expect("one piece");
+        for p in pieces {
+            acc = self.builtin(cx, Builtin::Concat, vec![acc, p], Ty::Str, span);
+        }
+        for (v, val) in binds.into_iter().rev() {
+            acc = Expr::new(ExprKind::Let(v, Box::new(val), Box::new(acc)), Ty::Str);
+        }
+        Ok(acc)
+    }
+
+    /// One replacement field of `str.format`: `!s`/`!r`/`!a` first, then the spec.
+    fn format_field(
+        &mut self,
+        cx: &mut FnCx,
+        v: Expr,
+        conv: Option<char>,
+        spec: &str,
+        span: Span,
+    ) -> LResult<Expr> {
+        let v = match conv {
+            None => {
+                let owner = match v.ty {
+                    Ty::None => Some("NoneType"),
+                    Ty::Tuple(_) => Some("tuple"),
+                    _ => None,
+                };
+                if let (Some(t), false) = (owner, spec.is_empty()) {
+                    return type_err(
+                        span,
+                        format!("unsupported format string passed to {t}.__format__"),
+                    );
+                }
+                return self.format(cx, v, spec, false, span);
+            }
+            Some('s') => self.format(cx, v, "", false, span)?,
+            Some('r') => self.format(cx, v, "", true, span)?,
+            Some('a') => {
+                let r = self.format(cx, v, "", true, span)?;
+                let spec = format!("{}a", kiln_runtime::pyfmt::PRINTF);
+                self.format(cx, r, &spec, false, span)?
+            }
+            Some(c) => {
+                return err(
+                    ErrorKind::ValueError,
+                    span,
+                    format!("Unknown conversion specifier {c}"),
+                )
+            }
+        };
+        if spec.is_empty() {
+            return Ok(v);
+        }
+        self.format(cx, v, spec, false, span)
+    }
+
     /// One conversion of `%` formatting: `spec` is `[flags][width][.precision]conv`.
     fn percent_conv(
         &mut self,
