@@ -466,6 +466,8 @@ pub enum Builtin {
     /// Raises the error with the string operand as its message (`x, y = p` of an array of
     /// another length).
     Raise(kiln_runtime::ErrorKind),
+    /// The value of an optional (a number or None): raises TypeError when it is None.
+    Unwrap,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1169,14 +1171,14 @@ impl Verifier<'_> {
                     self.expr(x)?;
                     tys.push(x.ty.clone());
                 }
-                if Ty::tuple(tys) != e.ty {
+                if Some(tys) != e.ty.items() {
                     return Err("tuple of the wrong type".into());
                 }
             }
             ExprKind::TupleGet(t, k) => {
                 self.expr(t)?;
-                match &t.ty {
-                    Ty::Tuple(items) if (*k as usize) < items.len() => {
+                match &t.ty.items() {
+                    Some(items) if (*k as usize) < items.len() => {
                         if items[*k as usize] != e.ty {
                             return Err("tuple item of the wrong type".into());
                         }

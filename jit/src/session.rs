@@ -512,8 +512,10 @@ impl Session {
         }
         let value = match result_slot.as_mut() {
             Some(g) if lowered.result_ty != Ty::None => {
-                // SAFETY: the slot holds a value of the result type.
+                // SAFETY: the slot holds a value of the result type. An optional that is
+                // None shows nothing, as Python's None result.
                 Some(unsafe { read_slot(&g.ty, g.slot.as_ptr()) })
+                    .filter(|v| !matches!(v, Value::None))
             }
             _ => None,
         };
@@ -963,6 +965,13 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
             }
             Value::Tuple(out)
         }
+        Ty::Optional(t) => {
+            if *(p as *const u8) == 0 {
+                Value::None
+            } else {
+                read_slot(t, p.add(1))
+            }
+        }
     }
 }
 
@@ -1028,6 +1037,19 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
                 i += x.slots();
                 j += y.slots();
             }
+        }
+    } else if let Ty::Optional(y) = to {
+        // A number becomes a present optional; None stays absent (the new slot is zeroed).
+        match from {
+            Ty::Optional(x) => {
+                *(dst as *mut u8) = *(src as *const u8);
+                convert_slot(x, src.add(1), y, dst.add(1));
+            }
+            t if t.is_numeric() => {
+                *(dst as *mut u8) = 1;
+                convert_slot(t, src, y, dst.add(1));
+            }
+            _ => {}
         }
     }
 }

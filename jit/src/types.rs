@@ -20,6 +20,10 @@ pub enum Ty {
         ndim: u8,
     },
     Tuple(Rc<[Ty]>),
+    /// A scalar or `None` (Numba's Optional): what a function returns when some paths return
+    /// a number and others `None` or nothing. Flattened as a tuple `(present: bool, value)`,
+    /// the value zero when absent; `x is None` reads the flag, any other use checks it.
+    Optional(Rc<Ty>),
 }
 
 impl Ty {
@@ -30,6 +34,17 @@ impl Ty {
         Ty::Array {
             dtype,
             ndim: ndim as u8,
+        }
+    }
+    pub fn optional(inner: Ty) -> Ty {
+        Ty::Optional(Rc::new(inner))
+    }
+    /// The items of a tuple, or of an optional value's `(present, value)` pair.
+    pub fn items(&self) -> Option<Vec<Ty>> {
+        match self {
+            Ty::Tuple(items) => Some(items.to_vec()),
+            Ty::Optional(t) => Some(vec![Ty::Bool, (**t).clone()]),
+            _ => None,
         }
     }
     pub fn is_numeric(&self) -> bool {
@@ -78,6 +93,7 @@ impl Ty {
             Ty::None => 0,
             Ty::C128 => 2,
             Ty::Tuple(items) => items.iter().map(Ty::slots).sum(),
+            Ty::Optional(t) => 1 + t.slots(),
             _ => 1,
         }
     }
@@ -117,6 +133,13 @@ pub fn unify(a: &Ty, b: &Ty) -> Option<Ty> {
             Some(Ty::tuple(items?))
         }
         _ if a.is_numeric() && b.is_numeric() => promote(a, b),
+        // A number on some paths and None on others: Numba's Optional.
+        (Ty::None, t) | (t, Ty::None) if t.is_numeric() => Some(Ty::optional(t.clone())),
+        (Ty::None, o @ Ty::Optional(_)) | (o @ Ty::Optional(_), Ty::None) => Some(o.clone()),
+        (Ty::Optional(x), Ty::Optional(y)) => Some(Ty::optional(unify(x, y)?)),
+        (Ty::Optional(x), t) | (t, Ty::Optional(x)) if t.is_numeric() => {
+            Some(Ty::optional(unify(x, t)?))
+        }
         _ => None,
     }
 }
@@ -160,6 +183,7 @@ impl fmt::Display for Ty {
                 }
                 write!(f, ")")
             }
+            Ty::Optional(t) => write!(f, "Optional[{t}]"),
         }
     }
 }
@@ -167,6 +191,17 @@ impl fmt::Display for Ty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_or_none_is_optional() {
+        let opt = |t| Ty::optional(t);
+        assert_eq!(unify(&Ty::None, &Ty::I64), Some(opt(Ty::I64)));
+        assert_eq!(unify(&opt(Ty::I64), &Ty::F64), Some(opt(Ty::F64)));
+        assert_eq!(unify(&Ty::None, &opt(Ty::Bool)), Some(opt(Ty::Bool)));
+        assert_eq!(unify(&Ty::None, &Ty::array(DType::F64, 1)), None);
+        assert_eq!(unify(&Ty::None, &Ty::Str), None);
+        assert_eq!(opt(Ty::C128).slots(), 3);
+    }
 
     #[test]
     fn numeric_widening_follows_numpy() {

@@ -886,3 +886,26 @@ fn unpacking_errors_are_pythons() {
     assert_eq!(e.evalue, "not enough values to unpack (expected 3, got 2)");
     assert_points_at(&e, 2, 2, 5);
 }
+
+#[test]
+fn optional_none_used_as_a_number() {
+    check(
+        "def find(a, t):\n    for i in range(len(a)):\n        if a[i] == t:\n            return i\n    return None\nimport numpy as np\nk = find(np.zeros(3), 1.0)\nprint(k + 1)\n",
+        "TypeError",
+        "None",
+        9,
+        7,
+        false,
+    );
+    let mut s = Session::new();
+    let (_, e) = err(
+        &mut s,
+        "import numpy as np\ndef f(n):\n    if n > 0:\n        return np.zeros(n)\n    return None\nf(1)\n",
+    );
+    assert_eq!(e.ename, "TypeError");
+    assert!(
+        e.traceback.iter().any(|l| l.contains("an optional number")),
+        "{}",
+        e.traceback.join("\n")
+    );
+}

@@ -452,6 +452,11 @@ pub(crate) fn opencl(
             "output cannot be shown from a @gpu body: the kernel runs on the device",
             "show it after the loop",
         ),
+        B::Unwrap => gpu_err(
+            site,
+            "a value that may be None cannot be used in a @gpu body",
+            "test it with `is None` before the loop and pass the number",
+        ),
         B::Raise(_) => gpu_err(
             site,
             "unpacking an array (`x, y = p`) cannot run in a @gpu body: its length check raises with a message built on the host",
@@ -522,9 +527,13 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),
-        B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail | B::Raise(_) => {
-            text::clif(g, op, o)
-        }
+        B::Format { .. }
+        | B::Concat
+        | B::StrLen
+        | B::StrEq
+        | B::AssertFail
+        | B::Raise(_)
+        | B::Unwrap => text::clif(g, op, o),
     }
 }
 

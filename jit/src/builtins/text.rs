@@ -58,6 +58,21 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             g.check_err(o.site);
             vec![]
         }
+        Builtin::Unwrap => {
+            let flag = vals[0][0];
+            let none = g.b.ins().icmp_imm_s(IntCC::Equal, flag, 0);
+            g.fail_if(
+                none,
+                |g| {
+                    g.raise_msg(
+                        kiln_runtime::ErrorKind::TypeError,
+                        "the value is None here, where a number is needed (test it with `is None` first)",
+                    )
+                },
+                o.site,
+            );
+            vals[0][1..].to_vec()
+        }
         other => return Err(format!("{other:?} is not a text builtin")),
     })
 }

@@ -214,7 +214,8 @@ impl<'a> Env<'a> {
         }
         let mut slots: Vec<Option<Expr>> = vec![None; params.len()];
         for (k, a) in args.iter().enumerate() {
-            slots[k] = Some(self.expr(cx, a)?);
+            // A number or None passes as it is (the parameter is then optional too).
+            slots[k] = Some(self.expr_opt(cx, a)?);
         }
         for kw in keywords {
             let Some(k) = params.iter().position(|p| p.name == kw.name) else {
@@ -229,7 +230,7 @@ impl<'a> Env<'a> {
                     format!("{name}() got multiple values for argument '{}'", kw.name),
                 );
             }
-            slots[k] = Some(self.expr(cx, &kw.value)?);
+            slots[k] = Some(self.expr_opt(cx, &kw.value)?);
         }
         let mut vals = Vec::new();
         let mut tys = Vec::new();
@@ -249,6 +250,7 @@ impl<'a> Env<'a> {
             let v = match &p.annotation {
                 Some(a) => {
                     let t = self.annotation(a)?;
+                    let v = self.unwrap_opt(cx, v, span);
                     self.convert(v, &t, span).map_err(|e| {
                         with_hint(
                             e,
@@ -358,6 +360,7 @@ impl<'a> Env<'a> {
             local_names,
             ret_annot: ret_annot.clone(),
             ret: None,
+            falls_through: may_fall_through(&d.body),
             loop_depth: 0,
             par: None,
             id: Some(id),

@@ -146,6 +146,18 @@ impl<'a> Env<'a> {
                 Expr::new(ExprKind::Compare(CmpOp::Ne, Box::new(v), Box::new(z)), Ty::Bool)
             }
             Ty::None => Expr::new(ExprKind::Bool(false), Ty::Bool),
+            // `if r:` of a number or None: present and not zero, read from a name twice.
+            Ty::Optional(inner) if matches!(v.kind, ExprKind::Var(_) | ExprKind::Global(_)) => {
+                let flag = Expr::new(ExprKind::TupleGet(Box::new(v.clone()), 0), Ty::Bool);
+                let inner = (**inner).clone();
+                let val = Expr::new(ExprKind::TupleGet(Box::new(v), 1), inner);
+                let nz = self.truth(val, span)?;
+                Expr::new(ExprKind::And(Box::new(flag), Box::new(nz)), Ty::Bool)
+            }
+            Ty::Optional(_) => {
+                return type_err(span, "the truth of a value that may be None is ambiguous here")
+                    .map_err(|e| with_hint(e, "assign it to a name first, or test it with `is not None`"))
+            }
             Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),
             Ty::Str => {
                 let len = Expr::new(
@@ -202,6 +214,29 @@ impl<'a> Env<'a> {
                     out.push(self.convert(it, &b[k], span)?);
                 }
                 Ok(Expr::new(ExprKind::Tuple(out), to.clone()))
+            }
+            // A number, or None, where a number or None is expected (SPEC §2's optional).
+            (Ty::None, Ty::Optional(t)) => Ok(Expr::new(
+                ExprKind::Tuple(vec![Expr::new(ExprKind::Bool(false), Ty::Bool), zero_of(t)]),
+                to.clone(),
+            )),
+            (a, Ty::Optional(t)) if a.is_numeric() => {
+                let v = self.convert(v, t, span)?;
+                Ok(Expr::new(
+                    ExprKind::Tuple(vec![Expr::new(ExprKind::Bool(true), Ty::Bool), v]),
+                    to.clone(),
+                ))
+            }
+            (Ty::Optional(a), Ty::Optional(b))
+                if matches!(v.kind, ExprKind::Var(_) | ExprKind::Global(_)) =>
+            {
+                let flag = Expr::new(ExprKind::TupleGet(Box::new(v.clone()), 0), Ty::Bool);
+                let a = (**a).clone();
+                let val = Expr::new(ExprKind::TupleGet(Box::new(v), 1), a);
+                Ok(Expr::new(
+                    ExprKind::Tuple(vec![flag, self.convert(val, b, span)?]),
+                    to.clone(),
+                ))
             }
             (a, b) => type_err(span, format!("a {a} where a {b} is expected")),
         }

@@ -165,7 +165,8 @@ impl<'a> Env<'a> {
             if is_last {
                 if let ast::StmtKind::Expr(e) = &s.kind {
                     if !is_print_call(e) {
-                        match self.expr(cx, e) {
+                        // An optional result shows its number, or nothing when None.
+                        match self.expr_opt(cx, e) {
                             Ok(v) => {
                                 if v.ty != Ty::None {
                                     result_ty = v.ty.clone();

@@ -8,7 +8,28 @@ use crate::builtins::constant;
 impl<'a> Env<'a> {
     // ----- expressions -------------------------------------------------------------------------
 
+    /// An expression whose value is used as a number, a string, an array...: a value that may
+    /// be None (an optional) is checked and unwrapped, raising TypeError when it is None (as
+    /// Numba does with an Optional, and as Python would fail on None there).
     pub(crate) fn expr(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<Expr> {
+        let v = self.expr_opt(cx, e)?;
+        Ok(self.unwrap_opt(cx, v, e.span))
+    }
+
+    /// `v` itself, or the number in it when it is an optional.
+    pub(crate) fn unwrap_opt(&mut self, cx: &FnCx, v: Expr, span: Span) -> Expr {
+        match &v.ty {
+            Ty::Optional(t) => {
+                let t = (**t).clone();
+                self.builtin(cx, Builtin::Unwrap, vec![v], t, span)
+            }
+            _ => v,
+        }
+    }
+
+    /// An expression whose value may stay an optional (a number or None): assigned to a name,
+    /// returned, printed or formatted, or tested with `is None`.
+    pub(crate) fn expr_opt(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<Expr> {
         use ast::ExprKind as A;
         Ok(match &e.kind {
             A::Int(v) => Expr::int(*v),
@@ -29,7 +50,7 @@ impl<'a> Env<'a> {
                             conversion,
                             spec,
                         } => {
-                            let v = self.expr(cx, expr)?;
+                            let v = self.expr_opt(cx, expr)?;
                             self.format(
                                 cx,
                                 v,
@@ -154,10 +175,20 @@ impl<'a> Env<'a> {
                 // `a < b < c` is `a < b and b < c`, with b evaluated once: a middle operand
                 // that is not a plain name or literal goes through a temporary, bound just
                 // before the comparison that first reads it (short-circuiting as Python).
-                let mut prev = self.expr(cx, left)?;
+                let is_none_test =
+                    ops.len() == 1 && matches!(ops[0].0, ast::CmpOp::Is | ast::CmpOp::IsNot);
+                let mut prev = if is_none_test {
+                    self.expr_opt(cx, left)?
+                } else {
+                    self.expr(cx, left)?
+                };
                 let mut cmps: Vec<(Option<(ir::VarId, Expr)>, Expr)> = Vec::new();
                 for (k, (op, rhs)) in ops.iter().enumerate() {
-                    let mut r = self.expr(cx, rhs)?;
+                    let mut r = if is_none_test {
+                        self.expr_opt(cx, rhs)?
+                    } else {
+                        self.expr(cx, rhs)?
+                    };
                     let mut bind = None;
                     if k + 1 < ops.len()
                         && !arrays::is_leafy(&r)
@@ -213,7 +244,7 @@ impl<'a> Env<'a> {
                 acc.unwrap()
             }
             A::IfExp { test, body, orelse } => {
-                let c = self.expr(cx, test)?;
+                let c = self.expr_opt(cx, test)?;
                 let c = self.truth(c, test.span)?;
                 let a = self.expr(cx, body)?;
                 let b = self.expr(cx, orelse)?;
@@ -226,7 +257,14 @@ impl<'a> Env<'a> {
                         ),
                     );
                 };
-                let (a, b) = (cast(a, t.clone()), cast(b, t.clone()));
+                let (a, b) = if matches!(t, Ty::Optional(_)) {
+                    (
+                        self.convert(a, &t, body.span)?,
+                        self.convert(b, &t, orelse.span)?,
+                    )
+                } else {
+                    (cast(a, t.clone()), cast(b, t.clone()))
+                };
                 Expr::new(ExprKind::Select(Box::new(c), Box::new(a), Box::new(b)), t)
             }
             A::Tuple(items) => {
@@ -655,12 +693,12 @@ impl<'a> Env<'a> {
         };
         let mut pos = Vec::new();
         for a in args {
-            let v = self.expr(cx, a)?;
+            let v = self.expr_opt(cx, a)?;
             pos.push(hold(cx, v));
         }
         let mut kw: Vec<(&str, Expr)> = Vec::new();
         for k in keywords {
-            let v = self.expr(cx, &k.value)?;
+            let v = self.expr_opt(cx, &k.value)?;
             kw.push((k.name.as_str(), hold(cx, v)));
         }
         let value_err = |msg: &str| err(ErrorKind::ValueError, span, msg.to_string());
@@ -888,6 +926,7 @@ impl<'a> Env<'a> {
             let s = self.format(cx, arg, "", conv != 's', span)?;
             return Ok(if spec == "s" { s } else { to_text(self, s) });
         }
+        let arg = self.unwrap_opt(cx, arg, span);
         let name = match &arg.ty {
             Ty::I64 | Ty::Bool => return Ok(to_text(self, cast(arg, Ty::I64))),
             Ty::F64 | Ty::F32 if !matches!(conv, 'x' | 'X' | 'o' | 'c') => {
@@ -901,6 +940,7 @@ impl<'a> Env<'a> {
             Ty::None => "NoneType",
             Ty::Array { .. } => "numpy.ndarray",
             Ty::Tuple(_) => "tuple",
+            Ty::Optional(_) => "NoneType",
         };
         let msg = match conv {
             'c' => "%c requires int or char".to_string(),
@@ -925,6 +965,12 @@ impl<'a> Env<'a> {
         if v.ty == Ty::None {
             return Ok(Expr::new(ExprKind::Str("None".into()), Ty::Str));
         }
+        // format(None, spec) is a TypeError in Python, as the unwrap's is.
+        let v = if spec.is_empty() {
+            v
+        } else {
+            self.unwrap_opt(cx, v, span)
+        };
         Ok(self.builtin(
             cx,
             Builtin::Format {

@@ -153,6 +153,8 @@ pub(crate) struct FnCx {
     local_names: HashSet<String>,
     ret_annot: Option<Ty>,
     ret: Option<Ty>,
+    /// The function's body can end without a `return` (so it also returns None).
+    falls_through: bool,
     loop_depth: usize,
     /// Set while lowering a parallel loop's body: its private variables and reductions.
     par: Option<ParScope>,
@@ -193,6 +195,7 @@ impl FnCx {
             local_names: HashSet::new(),
             ret_annot: None,
             ret: None,
+            falls_through: false,
             loop_depth: 0,
             par: None,
             id: None,

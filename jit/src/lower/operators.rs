@@ -100,6 +100,20 @@ impl<'a> Env<'a> {
     pub(crate) fn compare(&self, op: ast::CmpOp, a: Expr, b: Expr, span: Span) -> LResult<Expr> {
         use ast::CmpOp as C;
         if matches!(op, C::Is | C::IsNot) {
+            // `r is None` of an optional: its flag.
+            let opt = match (&a.ty, &b.ty) {
+                (Ty::Optional(_), Ty::None) => Some(a.clone()),
+                (Ty::None, Ty::Optional(_)) => Some(b.clone()),
+                _ => None,
+            };
+            if let Some(v) = opt {
+                let present = Expr::new(ExprKind::TupleGet(Box::new(v), 0), Ty::Bool);
+                return Ok(if op == C::IsNot {
+                    present
+                } else {
+                    Expr::new(ExprKind::Unary(UnOp::Not, Box::new(present)), Ty::Bool)
+                });
+            }
             let same = (a.ty == Ty::None) == (b.ty == Ty::None) && (a.ty == Ty::None);
             let v = if op == C::Is { same } else { !same };
             if a.ty != Ty::None && b.ty != Ty::None {

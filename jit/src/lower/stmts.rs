@@ -13,6 +13,29 @@ pub(crate) fn collect_target_names(e: &ast::Expr, out: &mut Vec<String>) {
     }
 }
 
+/// Can the end of this body be reached (so a function returns None there)? Conservative in
+/// the other direction: only a last `return`, an `if` whose branches both end so, or a
+/// `while True:` with no `break` of its own end a function.
+pub(crate) fn may_fall_through(body: &[ast::Stmt]) -> bool {
+    fn breaks(body: &[ast::Stmt]) -> bool {
+        body.iter().any(|s| match &s.kind {
+            ast::StmtKind::Break => true,
+            ast::StmtKind::If { body, orelse, .. } => breaks(body) || breaks(orelse),
+            _ => false,
+        })
+    }
+    match body.last().map(|s| &s.kind) {
+        Some(ast::StmtKind::Return(_)) => false,
+        Some(ast::StmtKind::If { body, orelse, .. }) => {
+            may_fall_through(body) || may_fall_through(orelse)
+        }
+        Some(ast::StmtKind::While { test, body }) => {
+            !matches!(test.kind, ast::ExprKind::Bool(true)) || breaks(body)
+        }
+        _ => true,
+    }
+}
+
 pub(crate) fn is_print_call(e: &ast::Expr) -> bool {
     matches!(&e.kind, ast::ExprKind::Call { func, .. } if matches!(&func.kind, ast::ExprKind::Name(n) if n == "print"))
 }
@@ -149,7 +172,15 @@ impl<'a> Env<'a> {
                 if let Some(done) = self.jit_wrap_assign(cx, targets, value)? {
                     return Ok(done);
                 }
-                let v = self.expr(cx, value)?;
+                // A name may take a value that may be None; an element or a tuple may not.
+                let v = if targets
+                    .iter()
+                    .all(|t| matches!(t.kind, ast::ExprKind::Name(_)))
+                {
+                    self.expr_opt(cx, value)?
+                } else {
+                    self.expr(cx, value)?
+                };
                 if targets.len() == 1 {
                     return self.assign(cx, &targets[0], v, s.span);
                 }
@@ -201,14 +232,14 @@ impl<'a> Env<'a> {
                 self.assign(cx, target, new, s.span)
             }
             ast::StmtKind::If { test, body, orelse } => {
-                let cond = self.expr(cx, test)?;
+                let cond = self.expr_opt(cx, test)?;
                 let cond = self.truth(cond, test.span)?;
                 let then = self.block(cx, body)?;
                 let els = self.block(cx, orelse)?;
                 Ok(vec![Stmt::If { cond, then, els }])
             }
             ast::StmtKind::While { test, body } => {
-                let cond = self.expr(cx, test)?;
+                let cond = self.expr_opt(cx, test)?;
                 let cond = self.truth(cond, test.span)?;
                 cx.loop_depth += 1;
                 let body = self.block(cx, body);
@@ -242,16 +273,22 @@ impl<'a> Env<'a> {
                     return err(ErrorKind::SyntaxError, s.span, "'return' outside function");
                 }
                 let v = match e {
-                    Some(e) => self.expr(cx, e)?,
+                    Some(e) => self.expr_opt(cx, e)?,
                     None => Expr::none(),
                 };
                 let span = e.as_ref().map(|e| e.span).unwrap_or(s.span);
                 let target = match (&cx.ret_annot, &cx.ret) {
                     (Some(t), _) => t.clone(),
                     (None, None) => {
-                        cx.ret = Some(v.ty.clone());
+                        // A function that can end without a `return` also returns None.
+                        let t = if cx.falls_through && v.ty.is_numeric() {
+                            Ty::optional(v.ty.clone())
+                        } else {
+                            v.ty.clone()
+                        };
+                        cx.ret = Some(t.clone());
                         self.changed = true;
-                        v.ty.clone()
+                        t
                     }
                     (None, Some(old)) => match unify(old, &v.ty) {
                         Some(t) => {
@@ -262,13 +299,19 @@ impl<'a> Env<'a> {
                             t
                         }
                         None => {
-                            return type_err(
+                            let e = type_err::<()>(
                                 span,
                                 format!(
                                     "`{}` returns {} here but {} elsewhere; a function returns one type",
                                     cx.display, v.ty, old
                                 ),
                             )
+                            .unwrap_err();
+                            return Err(if v.ty == Ty::None || *old == Ty::None {
+                                with_hint(e, "a function can return None on some paths only where it returns a number on the others (an optional number)")
+                            } else {
+                                e
+                            });
                         }
                     },
                 };
@@ -624,7 +667,7 @@ impl<'a> Env<'a> {
         }
         let mut vals = Vec::new();
         for a in args {
-            vals.push(self.expr(cx, a)?);
+            vals.push(self.expr_opt(cx, a)?);
         }
         let (mut sep, mut end, mut stderr) = (None, None, false);
         for kw in keywords {

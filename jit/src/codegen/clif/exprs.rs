@@ -322,7 +322,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 .cloned()
                 .ok_or("MapScalar outside a map")?,
             ExprKind::TupleGet(t, k) => {
-                let Ty::Tuple(items) = &t.ty else {
+                let Some(items) = t.ty.items() else {
                     return Err("TupleGet of a non-tuple".into());
                 };
                 let (vals, owned) = self.expr_borrow(t)?;

@@ -301,6 +301,10 @@ impl<'a, 'b> Gen<'a, 'b> {
     pub(super) fn heap_leaves(t: &Ty, out: &mut Vec<(usize, bool)>, base: &mut usize) {
         match t {
             Ty::Tuple(items) => items.iter().for_each(|i| Self::heap_leaves(i, out, base)),
+            Ty::Optional(t) => {
+                *base += 1;
+                Self::heap_leaves(t, out, base)
+            }
             t => {
                 let n = clif_types(t).len();
                 if t.is_heap() {

@@ -163,6 +163,7 @@ pub fn clif_types(t: &Ty) -> Vec<types::Type> {
         Ty::F32 => vec![types::F32],
         Ty::C128 => vec![types::F64, types::F64],
         Ty::Tuple(items) => items.iter().flat_map(clif_types).collect(),
+        Ty::Optional(t) => [types::I8].into_iter().chain(clif_types(t)).collect(),
     }
 }
 

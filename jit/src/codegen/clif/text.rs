@@ -46,6 +46,23 @@ impl<'a, 'b> Gen<'a, 'b> {
             Ty::Str => self.call_rt1("kiln_fmt_str", &[ctx, v[0], sp, sn]),
             Ty::Array { .. } if repr => self.call_rt1("kiln_repr_array", &[ctx, v[0]]),
             Ty::Array { .. } => self.call_rt1("kiln_fmt_array", &[ctx, v[0], sp, sn]),
+            Ty::Optional(inner) => {
+                // "None", or the value.
+                let some = self.b.create_block();
+                let none = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.append_block_param(join, types::I64);
+                self.b.ins().brif(v[0], some, &[], none, &[]);
+                self.b.switch_to_block(some);
+                let s = self.format_vals(inner, &v[1..], spec, repr, site)?;
+                self.jump(join, &[s]);
+                self.b.switch_to_block(none);
+                let (p, n) = self.static_bytes("None");
+                let s = self.call_rt1("kiln_str_new", &[p, n]);
+                self.jump(join, &[s]);
+                self.b.switch_to_block(join);
+                return Ok(self.b.block_params(join)[0]);
+            }
             Ty::Tuple(items) => {
                 // Python: items by repr, "(a, b)", and "(a,)" for one item.
                 let (p, n) = self.static_bytes("(");

@@ -30,6 +30,7 @@ impl TypeDecls {
                 "double2".into()
             }
             Ty::Str => return Err("a string".into()),
+            Ty::Optional(_) => return Err("an optional value (a number or None)".into()),
             Ty::Array { dtype, ndim } => {
                 let name = array_struct(*dtype, *ndim as usize);
                 if !self.decls.iter().any(|(u, _, _)| u == t) {

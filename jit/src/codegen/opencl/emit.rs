@@ -147,7 +147,11 @@ impl<'u, 'p> Emit<'u, 'p> {
                 format!(
                     "{what} cannot be used in a @gpu body: kernels compute with numbers and arrays"
                 ),
-                "build text after the loop, on the host",
+                if what.starts_with("an optional") {
+                    "test it with `is None` on the host and pass the number to the loop"
+                } else {
+                    "build text after the loop, on the host"
+                },
             ),
         }
     }
