@@ -51,13 +51,9 @@ impl<'a> Env<'a> {
                             spec,
                         } => {
                             let v = self.expr_opt(cx, expr)?;
-                            self.format(
-                                cx,
-                                v,
-                                spec.as_deref().unwrap_or(""),
-                                *conversion == Some('r'),
-                                expr.span,
-                            )?
+                            // `!r`/`!s`/`!a` first, then the spec: as `str.format`'s fields.
+                            let spec = spec.as_deref().unwrap_or("");
+                            self.format_field(cx, v, *conversion, spec, expr.span)?
                         }
                     };
                     acc = Some(match acc {
