@@ -36,6 +36,28 @@ pub(crate) fn may_fall_through(body: &[ast::Stmt]) -> bool {
     }
 }
 
+/// A tuple or an optional converted to a wider type is read item by item: one that is not a
+/// name (a call's result) goes through a temporary first, so it is evaluated once.
+fn hold_for_convert(cx: &mut FnCx, v: Expr, to: &Ty) -> (Vec<Stmt>, Expr) {
+    let compound = matches!(v.ty, Ty::Tuple(_) | Ty::Optional(_));
+    let simple = matches!(
+        v.kind,
+        ExprKind::Var(_) | ExprKind::Global(_) | ExprKind::Tuple(_)
+    );
+    if !compound || simple || v.ty == *to {
+        return (vec![], v);
+    }
+    let ty = v.ty.clone();
+    let tmp = cx.new_var("widen", ty.clone());
+    (
+        vec![Stmt::Assign {
+            place: Place::Var(tmp),
+            value: v,
+        }],
+        Expr::new(ExprKind::Var(tmp), ty),
+    )
+}
+
 pub(crate) fn is_print_call(e: &ast::Expr) -> bool {
     matches!(&e.kind, ast::ExprKind::Call { func, .. } if matches!(&func.kind, ast::ExprKind::Name(n) if n == "print"))
 }
@@ -318,12 +340,10 @@ impl<'a> Env<'a> {
                 if let Some(id) = cx.id {
                     self.in_progress.insert(id, Some(target.clone()));
                 }
+                let (mut out, v) = hold_for_convert(cx, v, &target);
                 let v = self.convert(v, &target, span)?;
-                Ok(vec![Stmt::Return(if v.ty == Ty::None {
-                    None
-                } else {
-                    Some(v)
-                })])
+                out.push(Stmt::Return(if v.ty == Ty::None { None } else { Some(v) }));
+                Ok(out)
             }
             ast::StmtKind::FunctionDef(_) => {
                 if !cx.is_cell {
@@ -599,8 +619,10 @@ impl<'a> Env<'a> {
             }
             ast::ExprKind::Name(name) => {
                 let (place, t) = self.name_place(cx, name, &v.ty, target.span)?;
+                let (mut out, v) = hold_for_convert(cx, v, &t);
                 let v = self.convert(v, &t, target.span)?;
-                Ok(vec![Stmt::Assign { place, value: v }])
+                out.push(Stmt::Assign { place, value: v });
+                Ok(out)
             }
             ast::ExprKind::Subscript { value, index } => {
                 let arr = self.expr(cx, value)?;
