@@ -34,12 +34,20 @@ struct Labels(BTreeMap<u64, String>);
 impl SymbolResolver for Labels {
     fn symbol(
         &mut self,
-        _instruction: &Instruction,
-        _operand: u32,
+        instruction: &Instruction,
+        operand: u32,
         _instruction_operand: Option<u32>,
         address: u64,
         _address_size: u32,
     ) -> Option<SymbolResult<'_>> {
+        // Only a jump's target is a label: an immediate or a memory operand that happens
+        // to equal a label's address (a host address the code embeds) stays a number.
+        if !matches!(
+            instruction.op_kind(operand),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        ) {
+            return None;
+        }
         self.0
             .get(&address)
             .map(|l| SymbolResult::with_str(address, l.as_str()))

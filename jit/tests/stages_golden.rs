@@ -37,12 +37,18 @@ fn cells(text: &str) -> Vec<String> {
 
 /// Replace hex literals of 9 or more digits (`0x55b4_a7f2_8480`: host addresses) by stable
 /// names. Float constants (`0x1.8000000000000p1`) are left alone.
+///
+/// Numbered afresh in each cell (`# %% cell` lines): memory freed after one cell may hold
+/// another cell's globals, so one address can mean two things within a file.
 fn normalize_addresses(text: &str) -> String {
     let mut names: HashMap<String, String> = HashMap::new();
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < b.len() {
+        if (i == 0 || b[i - 1] == b'\n') && b[i..].starts_with(b"# %% cell") {
+            names.clear();
+        }
         let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
         if word_start && b[i..].starts_with(b"0x") {
             let mut j = i + 2;
