@@ -935,6 +935,10 @@ const ATTRIBUTES: &[&str] = &["shape", "size", "ndim", "dtype", "T", "real", "im
 pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
     match t {
         Ty::None => Value::None,
+        Ty::DType { dtype, class } => Value::DType {
+            name: dtype.numpy_name(),
+            class: *class,
+        },
         Ty::Bool => Value::Bool(*(p as *const u8) != 0),
         Ty::I64 => Value::Int(*(p as *const i64)),
         Ty::F64 => Value::Float(*(p as *const f64)),

@@ -24,6 +24,13 @@ pub enum Ty {
     /// a number and others `None` or nothing. Flattened as a tuple `(present: bool, value)`,
     /// the value zero when absent; `x is None` reads the flag, any other use checks it.
     Optional(Rc<Ty>),
+    /// A dtype as a value, known at compile time (it occupies no machine words): NumPy's
+    /// scalar type `np.float32` (`class`) or an array's `a.dtype` (a dtype instance). Both
+    /// are accepted wherever a dtype is, and compare equal when their dtypes are.
+    DType {
+        dtype: DType,
+        class: bool,
+    },
 }
 
 impl Ty {
@@ -90,7 +97,7 @@ impl Ty {
     /// Number of machine words a value occupies once flattened (complex = 2, tuples summed).
     pub fn slots(&self) -> usize {
         match self {
-            Ty::None => 0,
+            Ty::None | Ty::DType { .. } => 0,
             Ty::C128 => 2,
             Ty::Tuple(items) => items.iter().map(Ty::slots).sum(),
             Ty::Optional(t) => 1 + t.slots(),
@@ -170,6 +177,8 @@ impl fmt::Display for Ty {
                 }
                 write!(f, "]")
             }
+            Ty::DType { dtype, class: true } => write!(f, "type[{}]", dtype.numpy_name()),
+            Ty::DType { dtype, .. } => write!(f, "dtype('{}')", dtype.numpy_name()),
             Ty::Tuple(items) => {
                 write!(f, "(")?;
                 for (k, t) in items.iter().enumerate() {

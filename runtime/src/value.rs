@@ -185,6 +185,11 @@ pub enum Value {
     Str(String),
     Array(std::sync::Arc<ArrayRef>),
     Tuple(Vec<Value>),
+    /// A dtype (`a.dtype`, or NumPy's scalar type `np.float32` when `class`).
+    DType {
+        name: &'static str,
+        class: bool,
+    },
 }
 
 /// What a notebook shows as `Out[n]`: Python's repr for scalars, strings and tuples,
@@ -201,6 +206,8 @@ pub fn repr_value(v: &Value) -> String {
         Value::Str(s) => pyfmt::str_repr(s),
         Value::Array(a) => a.repr(),
         Value::Tuple(items) => tuple_text(items, repr_value),
+        Value::DType { name, class: true } => format!("<class 'numpy.{name}'>"),
+        Value::DType { name, .. } => format!("dtype('{name}')"),
     }
 }
 
@@ -209,6 +216,7 @@ pub fn str_value(v: &Value) -> String {
     match v {
         Value::Str(s) => s.clone(),
         Value::Array(a) => a.str(),
+        Value::DType { name, class: false } => name.to_string(),
         // Python prints a tuple's items with repr even under str().
         _ => repr_value(v),
     }

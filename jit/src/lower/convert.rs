@@ -14,6 +14,21 @@ pub(crate) fn dtype_of_name(name: &str) -> Option<DType> {
     })
 }
 
+/// The NumPy scalar types that name a dtype as values (`dt = np.float32`).
+pub(crate) fn numpy_scalar_type(attr: &str) -> Option<DType> {
+    match attr {
+        "float64" | "float32" | "int64" | "bool_" | "complex128" | "double" | "single" | "intp" => {
+            dtype_of_name(attr)
+        }
+        _ => None,
+    }
+}
+
+/// A dtype as a compile-time value (no machine words).
+pub(crate) fn dtype_value(d: DType, class: bool) -> Expr {
+    Expr::new(ExprKind::None, Ty::DType { dtype: d, class })
+}
+
 pub(crate) fn zero_of(t: &Ty) -> Expr {
     match t {
         Ty::Bool => Expr::new(ExprKind::Bool(false), Ty::Bool),
@@ -120,12 +135,23 @@ impl<'a> Env<'a> {
                 }
             }
         }
-        let d = match &e.kind {
-            ast::ExprKind::Name(n) => dtype_of_name(n),
-            ast::ExprKind::Attribute { attr, .. } => dtype_of_name(attr),
+        let mut d = match &e.kind {
+            ast::ExprKind::Name(n) if !self.is_local(cx, n) && self.global_ty(n).is_none() => {
+                dtype_of_name(n)
+            }
+            ast::ExprKind::Attribute { attr, value, .. } if matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m)) => {
+                dtype_of_name(attr)
+            }
             ast::ExprKind::Str(s) => dtype_of_name(s),
             _ => None,
         };
+        if d.is_none() && !matches!(&e.kind, ast::ExprKind::Str(_)) {
+            // A dtype held by a variable, a parameter (`def f(n, dtype=np.float64)`) or
+            // any expression whose type is a dtype.
+            if let Ty::DType { dtype, .. } = self.expr(cx, e)?.ty {
+                d = Some(dtype);
+            }
+        }
         d.map_or_else(
             || {
                 type_err(
@@ -158,6 +184,8 @@ impl<'a> Env<'a> {
                 return type_err(span, "the truth of a value that may be None is ambiguous here")
                     .map_err(|e| with_hint(e, "assign it to a name first, or test it with `is not None`"))
             }
+            // A dtype (or scalar type) is always true in Python.
+            Ty::DType { .. } => Expr::new(ExprKind::Bool(true), Ty::Bool),
             Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),
             Ty::Str => {
                 let len = Expr::new(

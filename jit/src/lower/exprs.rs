@@ -1,6 +1,7 @@
 //! Expressions: literals, f-strings, names, indexing, attributes (`a.shape`, `z.real`), and
 //! text formatting.
 
+use super::convert::{dtype_value, numpy_scalar_type};
 use super::*;
 
 use crate::builtins::constant;
@@ -410,6 +411,9 @@ impl<'a> Env<'a> {
                 if let Some(c) = constant(attr) {
                     return Ok(c);
                 }
+                if let Some(d) = numpy_scalar_type(attr) {
+                    return Ok(dtype_value(d, true));
+                }
                 return type_err(
                     attr_span,
                     format!("module '{m}' has no value named '{attr}' in Kiln"),
@@ -428,11 +432,17 @@ impl<'a> Env<'a> {
                     span,
                 ))
             }
-            (Ty::Array { dtype, .. }, "dtype") => {
-                // The dtype's name as a string: prints, formats and compares as NumPy's
-                // dtype does (`float64`); only its repr differs (no `dtype('...')` wrapper).
+            (Ty::Array { dtype, .. }, "dtype") => Ok(dtype_value(*dtype, false)),
+            (Ty::DType { dtype, .. }, "name") => {
                 Ok(Expr::new(ExprKind::Str(dtype.numpy_name().into()), Ty::Str))
             }
+            (
+                Ty::DType {
+                    dtype,
+                    class: false,
+                },
+                "itemsize",
+            ) => Ok(Expr::int(dtype.size() as i64)),
             (Ty::Array { .. }, "T") => {
                 let t = v.ty.clone();
                 Ok(self.builtin(cx, Builtin::Transpose, vec![v], t, span))
@@ -937,6 +947,8 @@ impl<'a> Env<'a> {
             Ty::Array { .. } => "numpy.ndarray",
             Ty::Tuple(_) => "tuple",
             Ty::Optional(_) => "NoneType",
+            Ty::DType { class: true, .. } => "type",
+            Ty::DType { .. } => "numpy.dtype",
         };
         let msg = match conv {
             'c' => "%c requires int or char".to_string(),
@@ -960,6 +972,33 @@ impl<'a> Env<'a> {
     ) -> LResult<Expr> {
         if v.ty == Ty::None {
             return Ok(Expr::new(ExprKind::Str("None".into()), Ty::Str));
+        }
+        if let Ty::DType { dtype, class } = v.ty {
+            // Known at compile time. NumPy's dtypes take no format spec (a repr does).
+            if !spec.is_empty() && !repr {
+                return type_err(
+                    span,
+                    format!(
+                        "unsupported format string passed to numpy.dtype.__format__ (format {}.name instead)",
+                        if class { "np.dtype(...)" } else { "a.dtype" }
+                    ),
+                );
+            }
+            let shown = kiln_runtime::Value::DType {
+                name: dtype.numpy_name(),
+                class,
+            };
+            let text = if repr || class {
+                kiln_runtime::repr_value(&shown)
+            } else {
+                kiln_runtime::str_value(&shown)
+            };
+            let s = Expr::new(ExprKind::Str(text.as_str().into()), Ty::Str);
+            return if spec.is_empty() {
+                Ok(s)
+            } else {
+                self.format(cx, s, spec, false, span)
+            };
         }
         // format(None, spec) is a TypeError in Python, as the unwrap's is.
         let v = if spec.is_empty() {

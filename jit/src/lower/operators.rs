@@ -131,6 +131,15 @@ impl<'a> Env<'a> {
             C::GtE => CmpOp::Ge,
             _ => return type_err(span, format!("`{}` is not supported in Kiln", op.symbol())),
         };
+        if let Some(eq) = dtype_equality(&a, &b) {
+            if !matches!(cop, CmpOp::Eq | CmpOp::Ne) {
+                return type_err(span, "dtypes compare with == and != only");
+            }
+            return Ok(Expr::new(
+                ExprKind::Bool(eq == (cop == CmpOp::Eq)),
+                Ty::Bool,
+            ));
+        }
         if a.ty == Ty::Str && b.ty == Ty::Str {
             if !matches!(cop, CmpOp::Eq | CmpOp::Ne) {
                 return type_err(span, "strings compare with == and != only in Kiln");
@@ -316,5 +325,24 @@ impl<'a> Env<'a> {
             }
             B::MatMul => unreachable!(),
         })
+    }
+}
+
+/// `a.dtype == np.float64`, `a.dtype == b.dtype`, `a.dtype == "float32"`: decided at compile
+/// time, as NumPy decides it (a dtype equals its scalar type and its name). None when
+/// neither side is a dtype.
+fn dtype_equality(a: &Expr, b: &Expr) -> Option<bool> {
+    let name_of = |e: &Expr| match (&e.ty, &e.kind) {
+        (Ty::DType { dtype, .. }, _) => Some(Some(*dtype)),
+        (Ty::Str, ExprKind::Str(s)) => Some(super::convert::dtype_of_name(s)),
+        _ => None,
+    };
+    if !matches!(a.ty, Ty::DType { .. }) && !matches!(b.ty, Ty::DType { .. }) {
+        return None;
+    }
+    match (name_of(a), name_of(b)) {
+        (Some(x), Some(y)) => Some(x.is_some() && x == y),
+        // A dtype and anything else (a number, an array) are never equal.
+        _ => Some(false),
     }
 }

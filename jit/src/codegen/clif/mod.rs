@@ -156,7 +156,7 @@ fn isa() -> Result<OwnedTargetIsa, String> {
 /// The Cranelift types a Kiln type flattens to.
 pub fn clif_types(t: &Ty) -> Vec<types::Type> {
     match t {
-        Ty::None => vec![],
+        Ty::None | Ty::DType { .. } => vec![],
         Ty::Bool => vec![types::I8],
         Ty::I64 | Ty::Str | Ty::Array { .. } => vec![types::I64],
         Ty::F64 => vec![types::F64],

@@ -34,6 +34,20 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (p, n) = self.static_bytes("None");
                 return Ok(self.call_rt1("kiln_str_new", &[p, n]));
             }
+            Ty::DType { dtype, class } => {
+                let shown = kiln_runtime::repr_value(&kiln_runtime::Value::DType {
+                    name: dtype.numpy_name(),
+                    class: *class,
+                });
+                let text = if *class || repr {
+                    shown
+                } else {
+                    dtype.numpy_name().to_string()
+                };
+                // (The lowering turns formatted dtypes into strings; this is for the rest.)
+                let (p, n) = self.static_bytes(&text);
+                return Ok(self.call_rt1("kiln_str_new", &[p, n]));
+            }
             Ty::I64 => self.call_rt1("kiln_fmt_i64", &[ctx, v[0], sp, sn]),
             Ty::Bool => {
                 let w = self.b.ins().uextend(types::I64, v[0]);

@@ -18,6 +18,9 @@ impl TypeDecls {
     pub(crate) fn c(&mut self, t: &Ty) -> Result<String, String> {
         Ok(match t {
             Ty::None => "void".into(),
+            Ty::DType { .. } => {
+                return Err("a dtype is not a value an OpenCL kernel can hold".into())
+            }
             Ty::Bool => "bool".into(),
             Ty::I64 => "long".into(),
             Ty::F64 => {
