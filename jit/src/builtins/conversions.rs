@@ -57,6 +57,9 @@ fn convert(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> 
     if v.ty == Ty::C128 && target != Ty::C128 {
         return type_err(span, format!("can't convert complex to {name}"));
     }
+    if target == Ty::Bool && matches!(v.ty, Ty::DType { .. }) {
+        return env.truth(v, span);
+    }
     if !v.ty.is_numeric() {
         return type_err(span, format!("{name}() of a {}", v.ty));
     }
