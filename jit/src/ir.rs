@@ -415,6 +415,14 @@ pub enum Builtin {
     Reshape,
     /// `a.T`: a view with the axes reversed.
     Transpose,
+    /// `a[mask]` (args: array, bool array of its shape): a new 1-D array.
+    MaskSelect,
+    /// `a[idx]` (args: array, int64 array): a new array of shape `idx.shape + a.shape[1:]`.
+    Take,
+    /// `a[mask] = v` (args: array, bool array, scalar of the array's dtype).
+    MaskAssign,
+    /// `a[mask] = values` (args: array, bool array, 1-D array of the array's dtype).
+    MaskAssignArray,
     /// NumPy's broadcast shape of array operands (a tuple of i64, the result's length), or a
     /// ValueError. With `into`, `args[0]` is a destination the others must broadcast to,
     /// and the shape is the destination's (a slice assignment).

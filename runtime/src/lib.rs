@@ -11,6 +11,7 @@ pub mod format;
 pub mod guard;
 pub mod headroom;
 pub mod linalg;
+pub mod masks;
 pub mod math;
 pub mod nd;
 pub mod npprint;
@@ -31,6 +32,7 @@ pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
 pub use format::*;
 pub use linalg::{kiln_dot, kiln_dot_scalar};
+pub use masks::{kiln_mask_assign, kiln_mask_assign_array, kiln_mask_select, kiln_take};
 pub use math::*;
 pub use nd::*;
 pub use npprint::html_table;
@@ -82,6 +84,11 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_eye,
         kiln_cumsum,
         kiln_array_reduce_axis,
+        // masks.rs
+        kiln_mask_select,
+        kiln_mask_assign,
+        kiln_mask_assign_array,
+        kiln_take,
         // linalg.rs
         kiln_dot,
         kiln_dot_scalar,

@@ -6,7 +6,7 @@ use super::*;
 use crate::codegen::clif::header_flags;
 use crate::ir::{Builtin, ExprKind};
 use crate::lower::type_err;
-use cranelift_codegen::ir::{types, InstBuilder, Value};
+use cranelift_codegen::ir::{types, InstBuilder, StackSlotData, StackSlotKind, Value};
 use kiln_runtime::array::{ARRAY_SHAPE_OFFSET, ARRAY_SIZE_OFFSET};
 
 /// An array method that also is a function of the array (`a.copy()`, `np.copy(a)`).
@@ -219,6 +219,39 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             &[ctx, vals[0][0]],
             site,
         )],
+        Builtin::MaskSelect => vec![array_call(
+            g,
+            "kiln_mask_select",
+            &[ctx, vals[0][0], vals[1][0]],
+            site,
+        )],
+        Builtin::Take => vec![array_call(
+            g,
+            "kiln_take",
+            &[ctx, vals[0][0], vals[1][0]],
+            site,
+        )],
+        Builtin::MaskAssign => {
+            // The value goes to memory in the array's element layout; the runtime copies it.
+            let Ty::Array { dtype, .. } = o.args[0].ty else {
+                return Err("mask assignment into a non-array".into());
+            };
+            let slot =
+                g.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
+            let p = g.b.ins().stack_addr(types::I64, slot, 0);
+            g.store_elem(dtype, p, &vals[2]);
+            g.call_rt1("kiln_mask_assign", &[ctx, vals[0][0], vals[1][0], p]);
+            g.check_err(site);
+            vec![]
+        }
+        Builtin::MaskAssignArray => {
+            g.call_rt1(
+                "kiln_mask_assign_array",
+                &[ctx, vals[0][0], vals[1][0], vals[2][0]],
+            );
+            g.check_err(site);
+            vec![]
+        }
         Builtin::BroadcastShape { into } => {
             let Ty::Tuple(items) = o.ty else {
                 return Err("broadcast shape of wrong type".into());

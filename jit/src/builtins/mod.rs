@@ -420,6 +420,10 @@ pub(crate) fn opencl(
         | B::AsType(_)
         | B::Reshape
         | B::Transpose
+        | B::MaskSelect
+        | B::Take
+        | B::MaskAssign
+        | B::MaskAssignArray
         | B::BroadcastTo
         | B::BroadcastShape { .. }
         | B::MayOverlap => e.no_alloc("making an array view or copy", site),
@@ -517,6 +521,10 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::AsType(_)
         | B::Reshape
         | B::Transpose
+        | B::MaskSelect
+        | B::Take
+        | B::MaskAssign
+        | B::MaskAssignArray
         | B::BroadcastShape { .. }
         | B::BroadcastTo
         | B::MayOverlap => arrays::clif(g, op, o),

@@ -599,3 +599,137 @@ pub(crate) fn is_leafy(e: &Expr) -> bool {
             | ExprKind::MapScalar(_)
     )
 }
+
+impl<'a> Env<'a> {
+    /// The index of `a[...]` when it is one array (a boolean mask or int64 indices), lowered.
+    /// Only forms that can make an array are lowered here (a name, a call, a comparison, an
+    /// operator); every other index is lowered once, by the element and slice paths.
+    pub(crate) fn array_index(
+        &mut self,
+        cx: &mut FnCx,
+        index: &[ast::Expr],
+    ) -> LResult<Option<Expr>> {
+        use ast::ExprKind as A;
+        let [i] = index else { return Ok(None) };
+        let may_be_array = match &i.kind {
+            A::Name(n) => matches!(self.name_ty(cx, n), Some(Ty::Array { .. })),
+            A::Call { .. } | A::Compare { .. } | A::Binary { .. } | A::Unary { .. } => true,
+            _ => false,
+        };
+        if !may_be_array {
+            return Ok(None);
+        }
+        let ix = self.expr(cx, i)?;
+        Ok(match ix.ty {
+            Ty::Array { .. } => Some(ix),
+            _ => None,
+        })
+    }
+
+    /// `a[mask]` and `a[idx]`: NumPy's advanced indexing on the first axis, a copy.
+    pub(crate) fn advanced_index(
+        &mut self,
+        cx: &mut FnCx,
+        a: Expr,
+        ix: Expr,
+        span: Span,
+    ) -> LResult<Expr> {
+        let Ty::Array { dtype, ndim } = a.ty else {
+            unreachable!("advanced_index of a non-array")
+        };
+        match ix.ty {
+            Ty::Array {
+                dtype: DType::Bool, ..
+            } => Ok(self.builtin(
+                cx,
+                Builtin::MaskSelect,
+                vec![a, ix],
+                Ty::array(dtype, 1),
+                span,
+            )),
+            Ty::Array {
+                dtype: DType::I64,
+                ndim: ni,
+            } => {
+                let out = ni as usize + ndim as usize - 1;
+                if out > kiln_runtime::array::MAX_NDIM {
+                    return type_err(span, "the result would have more than 4 dimensions");
+                }
+                Ok(self.builtin(cx, Builtin::Take, vec![a, ix], Ty::array(dtype, out), span))
+            }
+            ref t => type_err(
+                span,
+                format!("arrays used as indices must be of integer (or boolean) type, not {t}"),
+            ),
+        }
+    }
+
+    /// `a[mask] = v` with a scalar `v`, written where the mask is true.
+    pub(crate) fn mask_assign(
+        &mut self,
+        cx: &mut FnCx,
+        a: Expr,
+        mask: Expr,
+        v: Expr,
+        target: Span,
+        span: Span,
+    ) -> LResult<Vec<Stmt>> {
+        let Ty::Array { dtype, .. } = a.ty else {
+            unreachable!("mask_assign into a non-array")
+        };
+        if !matches!(
+            mask.ty,
+            Ty::Array {
+                dtype: DType::Bool,
+                ..
+            }
+        ) {
+            return type_err(
+                target,
+                "assigning through an index array is not supported in Kiln: only a boolean mask (`a[a < 0] = 0`)",
+            )
+            .map_err(|e| with_hint(e, "write the loop: `for k in range(len(idx)): a[idx[k]] = v`"));
+        }
+        if let Ty::Array {
+            dtype: vd,
+            ndim: vn,
+        } = v.ty
+        {
+            // The values go, in order, where the mask is true (`a[m] = b[m]`).
+            if vn != 1 {
+                return type_err(
+                    span,
+                    "a boolean mask assignment takes a scalar or a 1-D array of values",
+                )
+                .map_err(|e| {
+                    with_hint(
+                        e,
+                        "for arrays of the array's shape use `a[:] = where(m, b, a)`",
+                    )
+                });
+            }
+            let v = if vd == dtype {
+                v
+            } else {
+                self.builtin(
+                    cx,
+                    Builtin::AsType(dtype),
+                    vec![v],
+                    Ty::array(dtype, 1),
+                    span,
+                )
+            };
+            let call = self.builtin(
+                cx,
+                Builtin::MaskAssignArray,
+                vec![a, mask, v],
+                Ty::None,
+                span,
+            );
+            return Ok(vec![Stmt::Eval(call)]);
+        }
+        let v = self.store_cast(v, &Ty::from_dtype(dtype), span)?;
+        let call = self.builtin(cx, Builtin::MaskAssign, vec![a, mask, v], Ty::None, span);
+        Ok(vec![Stmt::Eval(call)])
+    }
+}

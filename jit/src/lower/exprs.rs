@@ -77,6 +77,9 @@ impl<'a> Env<'a> {
                 match &v.ty {
                     Ty::Array { dtype, ndim } => {
                         let (dtype, ndim) = (*dtype, *ndim as usize);
+                        if let Some(ix) = self.array_index(cx, index)? {
+                            return self.advanced_index(cx, v, ix, e.span);
+                        }
                         if index.iter().any(|i| matches!(i.kind, A::Slice { .. }))
                             || index.len() < ndim
                         {

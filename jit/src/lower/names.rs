@@ -103,6 +103,20 @@ impl<'a> Env<'a> {
         !cx.is_cell && cx.local_names.contains(name)
     }
 
+    /// The type `name` has so far, as `read_name` would read it, without reading it.
+    pub(crate) fn name_ty(&self, cx: &FnCx, name: &str) -> Option<Ty> {
+        if let Some(v) = cx.par_var(name) {
+            return cx.vars[v as usize].1.clone();
+        }
+        if self.is_local(cx, name) {
+            return cx
+                .locals
+                .get(name)
+                .and_then(|&v| cx.vars[v as usize].1.clone());
+        }
+        self.global_ty(name)
+    }
+
     pub(crate) fn read_name(&mut self, cx: &mut FnCx, name: &str, span: Span) -> LResult<Expr> {
         if let Some(v) = cx.par_var(name) {
             return match &cx.vars[v as usize].1 {

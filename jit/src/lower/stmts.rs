@@ -244,8 +244,16 @@ impl<'a> Env<'a> {
             ast::StmtKind::AugAssign { target, op, value } => {
                 let cur = self.expr(cx, target)?;
                 let rhs = self.expr(cx, value)?;
-                if matches!(cur.ty, Ty::Array { .. }) {
-                    // NumPy: `a += b` writes into a's memory (views included).
+                let advanced = matches!(
+                    &cur.kind,
+                    ExprKind::Builtin {
+                        op: Builtin::MaskSelect | Builtin::Take,
+                        ..
+                    }
+                );
+                if matches!(cur.ty, Ty::Array { .. }) && !advanced {
+                    // NumPy: `a += b` writes into a's memory (views included); `a[m] += b`
+                    // is `a[m] = a[m] + b` (a copy read, then written back).
                     let dest = cur.clone();
                     let new = self.binary(cx, *op, cur, rhs, s.span)?;
                     return self.map_into(cx, dest, new, s.span).map(|s| vec![s]);
@@ -632,6 +640,9 @@ impl<'a> Env<'a> {
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
+                if let Some(ix) = self.array_index(cx, index)? {
+                    return self.mask_assign(cx, arr, ix, v, target.span, span);
+                }
                 let is_view = index
                     .iter()
                     .any(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))

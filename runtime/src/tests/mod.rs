@@ -4,6 +4,7 @@
 mod arrays;
 mod formatting;
 mod headroom;
+mod masks;
 mod math;
 mod nd;
 mod nd_cases;
@@ -118,6 +119,7 @@ fn symbols_complete() {
         include_str!("../ctx.rs"),
         include_str!("../format.rs"),
         include_str!("../linalg.rs"),
+        include_str!("../masks.rs"),
         include_str!("../math.rs"),
         include_str!("../nd.rs"),
         include_str!("../obj.rs"),

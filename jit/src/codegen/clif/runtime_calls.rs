@@ -58,6 +58,8 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_array_astype" => (vec![p, p, I64], vec![p]),
         "kiln_array_reduce_axis" => (vec![p, p, I64, I64], vec![p]),
         "kiln_array_transpose" | "kiln_cumsum" => (vec![p, p], vec![p]),
+        "kiln_mask_select" | "kiln_take" => (vec![p, p, p], vec![p]),
+        "kiln_mask_assign" | "kiln_mask_assign_array" => (vec![p, p, p, p], vec![I64]),
         "kiln_eye" => (vec![p, I64, I64], vec![p]),
         "kiln_seed" => (vec![I64], vec![]),
         "kiln_display" => (vec![p, p, I64], vec![]),
