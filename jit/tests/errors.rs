@@ -909,3 +909,24 @@ fn optional_none_used_as_a_number() {
         e.traceback.join("\n")
     );
 }
+
+/// NumPy's fixed-width dtypes that Kiln's arrays do not store are named in the error.
+#[test]
+fn narrow_dtype_is_a_type_error_that_names_it() {
+    check(
+        "a = zeros(3, dtype=np.int32)",
+        "TypeError",
+        "int32 arrays are not supported in Kiln",
+        2,
+        20,
+        true,
+    );
+    check(
+        "dt = np.uint8",
+        "TypeError",
+        "uint8 is not supported in Kiln",
+        2,
+        9,
+        true,
+    );
+}

@@ -14,6 +14,28 @@ pub(crate) fn dtype_of_name(name: &str) -> Option<DType> {
     })
 }
 
+/// NumPy's fixed-width types Kiln's arrays do not store.
+pub(crate) const NARROW_DTYPES: &[&str] = &[
+    "int8",
+    "int16",
+    "int32",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "complex64",
+    "float16",
+    "intc",
+    "uintc",
+    "byte",
+    "ubyte",
+    "short",
+    "ushort",
+    "longlong",
+    "ulonglong",
+    "half",
+];
+
 /// The NumPy scalar types that name a dtype as values (`dt = np.float32`).
 pub(crate) fn numpy_scalar_type(attr: &str) -> Option<DType> {
     match attr {
@@ -145,7 +167,18 @@ impl<'a> Env<'a> {
             ast::ExprKind::Str(s) => dtype_of_name(s),
             _ => None,
         };
-        if d.is_none() && !matches!(&e.kind, ast::ExprKind::Str(_)) {
+        // What a dtype is called, when it is written as one (`np.int32`, `"uint8"`).
+        let spelled = match &e.kind {
+            ast::ExprKind::Attribute { attr, value, .. } if matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m)) => {
+                Some(attr.as_str())
+            }
+            ast::ExprKind::Str(s) => Some(s.as_str()),
+            ast::ExprKind::Name(n) if !self.is_local(cx, n) && self.global_ty(n).is_none() => {
+                Some(n.as_str())
+            }
+            _ => None,
+        };
+        if d.is_none() && spelled.is_none() {
             // A dtype held by a variable, a parameter (`def f(n, dtype=np.float64)`) or
             // any expression whose type is a dtype.
             if let Ty::DType { dtype, .. } = self.expr(cx, e)?.ty {
@@ -153,11 +186,18 @@ impl<'a> Env<'a> {
             }
         }
         d.map_or_else(
-            || {
-                type_err(
+            || match spelled.filter(|n| NARROW_DTYPES.contains(n)) {
+                Some(n) => type_err(
+                    e.span,
+                    format!(
+                        "{n} arrays are not supported in Kiln: arrays hold bool, int64, float32, float64 and complex128"
+                    ),
+                )
+                .map_err(|e| with_hint(e, "use np.int64 for integers, np.float32 or np.float64 for floats")),
+                None => type_err(
                     e.span,
                     "not a dtype (use f64, f32, i64, bool or c128, or np.float64 and friends)",
-                )
+                ),
             },
             Ok,
         )

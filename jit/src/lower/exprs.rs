@@ -417,6 +417,15 @@ impl<'a> Env<'a> {
                 if let Some(d) = numpy_scalar_type(attr) {
                     return Ok(dtype_value(d, true));
                 }
+                if super::convert::NARROW_DTYPES.contains(&attr) {
+                    return type_err(
+                        attr_span,
+                        format!(
+                            "{attr} is not supported in Kiln: arrays and numbers are bool, int64, float32, float64 and complex128"
+                        ),
+                    )
+                    .map_err(|e| with_hint(e, "use np.int64 for integers, np.float32 or np.float64 for floats"));
+                }
                 return type_err(
                     attr_span,
                     format!("module '{m}' has no value named '{attr}' in Kiln"),
