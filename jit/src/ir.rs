@@ -437,6 +437,20 @@ pub enum Builtin {
     MayOverlap,
     /// `eye(n)`.
     Eye(DType),
+    /// `np.flip(a, axis)` (args: array, axis; `i64::MIN` reverses every axis): a view.
+    Flip,
+    /// `concatenate`/`stack`/`hstack`/`vstack` (args: the arrays, then the axis), by the
+    /// runtime's join mode: a new array of the result's dtype.
+    Join(i64),
+    /// Array `which` of `meshgrid(x, y)` (args: x, y), of the result's dtype.
+    Meshgrid {
+        which: u8,
+        ij: bool,
+    },
+    /// `a.diagonal()` of a 2-D array: a 1-D view.
+    Diagonal,
+    /// `matrix_power(a, n)` (args: square 2-D array, n).
+    MatrixPower,
     /// `cumsum(a)` (flattened).
     Cumsum,
     /// `a.cumsum(axis=k)` (args: array, axis): same shape.
@@ -483,6 +497,8 @@ pub enum MathFn {
     Sqrt,
     Exp,
     Expm1,
+    Exp2,
+    Cbrt,
     Log,
     Log1p,
     Log2,
@@ -509,6 +525,8 @@ impl MathFn {
             MathFn::Sqrt => "sqrt",
             MathFn::Exp => "exp",
             MathFn::Expm1 => "expm1",
+            MathFn::Exp2 => "exp2",
+            MathFn::Cbrt => "cbrt",
             MathFn::Log1p => "log1p",
             MathFn::Log => "log",
             MathFn::Log2 => "log2",

@@ -22,6 +22,7 @@ pub mod printf;
 pub mod progress;
 pub mod pyfmt;
 pub mod random;
+pub mod shapes;
 pub mod strings;
 pub mod value;
 
@@ -39,6 +40,7 @@ pub use npprint::html_table;
 pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
 pub use par::{kiln_par_for, set_threads, threads};
 pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_seed};
+pub use shapes::{kiln_diagonal, kiln_flip, kiln_join, kiln_matrix_power, kiln_meshgrid};
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
@@ -92,6 +94,12 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         // linalg.rs
         kiln_dot,
         kiln_dot_scalar,
+        // shapes.rs
+        kiln_flip,
+        kiln_join,
+        kiln_meshgrid,
+        kiln_diagonal,
+        kiln_matrix_power,
         // random.rs
         kiln_seed,
         kiln_rand_scalar,
@@ -123,6 +131,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         // math.rs
         kiln_m_exp,
         kiln_m_expm1,
+        kiln_m_cbrt,
+        kiln_m_exp2,
         kiln_m_log1p,
         kiln_m_log,
         kiln_m_log2,

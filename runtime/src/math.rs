@@ -18,6 +18,8 @@ macro_rules! unary {
 unary! {
     kiln_m_exp => f64::exp;
     kiln_m_expm1 => f64::exp_m1;
+    kiln_m_cbrt => f64::cbrt;
+    kiln_m_exp2 => f64::exp2;
     kiln_m_log1p => f64::ln_1p;
     kiln_m_log => f64::ln;
     kiln_m_log2 => f64::log2;

@@ -25,6 +25,9 @@ pub const RED_ARGMIN: i64 = 7;
 pub const RED_ARGMAX: i64 = 8;
 pub const RED_ANY: i64 = 9;
 pub const RED_ALL: i64 = 10;
+/// `np.nanmin`, `np.nanmax`: NumPy's `fmin`/`fmax` reductions (NaN skipped; all NaN gives NaN).
+pub const RED_NANMIN: i64 = 11;
+pub const RED_NANMAX: i64 = 12;
 
 pub(crate) fn dims(a: &Array) -> usize {
     a.ndim.clamp(0, MAX_NDIM as i64) as usize
@@ -443,10 +446,11 @@ pub fn reduce_dtype(op: i64, dt: DType) -> DType {
 }
 
 fn op_name(op: i64) -> &'static str {
-    if op == RED_MIN {
-        "minimum"
-    } else {
-        "maximum"
+    match op {
+        RED_MIN => "minimum",
+        RED_NANMIN => "fmin",
+        RED_NANMAX => "fmax",
+        _ => "maximum",
     }
 }
 
@@ -535,7 +539,7 @@ unsafe fn reduce_row(
     };
     if n == 0 {
         match op {
-            RED_MIN | RED_MAX => {
+            RED_MIN | RED_MAX | RED_NANMIN | RED_NANMAX => {
                 return err(
                     ErrorKind::ValueError,
                     format!(
@@ -627,6 +631,25 @@ unsafe fn reduce_row(
                     Scalar::C128(r, i)
                 }
             }
+        }
+        RED_NANMIN | RED_NANMAX if matches!(dt, DType::F64 | DType::F32) => {
+            let mx = op == RED_NANMAX;
+            let v = (0..n).map(f).fold(f64::NAN, |acc, x| {
+                if x.is_nan() || (!acc.is_nan() && (if mx { x <= acc } else { x >= acc })) {
+                    acc
+                } else {
+                    x
+                }
+            });
+            if dt == DType::F32 {
+                Scalar::F32(v as f32)
+            } else {
+                Scalar::F64(v)
+            }
+        }
+        RED_NANMIN | RED_NANMAX => {
+            let plain = if op == RED_NANMIN { RED_MIN } else { RED_MAX };
+            return reduce_row(a, o, s, n, plain, pw);
         }
         RED_MEAN => mean(),
         RED_STD | RED_VAR => {
@@ -765,7 +788,7 @@ pub unsafe fn reduce_whole(a: *const Array, op: i64) -> KResult<Scalar> {
                 _ => v,
             })
         }
-        RED_ARGMIN | RED_ARGMAX | RED_ANY | RED_ALL => {
+        RED_ARGMIN | RED_ARGMAX | RED_ANY | RED_ALL | RED_NANMIN | RED_NANMAX => {
             if is_c_contiguous(ar) {
                 return reduce_row(ar, 0, 1, n as usize, op, true);
             }
@@ -795,7 +818,7 @@ pub fn norm_axis(axis: i64, nd: usize) -> KResult<usize> {
 /// `a` live.
 pub unsafe fn reduce_axis(a: *const Array, op: i64, axis: i64) -> KResult<*mut Array> {
     let ar = null_check(a)?;
-    if !(RED_SUM..=RED_ALL).contains(&op) {
+    if !(RED_SUM..=RED_NANMAX).contains(&op) {
         return err(ErrorKind::InternalError, format!("unknown reduction {op}"));
     }
     let nd = dims(ar);
@@ -848,7 +871,13 @@ pub unsafe fn reduce_axis(a: *const Array, op: i64, axis: i64) -> KResult<*mut A
             idx[k] = 0;
         }
     }
-    if total == 0 && n == 0 && matches!(op, RED_MIN | RED_MAX | RED_ARGMIN | RED_ARGMAX) {
+    if total == 0
+        && n == 0
+        && matches!(
+            op,
+            RED_MIN | RED_MAX | RED_ARGMIN | RED_ARGMAX | RED_NANMIN | RED_NANMAX
+        )
+    {
         // NumPy refuses an empty reduction axis even when the result is empty.
         kiln_decref(out as *mut u8);
         return reduce_row(ar, 0, 1, 0, op, pw).map(|_| std::ptr::null_mut());

@@ -39,11 +39,44 @@ pub(crate) static DEFS: &[Def] = &[
         ["bool", "bool_"],
         "Python's truth of x: False for zero, True otherwise."
     ),
-    conversion!(
-        ["c128", "complex128"],
-        "x as a c128 (a complex of two f64)."
-    ),
+    Def {
+        names: &["c128", "complex128"],
+        params: &[pos_opt("x", "0"), pos_opt("imag", "None")],
+        arrays: Arrays::Rejected,
+        method: Method::No,
+        help: "x as a c128 (a complex of two f64); c128(re, im) is re + im*1j.",
+        lower: to_complex,
+    },
 ];
+
+/// `c128(x)` converts; `c128(re, im)` builds `re + im*1j` from two real parts.
+fn to_complex(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let span = c.span;
+    let im = match c.value(env, cx, 1)? {
+        Some(v) if v.ty != Ty::None => v,
+        _ => return convert(env, cx, c),
+    };
+    let re = c
+        .value(env, cx, 0)?
+        .unwrap_or_else(|| Expr::new(ExprKind::Float(0.0), Ty::F64));
+    for v in [&re, &im] {
+        if !v.ty.is_numeric() {
+            return type_err(span, format!("{}() of a {}", c.name, v.ty));
+        }
+    }
+    if re.ty == Ty::C128 || im.ty == Ty::C128 {
+        // NumPy's complex128(re, im) takes real parts only.
+        return type_err(span, format!("{}(re, im) takes real parts", c.name))
+            .map_err(|e| crate::lower::with_hint(e, "use re + im * 1j for complex parts"));
+    }
+    Ok(env.builtin(
+        cx,
+        Builtin::MakeComplex,
+        vec![cast(re, Ty::F64), cast(im, Ty::F64)],
+        Ty::C128,
+        span,
+    ))
+}
 
 fn convert(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let (name, span) = (c.name, c.span);

@@ -1,5 +1,5 @@
 //! The iterables of `for` loops: `range`, `prange` (a parallel range), `ndrange` (index
-//! tuples over a whole index space), `enumerate` and `zip`. `lower/loops.rs` lowers them as loops; called anywhere
+//! tuples over a whole index space), `ndindex` (NumPy's spelling of the same), `enumerate` and `zip`. `lower/loops.rs` lowers them as loops; called anywhere
 //! else they are an error that says so.
 
 use super::*;
@@ -29,6 +29,15 @@ pub(crate) static DEFS: &[Def] = &[
         method: Method::No,
         help: "Index tuples over a whole index space, row-major: for i, j in ndrange(h, w); \
                parallel under @par and @gpu.",
+        lower: only_in_for,
+    },
+    Def {
+        names: &["ndindex"],
+        params: &[star("shape")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "Index tuples of an array's shape, row-major: for idx in np.ndindex(a.shape); \
+               a[idx] reads the element.",
         lower: only_in_for,
     },
     Def {

@@ -36,6 +36,12 @@ pub(crate) static DEFS: &[Def] = &[
         "e to the power x, minus 1 (exact for x near 0, where exp(x) - 1 is not).",
         "expm1"
     ),
+    unary!(Exp2, "2 to the power x.", "exp2"),
+    unary!(
+        Cbrt,
+        "The real cube root (negative for a negative x).",
+        "cbrt"
+    ),
     unary!(
         Log,
         "Natural logarithm (NumPy's: nan below 0, -inf at 0; math.log raises).",
@@ -386,6 +392,8 @@ fn real_symbol(m: MathFn) -> Option<&'static str> {
     Some(match m {
         MathFn::Exp => "kiln_m_exp",
         MathFn::Expm1 => "kiln_m_expm1",
+        MathFn::Exp2 => "kiln_m_exp2",
+        MathFn::Cbrt => "kiln_m_cbrt",
         MathFn::Log1p => "kiln_m_log1p",
         MathFn::Log => "kiln_m_log",
         MathFn::Log2 => "kiln_m_log2",

@@ -44,6 +44,7 @@ mod output;
 mod plot;
 mod random;
 mod reductions;
+mod shapes;
 mod text;
 mod ufuncs;
 mod unsupported;
@@ -73,6 +74,7 @@ static FAMILIES: &[&[Def]] = &[
     complex::DEFS,
     creation::DEFS,
     arrays::DEFS,
+    shapes::DEFS,
     reductions::DEFS,
     linalg::DEFS,
     random::DEFS,
@@ -426,6 +428,8 @@ pub(crate) fn opencl(
         | B::MaskAssignArray
         | B::BroadcastTo
         | B::BroadcastShape { .. }
+        | B::Flip
+        | B::Diagonal
         | B::MayOverlap => e.no_alloc("making an array view or copy", site),
         B::Zeros(_)
         | B::Ones(_)
@@ -440,6 +444,9 @@ pub(crate) fn opencl(
         | B::Cumsum
         | B::CumsumAxis
         | B::ReduceAxis(_)
+        | B::Join(_)
+        | B::Meshgrid { .. }
+        | B::MatrixPower
         | B::Dot => e.no_alloc("making an array", site),
         B::Reduce(_) | B::ReduceAll(_) | B::DotScalar => gpu_err(
             site,
@@ -531,7 +538,8 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         B::Reduce(_) | B::ReduceAxis(_) | B::ReduceAll(_) | B::Cumsum | B::CumsumAxis => {
             reductions::clif(g, op, o)
         }
-        B::Dot | B::DotScalar => linalg::clif(g, op, o),
+        B::Dot | B::DotScalar | B::Diagonal | B::MatrixPower => linalg::clif(g, op, o),
+        B::Flip | B::Join(_) | B::Meshgrid { .. } => shapes::clif(g, op, o),
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),

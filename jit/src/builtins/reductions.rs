@@ -34,6 +34,23 @@ pub(crate) static DEFS: &[Def] = &[
         help: "The sum of the elements with nan counted as zero, or along an axis.",
         lower: nansum,
     },
+    Def {
+        names: &["nanmin"],
+        params: &[pos("a"), opt("axis", "None")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help:
+            "The smallest element, nan skipped (nan when every element is nan), or along an axis.",
+        lower: nan_extreme,
+    },
+    Def {
+        names: &["nanmax"],
+        params: &[pos("a"), opt("axis", "None")],
+        arrays: Arrays::Taken,
+        method: Method::No,
+        help: "The largest element, nan skipped (nan when every element is nan), or along an axis.",
+        lower: nan_extreme,
+    },
     reduction!(["prod"], "The product of the elements, or along an axis."),
     reduction!(
         ["mean"],
@@ -101,6 +118,32 @@ fn nansum(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
         _ => a,
     };
     env.reduction(cx, "sum", a, axis, span)
+}
+
+/// `nanmin`, `nanmax`: NumPy's `fmin`/`fmax` reductions (the runtime's); on integers and
+/// bools they are `min` and `max`.
+fn nan_extreme(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let span = c.span;
+    let a = c.req(env, cx, 0)?;
+    let Ty::Array { dtype, .. } = a.ty else {
+        return type_err(span, format!("{}() takes an array", c.name));
+    };
+    let axis = c.value(env, cx, 1)?;
+    let name = match (dtype, c.name) {
+        (DType::C128, _) => {
+            return type_err(
+                span,
+                format!("{}() of a complex array is not supported in Kiln", c.name),
+            )
+            .map_err(|e| {
+                crate::lower::with_hint(e, "compare the parts: nanmin(z.real), nanmax(abs(z))")
+            })
+        }
+        (DType::F64 | DType::F32, n) => n,
+        (_, "nanmin") => "min",
+        _ => "max",
+    };
+    env.reduction(cx, name, a, axis, span)
 }
 
 fn cumsum(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

@@ -129,6 +129,12 @@ pub(crate) static DEFS: &[Def] = &[
     ),
     ufunc!(["square"], X, square, "x * x, element by element."),
     ufunc!(
+        ["reciprocal"],
+        X,
+        reciprocal,
+        "1 / x, element by element, in x's type (an integer's is 1, -1 or 0, as NumPy's)."
+    ),
+    ufunc!(
         ["fabs"],
         X,
         fabs,
@@ -219,6 +225,55 @@ fn square(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
         v
     };
     env.binary(cx, BinOp::Pow, v, Expr::int(2), c.span)
+}
+
+/// `reciprocal(x)`: `1 / x` in x's own type. NumPy's integer reciprocal is C's `1 / x`:
+/// 1 for 1, -1 for -1, 0 otherwise, and the most negative int64 for 0 (x86's result).
+fn reciprocal(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    use crate::ir::ExprKind;
+    let span = c.span;
+    let v = c.req(env, cx, 0)?;
+    let v = numeric(c, 0, v)?;
+    if !v.ty.is_int_like() {
+        let one = cast(Expr::new(ExprKind::Float(1.0), Ty::F64), v.ty.clone());
+        let one = match (&one.kind, &v.ty) {
+            (_, Ty::F32) => Expr::new(ExprKind::Float(1.0), Ty::F32),
+            _ => one,
+        };
+        return env.binary(cx, BinOp::Div, one, v, span);
+    }
+    let v = cast(v, Ty::I64);
+    // The operand is read up to three times: a leaf or a variable as it is, anything else
+    // once into a temporary.
+    let (x, hold) = match v.kind {
+        ExprKind::Var(_) | ExprKind::Elem(_) | ExprKind::MapScalar(_) | ExprKind::Int(_) => {
+            (v, None)
+        }
+        _ => {
+            let t = cx.new_var("reciprocal_x", Ty::I64);
+            (Expr::new(ExprKind::Var(t), Ty::I64), Some((t, v)))
+        }
+    };
+    let eq = |env: &mut Env<'_>, k: i64| env.compare(CmpOp::Eq, x.clone(), Expr::int(k), span);
+    let sel = |c: Expr, a: Expr, b: Expr| {
+        Expr::new(
+            ExprKind::Select(Box::new(c), Box::new(a), Box::new(b)),
+            Ty::I64,
+        )
+    };
+    let body = sel(
+        eq(env, 0)?,
+        Expr::int(i64::MIN),
+        sel(
+            eq(env, 1)?,
+            Expr::int(1),
+            sel(eq(env, -1)?, Expr::int(-1), Expr::int(0)),
+        ),
+    );
+    Ok(match hold {
+        Some((t, v)) => Expr::new(ExprKind::Let(t, Box::new(v), Box::new(body)), Ty::I64),
+        None => body,
+    })
 }
 
 /// `math.fabs(x)` is a Python float; `np.fabs(x)` keeps an `f32` an `f32`. Complex numbers

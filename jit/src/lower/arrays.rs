@@ -307,6 +307,8 @@ impl<'a> Env<'a> {
             "argmin" => 7,
             "argmax" => 8,
             "any" => 9,
+            "nanmin" => 11,
+            "nanmax" => 12,
             _ => 10,
         };
         let scalar = match code {
@@ -314,7 +316,7 @@ impl<'a> Env<'a> {
                 DType::Bool | DType::I64 => Ty::I64,
                 d => Ty::from_dtype(d),
             },
-            2 | 3 => Ty::from_dtype(dtype),
+            2 | 3 | 11 | 12 => Ty::from_dtype(dtype),
             4 => match dtype {
                 DType::F32 => Ty::F32,
                 DType::C128 => Ty::C128,

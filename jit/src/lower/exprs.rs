@@ -80,6 +80,17 @@ impl<'a> Env<'a> {
                         if let Some(ix) = self.array_index(cx, index)? {
                             return self.advanced_index(cx, v, ix, e.span);
                         }
+                        if let Some(idx) = self.tuple_index(cx, index, ndim, e.span)? {
+                            let site = self.site(cx, e.span);
+                            return Ok(Expr::new(
+                                ExprKind::Index {
+                                    array: Box::new(v),
+                                    index: idx,
+                                    site,
+                                },
+                                Ty::from_dtype(dtype),
+                            ));
+                        }
                         if index.iter().any(|i| matches!(i.kind, A::Slice { .. }))
                             || index.len() < ndim
                         {
@@ -365,6 +376,53 @@ impl<'a> Env<'a> {
         })
     }
 
+    /// `a[idx]` with a variable holding a tuple of integers (`for idx in np.ndindex(...)`):
+    /// its items index the axes, as NumPy's. `None` when the index is anything else.
+    pub(crate) fn tuple_index(
+        &mut self,
+        cx: &mut FnCx,
+        index: &[ast::Expr],
+        ndim: usize,
+        span: Span,
+    ) -> LResult<Option<Vec<Expr>>> {
+        let [i] = index else { return Ok(None) };
+        if !matches!(i.kind, ast::ExprKind::Name(_)) {
+            return Ok(None);
+        }
+        let v = self.expr(cx, i)?;
+        let Ty::Tuple(items) = &v.ty else {
+            return Ok(None);
+        };
+        let items = items.to_vec();
+        if items.len() != ndim {
+            return err(
+                ErrorKind::IndexError,
+                span,
+                format!(
+                    "a tuple of {} indices for a {ndim}-dimensional array: Kiln reads an \
+                     element with one index per axis",
+                    items.len()
+                ),
+            );
+        }
+        let mut out = Vec::new();
+        for (k, t) in items.into_iter().enumerate() {
+            let item = Expr::new(ExprKind::TupleGet(Box::new(v.clone()), k as u32), t.clone());
+            out.push(match t {
+                Ty::I64 => item,
+                Ty::Bool => cast(item, Ty::I64),
+                t => {
+                    return err(
+                        ErrorKind::IndexError,
+                        i.span,
+                        format!("only integers are valid indices, not {t}"),
+                    )
+                }
+            });
+        }
+        Ok(Some(out))
+    }
+
     pub(crate) fn indices(
         &mut self,
         cx: &mut FnCx,
@@ -463,6 +521,15 @@ impl<'a> Env<'a> {
                 Ok(self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span))
             }
             (Ty::Array { ndim, .. }, "ndim") => Ok(Expr::int(*ndim as i64)),
+            (Ty::Array { .. }, "flat") => {
+                // The elements as one axis: a view when `a` is contiguous (so `a.flat[i] = v`
+                // writes into `a`), else a copy to read.
+                let shape = Expr::new(
+                    ExprKind::Tuple(vec![Expr::int(-1)]),
+                    Ty::tuple(vec![Ty::I64]),
+                );
+                self.reshape(cx, v, shape, span)
+            }
             (t, "real" | "imag") if t.is_numeric() => {
                 let op = if attr == "real" {
                     Builtin::Real

@@ -25,6 +25,8 @@ impl<'a> Env<'a> {
         let mut out = Vec::new();
         // Per-iteration assignments to the user's variables, from the hidden counters.
         let mut elem_source: Option<Elements> = None;
+        // Whether one name takes the whole index tuple even over one axis (`ndindex`).
+        let mut index_tuples = false;
         match call {
             Some((name, args, keywords))
                 if (name == "range" || name == "prange")
@@ -74,6 +76,51 @@ impl<'a> Env<'a> {
                 for a in args {
                     let v = self.expr(cx, a)?;
                     let stop = self.int_arg(v, a.span, "ndrange")?;
+                    ranges.push(ir::Range {
+                        start: Expr::int(0),
+                        stop,
+                        step: Expr::int(1),
+                    });
+                }
+            }
+            Some((name, args, keywords))
+                if name == "ndindex" && !self.input.funcs.contains_key(&name) =>
+            {
+                // `np.ndindex(a.shape)` or `np.ndindex(3, 4)`: index tuples, row-major, as
+                // ndrange's (a one-axis index is a 1-tuple, as NumPy's).
+                index_tuples = true;
+                if !keywords.is_empty() || args.is_empty() {
+                    return type_err(
+                        iter.span,
+                        "ndindex() takes a shape: ndindex(a.shape) or ndindex(3, 4)",
+                    );
+                }
+                let mut extents = Vec::new();
+                for a in args {
+                    let v = self.expr(cx, a)?;
+                    match &v.ty {
+                        Ty::Tuple(ts) if args.len() == 1 => {
+                            let ts = ts.to_vec();
+                            let held = if matches!(v.kind, ExprKind::Var(_)) || ts.is_empty() {
+                                v
+                            } else {
+                                hold_always(cx, v, "shape", &mut out)
+                            };
+                            for (k, t) in ts.into_iter().enumerate() {
+                                let item = Expr::new(
+                                    ExprKind::TupleGet(Box::new(held.clone()), k as u32),
+                                    t,
+                                );
+                                extents.push((self.int_arg(item, a.span, "ndindex")?, a.span));
+                            }
+                        }
+                        _ => extents.push((self.int_arg(v, a.span, "ndindex")?, a.span)),
+                    }
+                }
+                if extents.is_empty() || extents.len() > 4 {
+                    return type_err(iter.span, "ndindex() takes 1 to 4 integer extents in Kiln");
+                }
+                for (stop, _) in extents {
                     ranges.push(ir::Range {
                         start: Expr::int(0),
                         stop,
@@ -137,7 +184,15 @@ impl<'a> Env<'a> {
             }
             cx.par = Some(scope);
         }
-        let result = self.for_body(cx, target, body, &counters, elem_source, ranges.len());
+        let result = self.for_body(
+            cx,
+            target,
+            body,
+            &counters,
+            elem_source,
+            ranges.len(),
+            index_tuples,
+        );
         // Only the loop that opened the parallel scope closes it (nested loops run inside it).
         let scope = if plan.is_some() { cx.par.take() } else { None };
         let body_pre = result?;
@@ -192,21 +247,24 @@ impl<'a> Env<'a> {
         counters: &[ir::VarId],
         elem_source: Option<Elements>,
         nranges: usize,
+        index_tuples: bool,
     ) -> LResult<Vec<Stmt>> {
         let counter = |k: usize| Expr::new(ExprKind::Var(counters[k]), Ty::I64);
         let target_items: Vec<&ast::Expr> = match &target.kind {
-            ast::ExprKind::Tuple(items) if nranges > 1 => items.iter().collect(),
+            ast::ExprKind::Tuple(items) if nranges > 1 || index_tuples => items.iter().collect(),
             _ => vec![target],
         };
         let mut body_pre = Vec::new();
         if let Some(elems) = elem_source {
             let e = elems.element(&counter(0));
             body_pre.extend(self.assign(cx, target, e, target.span)?);
-        } else if target_items.len() == nranges {
+        } else if target_items.len() == nranges
+            && (!index_tuples || matches!(target.kind, ast::ExprKind::Tuple(_)))
+        {
             for (k, t) in target_items.iter().enumerate() {
                 body_pre.extend(self.assign(cx, t, counter(k), t.span)?);
             }
-        } else if nranges > 1 {
+        } else if nranges > 1 || index_tuples {
             let tup = Expr::new(
                 ExprKind::Tuple((0..nranges).map(counter).collect()),
                 Ty::tuple(vec![Ty::I64; nranges]),

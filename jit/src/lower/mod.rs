@@ -214,7 +214,7 @@ impl FnCx {
             .collect()
     }
 
-    fn new_var(&mut self, name: &str, ty: Ty) -> ir::VarId {
+    pub(crate) fn new_var(&mut self, name: &str, ty: Ty) -> ir::VarId {
         self.temp_var(name, Some(ty), Span::default())
     }
 

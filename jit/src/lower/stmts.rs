@@ -643,10 +643,12 @@ impl<'a> Env<'a> {
                 if let Some(ix) = self.array_index(cx, index)? {
                     return self.mask_assign(cx, arr, ix, v, target.span, span);
                 }
-                let is_view = index
-                    .iter()
-                    .any(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))
-                    || index.len() < ndim as usize;
+                let tuple_idx = self.tuple_index(cx, index, ndim as usize, target.span)?;
+                let is_view = tuple_idx.is_none()
+                    && (index
+                        .iter()
+                        .any(|i| matches!(i.kind, ast::ExprKind::Slice { .. }))
+                        || index.len() < ndim as usize);
                 if is_view || matches!(v.ty, Ty::Array { .. }) {
                     let dest = if is_view {
                         self.slice(cx, arr, index, target.span)?
@@ -661,7 +663,10 @@ impl<'a> Env<'a> {
                     };
                     return self.map_into(cx, dest, v, span).map(|s| vec![s]);
                 }
-                let idx = self.indices(cx, index, ndim as usize, target.span)?;
+                let idx = match tuple_idx {
+                    Some(idx) => idx,
+                    None => self.indices(cx, index, ndim as usize, target.span)?,
+                };
                 let elem = Ty::from_dtype(dtype);
                 let v = self.store_cast(v, &elem, span)?;
                 let site = self.site(cx, target.span);
