@@ -449,6 +449,9 @@ pub enum Builtin {
     },
     /// `a.diagonal()` of a 2-D array: a 1-D view.
     Diagonal,
+    /// `a.flat` written to (`a.flat[i] = v`): a 1-D view of a contiguous array, else a
+    /// ValueError (a copy would lose the write).
+    FlatView,
     /// `matrix_power(a, n)` (args: square 2-D array, n).
     MatrixPower,
     /// `cumsum(a)` (flattened).

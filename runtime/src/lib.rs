@@ -40,7 +40,9 @@ pub use npprint::html_table;
 pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
 pub use par::{kiln_par_for, set_threads, threads};
 pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_seed};
-pub use shapes::{kiln_diagonal, kiln_flip, kiln_join, kiln_matrix_power, kiln_meshgrid};
+pub use shapes::{
+    kiln_diagonal, kiln_flat_view, kiln_flip, kiln_join, kiln_matrix_power, kiln_meshgrid,
+};
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
@@ -99,6 +101,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_join,
         kiln_meshgrid,
         kiln_diagonal,
+        kiln_flat_view,
         kiln_matrix_power,
         // random.rs
         kiln_seed,

@@ -200,6 +200,23 @@ pub unsafe fn diagonal(a: *mut Array) -> KResult<*mut Array> {
     make_view(a, ar.data, &[n], &[ar.strides[0] + ar.strides[1]])
 }
 
+/// `a.flat` as the destination of `a.flat[i] = v`: a 1-D view of a contiguous `a` (a copy
+/// would lose the write, so a strided view is an error that says how to write it).
+/// # Safety
+/// `a` live.
+pub unsafe fn flat_view(a: *mut Array) -> KResult<*mut Array> {
+    let ar = &*a;
+    if !crate::nd::is_c_contiguous(ar) {
+        return err(
+            ErrorKind::ValueError,
+            "a.flat[i] = v writes into a only when a is contiguous, and this array is a \
+             strided view: assign through an index tuple, for idx in np.ndindex(a.shape): \
+             a[idx] = v, or into a copy, b = a.copy(); b.flat[i] = v",
+        );
+    }
+    make_view(a, ar.data, &[ar.size], &[1])
+}
+
 /// `np.linalg.matrix_power(a, n)` for `n >= 0`, with NumPy's order of products.
 /// # Safety
 /// `a` live.
@@ -325,6 +342,13 @@ pub unsafe extern "C" fn kiln_meshgrid(
     guard(ctx, std::ptr::null_mut(), || {
         meshgrid(x, y, which, ij != 0, DType::from_i64(dtype))
     })
+}
+
+/// # Safety
+/// `ctx` live; `a` live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_flat_view(ctx: *mut ExecCtx, a: *mut Array) -> *mut Array {
+    guard(ctx, std::ptr::null_mut(), || flat_view(a))
 }
 
 /// # Safety

@@ -430,6 +430,7 @@ pub(crate) fn opencl(
         | B::BroadcastShape { .. }
         | B::Flip
         | B::Diagonal
+        | B::FlatView
         | B::MayOverlap => e.no_alloc("making an array view or copy", site),
         B::Zeros(_)
         | B::Ones(_)
@@ -539,7 +540,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
             reductions::clif(g, op, o)
         }
         B::Dot | B::DotScalar | B::Diagonal | B::MatrixPower => linalg::clif(g, op, o),
-        B::Flip | B::Join(_) | B::Meshgrid { .. } => shapes::clif(g, op, o),
+        B::Flip | B::Join(_) | B::Meshgrid { .. } | B::FlatView => shapes::clif(g, op, o),
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),

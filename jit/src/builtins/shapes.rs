@@ -288,6 +288,7 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
     };
     let a = match op {
         Builtin::Flip => g.call_rt1("kiln_flip", &[ctx, vals[0][0], vals[1][0]]),
+        Builtin::FlatView => g.call_rt1("kiln_flat_view", &[ctx, vals[0][0]]),
         Builtin::Join(mode) => {
             let n = vals.len() - 1;
             let ptrs: Vec<_> = vals[..n].iter().map(|v| v[0]).collect();

@@ -633,7 +633,25 @@ impl<'a> Env<'a> {
                 Ok(out)
             }
             ast::ExprKind::Subscript { value, index } => {
-                let arr = self.expr(cx, value)?;
+                let arr = match &value.kind {
+                    // `a.flat[i] = v` writes into `a` itself.
+                    ast::ExprKind::Attribute {
+                        value: inner, attr, ..
+                    } if attr == "flat" => {
+                        let a = self.expr(cx, inner)?;
+                        match a.ty {
+                            Ty::Array { dtype, .. } => self.builtin(
+                                cx,
+                                Builtin::FlatView,
+                                vec![a],
+                                Ty::array(dtype, 1),
+                                value.span,
+                            ),
+                            _ => self.attribute(cx, inner, attr, value.span, value.span)?,
+                        }
+                    }
+                    _ => self.expr(cx, value)?,
+                };
                 let Ty::Array { dtype, ndim } = arr.ty else {
                     return type_err(
                         value.span,

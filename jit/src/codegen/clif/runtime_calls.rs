@@ -62,7 +62,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_mask_assign" | "kiln_mask_assign_array" => (vec![p, p, p, p], vec![I64]),
         "kiln_eye" => (vec![p, I64, I64], vec![p]),
         "kiln_flip" | "kiln_matrix_power" => (vec![p, p, I64], vec![p]),
-        "kiln_diagonal" => (vec![p, p], vec![p]),
+        "kiln_diagonal" | "kiln_flat_view" => (vec![p, p], vec![p]),
         "kiln_join" => (vec![p, p, I64, I64, I64, I64], vec![p]),
         "kiln_meshgrid" => (vec![p, p, p, I64, I64, I64], vec![p]),
         "kiln_seed" => (vec![I64], vec![]),
