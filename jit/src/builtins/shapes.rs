@@ -135,6 +135,12 @@ fn array_items(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> 
                         span,
                         format!("{}() takes a tuple of arrays, not a {t}", c.name),
                     )
+                    .map_err(|e| {
+                        crate::lower::with_hint(
+                            e,
+                            "write the arrays in the call: concatenate((a, b))",
+                        )
+                    })
                 }
             }
         }

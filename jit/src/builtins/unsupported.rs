@@ -58,7 +58,7 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         &[
             "inv", "solve", "det", "eig", "eigh", "svd", "qr", "cholesky", "lstsq", "einsum",
         ],
-        "Kiln's linear algebra is dot, matmul and @: write the algorithm with loops",
+        "Kiln's linear algebra is dot, matmul, @, norm, trace and matrix_power: write the algorithm with loops",
     ),
     (&["isclose"], "use abs(a - b) <= atol + rtol * abs(b)"),
     (
