@@ -133,9 +133,9 @@ fn name_error_for_a_function_kiln_does_not_have() {
     for (code, shown, instead) in [
         ("y = diff(zeros(3))\n", "'diff'", "a[1:] - a[:-1]"),
         (
-            "y = np.concatenate(zeros(3))\n",
-            "'np.concatenate'",
-            "slices",
+            "y = np.column_stack(zeros(3))\n",
+            "'np.column_stack'",
+            "stack((a, b), axis=1)",
         ),
         ("y = np.sort(zeros(3))\n", "'np.sort'", "no sorting"),
     ] {

@@ -100,7 +100,15 @@ fn flip(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 }
 
 /// The arrays of a tuple or list argument (a literal's items, or a tuple value's).
-fn array_items(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> LResult<Vec<Expr>> {
+/// A tuple value that is not a variable is held once in `hold` (the variable and the value),
+/// its items read from there.
+fn array_items(
+    env: &mut Env<'_>,
+    cx: &mut FnCx,
+    c: &mut Call<'_>,
+    k: usize,
+    hold: &mut Option<(crate::ir::VarId, Expr)>,
+) -> LResult<Vec<Expr>> {
     let span = c.span_of(k);
     let items: Vec<Expr> = match c.literal(k) {
         Some(lit) => {
@@ -113,14 +121,23 @@ fn array_items(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> 
             let v = c.req(env, cx, k)?;
             match (&v.kind, &v.ty) {
                 (ExprKind::Tuple(xs), _) => xs.clone(),
-                (_, Ty::Tuple(ts)) => (0..ts.len())
-                    .map(|i| {
-                        Expr::new(
-                            ExprKind::TupleGet(Box::new(v.clone()), i as u32),
-                            ts[i].clone(),
-                        )
-                    })
-                    .collect(),
+                (_, Ty::Tuple(ts)) => {
+                    let ts = ts.to_vec();
+                    let t = v.ty.clone();
+                    let tuple = if matches!(v.kind, ExprKind::Var(_)) {
+                        v
+                    } else {
+                        let var = cx.new_var("join_arrays", t.clone());
+                        *hold = Some((var, v));
+                        Expr::new(ExprKind::Var(var), t)
+                    };
+                    ts.into_iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            Expr::new(ExprKind::TupleGet(Box::new(tuple.clone()), i as u32), t)
+                        })
+                        .collect()
+                }
                 (_, Ty::Array { .. }) => {
                     return type_err(
                         span,
@@ -158,7 +175,8 @@ fn array_items(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> 
 /// `concatenate`, `stack`, `hstack`, `vstack`.
 fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
-    let items = array_items(env, cx, c, 0)?;
+    let mut hold = None;
+    let items = array_items(env, cx, c, 0, &mut hold)?;
     let mut dtype: Option<Ty> = None;
     let mut rank = None;
     for (i, x) in items.iter().enumerate() {
@@ -222,7 +240,12 @@ fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     };
     let mut args = items;
     args.push(axis);
-    Ok(env.builtin(cx, Builtin::Join(mode), args, Ty::array(d, out_nd), span))
+    let t = Ty::array(d, out_nd);
+    let joined = env.builtin(cx, Builtin::Join(mode), args, t.clone(), span);
+    Ok(match hold {
+        Some((var, v)) => Expr::new(ExprKind::Let(var, Box::new(v), Box::new(joined)), t),
+        None => joined,
+    })
 }
 
 fn meshgrid(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
