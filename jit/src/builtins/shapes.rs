@@ -67,7 +67,7 @@ pub(crate) static DEFS: &[Def] = &[
     },
     Def {
         names: &["meshgrid"],
-        params: &[pos("x"), pos("y"), kw("indexing", "'xy'")],
+        params: &[star("xi"), kw("indexing", "'xy'")],
         arrays: Arrays::Taken,
         method: Method::No,
         help: "Coordinate matrices X, Y of two 1-D arrays: shape (len(y), len(x)), or \
@@ -250,9 +250,29 @@ fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 
 fn meshgrid(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
-    let x = c.req(env, cx, 0)?;
-    let y = c.req(env, cx, 1)?;
-    let ij = match c.value(env, cx, 2)? {
+    let xi = c.rest();
+    let [x, y]: [Expr; 2] = match xi.try_into() {
+        Ok(xy) => xy,
+        Err(xi) => {
+            let n = xi.len();
+            let (names, loops) = match n {
+                1 => ("x", "use x.copy(): the grid of one array is the array"),
+                _ => (
+                    "x, y, z",
+                    "loop over ndrange(len(x), len(y), len(z)) and index the arrays: \
+                     out[i, j, k] = f(x[i], y[j], z[k])",
+                ),
+            };
+            return type_err(
+                span,
+                format!(
+                    "meshgrid() of {n} arrays ({names}) is not supported in Kiln; it takes two"
+                ),
+            )
+            .map_err(|e| crate::lower::with_hint(e, loops));
+        }
+    };
+    let ij = match c.value(env, cx, 1)? {
         None => false,
         Some(Expr {
             kind: ExprKind::Str(s),
