@@ -386,7 +386,12 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> LResult<Option<Vec<Expr>>> {
         let [i] = index else { return Ok(None) };
-        if !matches!(i.kind, ast::ExprKind::Name(_)) {
+        let ast::ExprKind::Name(name) = &i.kind else {
+            return Ok(None);
+        };
+        // Only a name already known as a tuple is lowered here (every other index is lowered
+        // once, by the caller).
+        if !matches!(self.name_ty(cx, name), Some(Ty::Tuple(_))) {
             return Ok(None);
         }
         let v = self.expr(cx, i)?;
