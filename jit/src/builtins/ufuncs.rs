@@ -235,11 +235,8 @@ fn reciprocal(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Exp
     let v = c.req(env, cx, 0)?;
     let v = numeric(c, 0, v)?;
     if !v.ty.is_int_like() {
-        let one = cast(Expr::new(ExprKind::Float(1.0), Ty::F64), v.ty.clone());
-        let one = match (&one.kind, &v.ty) {
-            (_, Ty::F32) => Expr::new(ExprKind::Float(1.0), Ty::F32),
-            _ => one,
-        };
+        // A float literal is weak: `1.0 / x` keeps an f32 an f32 and a c128 a c128.
+        let one = Expr::new(ExprKind::Float(1.0), Ty::F64);
         return env.binary(cx, BinOp::Div, one, v, span);
     }
     let v = cast(v, Ty::I64);
