@@ -55,13 +55,24 @@ fn complex(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> 
     if re.ty == Ty::C128 || im.ty == Ty::C128 {
         return type_err(span, "complex() takes real parts in Kiln");
     }
-    Ok(env.builtin(
+    Ok(make_complex(env, cx, re, im, span))
+}
+
+/// `re + im*1j` from two real numbers (`complex(re, im)`, `c128(re, im)`).
+pub(super) fn make_complex(
+    env: &mut Env<'_>,
+    cx: &mut FnCx,
+    re: Expr,
+    im: Expr,
+    span: Span,
+) -> Expr {
+    env.builtin(
         cx,
         Builtin::MakeComplex,
         vec![cast(re, Ty::F64), cast(im, Ty::F64)],
         Ty::C128,
         span,
-    ))
+    )
 }
 
 fn part(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

@@ -69,13 +69,7 @@ fn to_complex(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Exp
         return type_err(span, format!("{}(re, im) takes real parts", c.name))
             .map_err(|e| crate::lower::with_hint(e, "use re + im * 1j for complex parts"));
     }
-    Ok(env.builtin(
-        cx,
-        Builtin::MakeComplex,
-        vec![cast(re, Ty::F64), cast(im, Ty::F64)],
-        Ty::C128,
-        span,
-    ))
+    Ok(super::complex::make_complex(env, cx, re, im, span))
 }
 
 fn convert(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
