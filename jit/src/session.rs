@@ -75,6 +75,8 @@ pub const MAX_DEPTH: i64 = 20_000;
 
 pub struct Session {
     interrupt: Arc<AtomicBool>,
+    /// Set by `clear_interrupt`: the next cell keeps the flag as it is then.
+    interrupt_cleared: bool,
     funcs: HashMap<String, FnDef>,
     globals: HashMap<String, Global>,
     /// Sources of every cell run so far (cell n is `sources[n - 1]`), for error reports.
@@ -115,6 +117,7 @@ impl Session {
         });
         Session {
             interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt_cleared: false,
             funcs: HashMap::new(),
             globals: HashMap::new(),
             sources: Vec::new(),
@@ -127,6 +130,16 @@ impl Session {
     /// Setting this flag (from any thread) stops the running cell with KeyboardInterrupt.
     pub fn interrupt_handle(&self) -> Arc<AtomicBool> {
         self.interrupt.clone()
+    }
+
+    /// Forgets an interrupt that came while no cell ran, now rather than when the next
+    /// cell starts. A front end that announces a cell before running it (Jupyter's
+    /// `execute_input`, which clients wait for before they interrupt) calls this before the
+    /// announcement, so that an interrupt sent after it is never lost. Otherwise `execute`
+    /// forgets such an interrupt itself.
+    pub fn clear_interrupt(&mut self) {
+        self.interrupt.store(false, Ordering::SeqCst);
+        self.interrupt_cleared = true;
     }
 
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
@@ -163,7 +176,9 @@ impl Session {
                 return magics::run(self, m, sink);
             }
         }
-        self.interrupt.store(false, Ordering::Relaxed);
+        if !std::mem::take(&mut self.interrupt_cleared) {
+            self.interrupt.store(false, Ordering::Relaxed);
+        }
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.execute_inner(code, repeat.max(1), sink)
         }));

@@ -174,7 +174,9 @@ def test_error_reply_and_traceback(kernel):
 
 # A cell that takes a while and then fails: long enough that the requests sent right
 # behind it are queued in the kernel when it fails.
-SLOW_FAIL = "i = 0\nwhile i < 20000000:\n    i += 1\n1 // 0"
+# Runs for about a second (the loop is compiled: ~1 ns an iteration), so the requests sent
+# right after it are queued behind it even on a loaded machine.
+SLOW_FAIL = "i = 0\nwhile i < 1000000000:\n    i += 1\n1 // 0"
 
 
 def test_stop_on_error_aborts_the_queue(kernel):

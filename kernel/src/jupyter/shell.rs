@@ -7,7 +7,6 @@ use super::{log, Exit, Publisher, Replier};
 use kiln_jit::syntax::{is_complete, Completeness};
 use kiln_jit::{ExecResult, Output, Session};
 use serde_json::{json, Map, Value as Json};
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 pub struct Shell {
@@ -139,7 +138,7 @@ impl Shell {
         let count = self.execution_count;
         // An interrupt that arrived while idle must not kill this cell; one that arrives
         // after execute_input (what clients wait for) must.
-        self.kiln.interrupt_handle().store(false, Ordering::SeqCst);
+        self.kiln.clear_interrupt();
         if !silent {
             self.iopub.send(
                 Some(msg),
