@@ -94,6 +94,13 @@ impl Ty {
             _ => return None,
         })
     }
+    /// The dtype a dtype value (`np.float32`, `a.dtype`) stands for.
+    pub fn dtype_value(&self) -> Option<DType> {
+        match self {
+            Ty::DType { dtype, .. } => Some(*dtype),
+            _ => None,
+        }
+    }
     /// Number of machine words a value occupies once flattened (complex = 2, tuples summed).
     pub fn slots(&self) -> usize {
         match self {

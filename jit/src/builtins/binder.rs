@@ -217,10 +217,7 @@ impl<'c> Call<'c> {
         match &self.args[k] {
             Arg::Tree(t) => Ok(Some(env.dtype_arg(cx, t)?)),
             Arg::Missing => Ok(None),
-            Arg::Value(v, ..) if matches!(v.ty, Ty::DType { .. }) => match v.ty {
-                Ty::DType { dtype, .. } => Ok(Some(dtype)),
-                _ => unreachable!(),
-            },
+            Arg::Value(v, ..) if matches!(v.ty, Ty::DType { .. }) => Ok(v.ty.dtype_value()),
             Arg::Value(..) => Err(type_error(
                 self.span_of(k),
                 format!("{}() takes a dtype such as f64 or np.float32", self.name),

@@ -603,9 +603,10 @@ pub(crate) fn is_leafy(e: &Expr) -> bool {
 }
 
 impl<'a> Env<'a> {
-    /// The index of `a[...]` when it is one array (a boolean mask or int64 indices), lowered.
-    /// Only forms that can make an array are lowered here (a name, a call, a comparison, an
-    /// operator); every other index is lowered once, by the element and slice paths.
+    /// The one index of `a[...]`, lowered, when its form can make an array (a name of an
+    /// array, a call, a comparison, an operator): an array there is a boolean mask or int64
+    /// indices. A scalar lowered here is handed on to `indices`, so that it is lowered once;
+    /// every other index is lowered by the element and slice paths.
     pub(crate) fn array_index(
         &mut self,
         cx: &mut FnCx,
@@ -621,11 +622,7 @@ impl<'a> Env<'a> {
         if !may_be_array {
             return Ok(None);
         }
-        let ix = self.expr(cx, i)?;
-        Ok(match ix.ty {
-            Ty::Array { .. } => Some(ix),
-            _ => None,
-        })
+        self.expr(cx, i).map(Some)
     }
 
     /// `a[mask]` and `a[idx]`: NumPy's advanced indexing on the first axis, a copy.

@@ -149,24 +149,6 @@ impl<'a> Env<'a> {
 
     /// A dtype written as syntax: `f32`, `np.float64`, `"int64"`, or an array's `a.dtype`.
     pub(crate) fn dtype_arg(&mut self, cx: &mut FnCx, e: &ast::Expr) -> LResult<DType> {
-        if let ast::ExprKind::Attribute { value, attr, .. } = &e.kind {
-            let of_module = matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m));
-            if attr == "dtype" && !of_module {
-                if let Ty::Array { dtype, .. } = self.expr(cx, value)?.ty {
-                    return Ok(dtype);
-                }
-            }
-        }
-        let mut d = match &e.kind {
-            ast::ExprKind::Name(n) if !self.is_local(cx, n) && self.global_ty(n).is_none() => {
-                dtype_of_name(n)
-            }
-            ast::ExprKind::Attribute { attr, value, .. } if matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m)) => {
-                dtype_of_name(attr)
-            }
-            ast::ExprKind::Str(s) => dtype_of_name(s),
-            _ => None,
-        };
         // What a dtype is called, when it is written as one (`np.int32`, `"uint8"`).
         let spelled = match &e.kind {
             ast::ExprKind::Attribute { attr, value, .. } if matches!(&value.kind, ast::ExprKind::Name(m) if self.names_module(m)) => {
@@ -178,12 +160,11 @@ impl<'a> Env<'a> {
             }
             _ => None,
         };
+        let mut d = spelled.and_then(dtype_of_name);
         if d.is_none() && spelled.is_none() {
             // A dtype held by a variable, a parameter (`def f(n, dtype=np.float64)`) or
             // any expression whose type is a dtype.
-            if let Ty::DType { dtype, .. } = self.expr(cx, e)?.ty {
-                d = Some(dtype);
-            }
+            d = self.expr(cx, e)?.ty.dtype_value();
         }
         d.map_or_else(
             || match spelled.filter(|n| NARROW_DTYPES.contains(n)) {

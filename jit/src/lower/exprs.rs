@@ -77,8 +77,9 @@ impl<'a> Env<'a> {
                 match &v.ty {
                     Ty::Array { dtype, ndim } => {
                         let (dtype, ndim) = (*dtype, *ndim as usize);
-                        if let Some(ix) = self.array_index(cx, index)? {
-                            return self.advanced_index(cx, v, ix, e.span);
+                        let first = self.array_index(cx, index)?;
+                        if let Some(ix) = first.as_ref().filter(|ix| is_array(ix)) {
+                            return self.advanced_index(cx, v, ix.clone(), e.span);
                         }
                         if let Some(idx) = self.tuple_index(cx, index, ndim, e.span)? {
                             let site = self.site(cx, e.span);
@@ -96,7 +97,7 @@ impl<'a> Env<'a> {
                         {
                             return self.slice(cx, v, index, e.span);
                         }
-                        let idx = self.indices(cx, index, ndim, e.span)?;
+                        let idx = self.indices(cx, index, first, ndim, e.span)?;
                         let site = self.site(cx, e.span);
                         Expr::new(
                             ExprKind::Index {
@@ -428,10 +429,13 @@ impl<'a> Env<'a> {
         Ok(Some(out))
     }
 
+    /// The integer indices of an element, one per axis; `first` is `index[0]` when the
+    /// caller has lowered it already.
     pub(crate) fn indices(
         &mut self,
         cx: &mut FnCx,
         index: &[ast::Expr],
+        mut first: Option<Expr>,
         ndim: usize,
         span: Span,
     ) -> LResult<Vec<Expr>> {
@@ -447,7 +451,10 @@ impl<'a> Env<'a> {
         }
         let mut out = Vec::new();
         for i in index {
-            let v = self.expr(cx, i)?;
+            let v = match first.take() {
+                Some(v) => v,
+                None => self.expr(cx, i)?,
+            };
             out.push(match v.ty {
                 Ty::I64 => v,
                 Ty::Bool => cast(v, Ty::I64),
@@ -1101,4 +1108,8 @@ impl<'a> Env<'a> {
             span,
         ))
     }
+}
+
+fn is_array(e: &Expr) -> bool {
+    matches!(e.ty, Ty::Array { .. })
 }

@@ -658,8 +658,12 @@ impl<'a> Env<'a> {
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
-                if let Some(ix) = self.array_index(cx, index)? {
-                    return self.mask_assign(cx, arr, ix, v, target.span, span);
+                let first = self.array_index(cx, index)?;
+                if let Some(ix) = first
+                    .as_ref()
+                    .filter(|ix| matches!(ix.ty, Ty::Array { .. }))
+                {
+                    return self.mask_assign(cx, arr, ix.clone(), v, target.span, span);
                 }
                 let tuple_idx = self.tuple_index(cx, index, ndim as usize, target.span)?;
                 let is_view = tuple_idx.is_none()
@@ -683,7 +687,7 @@ impl<'a> Env<'a> {
                 }
                 let idx = match tuple_idx {
                     Some(idx) => idx,
-                    None => self.indices(cx, index, ndim as usize, target.span)?,
+                    None => self.indices(cx, index, first, ndim as usize, target.span)?,
                 };
                 let elem = Ty::from_dtype(dtype);
                 let v = self.store_cast(v, &elem, span)?;

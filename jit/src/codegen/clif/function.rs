@@ -241,9 +241,11 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.b.ins().brif(fine, ok, &[], bad, &[]);
         self.b.switch_to_block(bad);
         raise(self);
-        for (t, v) in self.held.clone().iter().rev() {
+        let held = std::mem::take(&mut self.held);
+        for (t, v) in held.iter().rev() {
             self.release(t, v);
         }
+        self.held = held;
         let s = self.iconst(site as i64);
         self.call_rt("kiln_trace", &[self.ctx, s]);
         self.b.ins().jump(self.err_block, &[]);
