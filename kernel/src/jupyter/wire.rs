@@ -312,6 +312,22 @@ mod tests {
     }
 
     #[test]
+    fn a_float_survives_decode_and_encode() {
+        // Found by the wire fuzz target: without serde_json's exact float parser, a long
+        // decimal parsed one ulp off, and the value the kernel re-encoded then decoded to
+        // a different number.
+        let s = Signer::new(b"");
+        let text = format!("{{\"detail_level\": 1{}6148914691236517206}}", "0".repeat(54));
+        let mut m = sample();
+        m.content = serde_json::from_str(&text).unwrap();
+        let once = Message::from_frames(m.to_frames(&s), &s).unwrap();
+        let twice = Message::from_frames(once.to_frames(&s), &s).unwrap();
+        assert_eq!(once.content, m.content);
+        assert_eq!(twice.content, m.content);
+        assert_eq!(m.content["detail_level"].as_f64(), Some(1e73));
+    }
+
+    #[test]
     fn signature_matches_python_hmac() {
         // hmac.new(b"key", b"abcd", hashlib.sha256).hexdigest()
         let s = Signer::new(b"key");
