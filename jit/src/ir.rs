@@ -367,6 +367,12 @@ pub enum Builtin {
     /// `int(x)` of a float: towards zero, raising Python's ValueError for NaN and
     /// OverflowError for ±inf or a value outside int64.
     TruncInt,
+    /// An i64 wrapped to the width of a narrow integer dtype and widened back: the value
+    /// NumPy's arithmetic on such arrays keeps.
+    WrapInt(DType),
+    /// An i64 that must lie in a narrow integer dtype's range (NumPy 2's OverflowError for
+    /// a Python integer out of bounds, as in `np.uint8(300)` or `a + 300`).
+    CheckIntRange(DType),
     /// Float → i64 by floor / ceil (Python's `math.floor`, `math.ceil`).
     FloorInt,
     CeilInt,
@@ -1217,11 +1223,11 @@ impl Verifier<'_> {
             }
             ExprKind::Map(m, _) => {
                 self.map(m)?;
-                let want = Ty::Array {
-                    dtype: m.body.ty.dtype().ok_or("map body not numeric")?,
-                    ndim: m.ndim,
-                };
-                if want != e.ty {
+                m.body.ty.dtype().ok_or("map body not numeric")?;
+                // A narrow integer map's body computes in i64.
+                let fits = matches!(e.ty, Ty::Array { dtype, ndim }
+                    if ndim == m.ndim && Ty::from_dtype(dtype) == m.body.ty);
+                if !fits {
                     return Err("map of the wrong type".into());
                 }
             }

@@ -74,11 +74,12 @@ impl Ty {
             t => t.is_heap(),
         }
     }
-    /// The scalar type of an array element.
+    /// The scalar type of an array element (a narrow integer reads as an i64, as Numba
+    /// computes small integers).
     pub fn from_dtype(d: DType) -> Ty {
         match d {
             DType::Bool => Ty::Bool,
-            DType::I64 => Ty::I64,
+            DType::I64 | kiln_runtime::narrow_ints!() => Ty::I64,
             DType::F64 => Ty::F64,
             DType::F32 => Ty::F32,
             DType::C128 => Ty::C128,

@@ -914,17 +914,17 @@ fn optional_none_used_as_a_number() {
 #[test]
 fn narrow_dtype_is_a_type_error_that_names_it() {
     check(
-        "a = zeros(3, dtype=np.int32)",
+        "a = zeros(3, dtype=np.uint64)",
         "TypeError",
-        "int32 arrays are not supported in Kiln",
+        "uint64 arrays are not supported in Kiln: Kiln's integers are signed 64-bit",
         2,
         20,
         true,
     );
     check(
-        "dt = np.uint8",
+        "dt = np.complex64",
         "TypeError",
-        "uint8 is not supported in Kiln",
+        "complex64 arrays are not supported in Kiln",
         2,
         9,
         true,

@@ -277,13 +277,7 @@ pub(crate) unsafe fn fill_bytes(a: *mut Array, elem: &[u8]) {
 
 /// One element of `dtype` holding the value 1 (for `ones`).
 pub(crate) fn one_bytes(dtype: DType) -> Vec<u8> {
-    match dtype {
-        DType::Bool => vec![1],
-        DType::I64 => 1i64.to_ne_bytes().to_vec(),
-        DType::F64 => 1f64.to_ne_bytes().to_vec(),
-        DType::F32 => 1f32.to_ne_bytes().to_vec(),
-        DType::C128 => [1f64.to_ne_bytes(), 0f64.to_ne_bytes()].concat(),
-    }
+    crate::nd::elem_bytes(dtype, crate::nd::E::I(1))
 }
 
 /// `zeros` / `ones` / `empty`: fill 0 = zeros, 1 = ones, 2 = empty (zeroed anyway), 3 = an

@@ -21,21 +21,11 @@ pub fn f64_to_i64_c(v: f64) -> i64 {
 /// The bytes of one element of `dtype` holding the complex value `re + im·j`, converted as
 /// NumPy's unsafe cast does (complex → real drops the imaginary part).
 pub(crate) fn elem_from_c128(dtype: DType, re: f64, im: f64) -> Vec<u8> {
-    match dtype {
-        DType::Bool => vec![(re != 0.0 || im != 0.0) as u8],
-        DType::I64 => f64_to_i64_c(re).to_ne_bytes().to_vec(),
-        DType::F64 => re.to_ne_bytes().to_vec(),
-        DType::F32 => (re as f32).to_ne_bytes().to_vec(),
-        DType::C128 => [re.to_ne_bytes(), im.to_ne_bytes()].concat(),
-    }
+    crate::nd::elem_bytes(dtype, crate::nd::E::C(re, im))
 }
 
 pub(crate) fn elem_from_i64(dtype: DType, v: i64) -> Vec<u8> {
-    match dtype {
-        DType::I64 => v.to_ne_bytes().to_vec(),
-        DType::Bool => vec![(v != 0) as u8],
-        _ => elem_from_c128(dtype, v as f64, 0.0),
-    }
+    crate::nd::elem_bytes(dtype, crate::nd::E::I(v))
 }
 
 unsafe fn full_with(
@@ -63,6 +53,13 @@ pub unsafe extern "C" fn kiln_array_full_i64(
     shape: *const i64,
     v: i64,
 ) -> *mut Array {
+    let dt = DType::from_i64(dtype);
+    if let Some((lo, hi)) = dt.int_range() {
+        if !(lo..=hi).contains(&v) {
+            kiln_int_bounds_error(ctx, v, dtype);
+            return std::ptr::null_mut();
+        }
+    }
     full_with(ctx, dtype, ndim, shape, |dt| elem_from_i64(dt, v))
 }
 
@@ -219,17 +216,9 @@ pub fn linspace(start: f64, stop: f64, num: i64, dtype: DType) -> KResult<*mut A
     unsafe {
         let d = (*a).data;
         for (i, &v) in y.iter().enumerate() {
-            match dtype {
-                // NumPy floors before casting to an integer dtype.
-                DType::I64 => *(d as *mut i64).add(i) = f64_to_i64_c(v.floor()),
-                DType::Bool => *d.add(i) = (v != 0.0) as u8,
-                DType::F64 => *(d as *mut f64).add(i) = v,
-                DType::F32 => *(d as *mut f32).add(i) = v as f32,
-                DType::C128 => {
-                    *(d as *mut f64).add(2 * i) = v;
-                    *(d as *mut f64).add(2 * i + 1) = 0.0;
-                }
-            }
+            // NumPy floors before casting to an integer dtype.
+            let v = if dtype.is_int() { v.floor() } else { v };
+            crate::nd::write_e(dtype, d.add(i * dtype.size()), crate::nd::E::F(v));
         }
     }
     Ok(a)
@@ -607,7 +596,9 @@ pub fn c_div(ar: f64, ai: f64, br: f64, bi: f64) -> (f64, f64) {
 /// `a` must be a live array.
 pub unsafe fn reduce(a: *const Array, op: i64) -> KResult<Scalar> {
     let a = &*a;
-    let dt = DType::from_i64(a.dtype);
+    let stored = DType::from_i64(a.dtype);
+    // A narrow integer's elements read as int64 and reduce as int64's do.
+    let dt = if stored.is_int() { DType::I64 } else { stored };
     let n = a.shape[..a.ndim.clamp(0, 4) as usize]
         .iter()
         .product::<i64>() as usize;
@@ -617,7 +608,10 @@ pub unsafe fn reduce(a: *const Array, op: i64) -> KResult<Scalar> {
     let at = |o: i64, j: usize| o + j as i64 * inner_s;
     let rd_f64 = |e: i64| *(base as *const f64).offset(e as isize);
     let rd_f32 = |e: i64| *(base as *const f32).offset(e as isize);
-    let rd_i64 = |e: i64| *(base as *const i64).offset(e as isize);
+    let rd_i64 = |e: i64| match crate::nd::read_e(stored, base.offset(e as isize * stored.size() as isize)) {
+        crate::nd::E::I(v) => v,
+        _ => 0,
+    };
     let rd_b = |e: i64| *base.offset(e as isize) != 0;
     let rd_c = |e: i64| {
         let p = (base as *const f64).offset(2 * e as isize);
@@ -817,6 +811,25 @@ pub unsafe extern "C" fn kiln_index_error(ctx: *mut ExecCtx, index: i64, axis: i
         (*ctx).raise(
             ErrorKind::IndexError,
             index_error_message(index, axis, size),
+        );
+    }
+}
+
+/// NumPy 2's message for a Python integer that a narrow integer type cannot hold
+/// (`np.uint8(300)`, `a + 300` for an int8 array).
+pub fn int_bounds_message(v: i64, dtype: DType) -> String {
+    format!("Python integer {v} out of bounds for {}", dtype.numpy_name())
+}
+
+/// Raises NumPy's OverflowError for `v` outside the range of integer `dtype`.
+/// # Safety
+/// `ctx` live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_int_bounds_error(ctx: *mut ExecCtx, v: i64, dtype: i64) {
+    if !ctx.is_null() {
+        (*ctx).raise(
+            ErrorKind::OverflowError,
+            int_bounds_message(v, DType::from_i64(dtype)),
         );
     }
 }

@@ -80,6 +80,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_array_reduce,
         kiln_index_error,
         kiln_raise_msg,
+        kiln_int_bounds_error,
         // nd.rs
         kiln_array_reshape,
         kiln_array_transpose,

@@ -13,15 +13,7 @@ use crate::obj::kiln_decref;
 
 /// NumPy's promotion of two array dtypes.
 pub fn promote(a: DType, b: DType) -> DType {
-    use DType::*;
-    match (a, b) {
-        (C128, _) | (_, C128) => C128,
-        (F64, _) | (_, F64) => F64,
-        (F32, I64) | (I64, F32) => F64,
-        (F32, _) | (_, F32) => F32,
-        (I64, _) | (_, I64) => I64,
-        _ => Bool,
-    }
+    DType::promote(a, b)
 }
 
 /// An operand converted to `dt` (a new reference either way; the caller decrefs it).
@@ -104,6 +96,7 @@ unsafe fn gemm(dt: DType, a: &Array, b: &Array, l: &Mats, c: *mut u8) {
     }
     let (pa, pb) = (a.data, b.data);
     match dt {
+        crate::narrow_ints!() => unreachable!("narrow integers multiply as int64"),
         DType::F64 => matrixmultiply::dgemm(
             n,
             k,
@@ -199,6 +192,8 @@ pub unsafe fn dot(a: *mut Array, b: *mut Array) -> KResult<*mut Array> {
         (1, 2) => vec![l.m as i64],
         _ => vec![],
     };
+    // Narrow integers multiply in int64 and wrap at the end (the same low bits).
+    let (stored, dt) = (dt, if dt.is_int() { DType::I64 } else { dt });
     let out = new_array(dt, &shape)?;
     let ca = match as_dtype(a, dt) {
         Ok(x) => x,
@@ -227,6 +222,11 @@ pub unsafe fn dot(a: *mut Array, b: *mut Array) -> KResult<*mut Array> {
     }
     kiln_decref(ca as *mut u8);
     kiln_decref(cb as *mut u8);
+    if stored != dt {
+        let narrow = astype(out, stored);
+        kiln_decref(out as *mut u8);
+        return narrow;
+    }
     Ok(out)
 }
 
@@ -246,6 +246,10 @@ pub unsafe fn dot_scalar(a: *mut Array, b: *mut Array) -> KResult<Scalar> {
         Ok(match dt {
             DType::Bool => Scalar::Bool(*d != 0),
             DType::I64 => Scalar::I64(*(d as *const i64)),
+            crate::narrow_ints!() => match crate::nd::read_e(dt, d) {
+                crate::nd::E::I(v) => Scalar::I64(v),
+                _ => unreachable!("a narrow integer reads as an integer"),
+            },
             DType::F64 => Scalar::F64(*(d as *const f64)),
             DType::F32 => Scalar::F32(*(d as *const f32)),
             DType::C128 => Scalar::C128(*(d as *const f64), *(d as *const f64).add(1)),

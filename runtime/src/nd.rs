@@ -319,6 +319,32 @@ pub(crate) unsafe fn read_e(dt: DType, p: *const u8) -> E {
             let q = p as *const f64;
             E::C(q.read_unaligned(), q.add(1).read_unaligned())
         }
+        DType::I8 => E::I((p as *const i8).read_unaligned() as i64),
+        DType::I16 => E::I((p as *const i16).read_unaligned() as i64),
+        DType::I32 => E::I((p as *const i32).read_unaligned() as i64),
+        DType::U8 => E::I(*p as i64),
+        DType::U16 => E::I((p as *const u16).read_unaligned() as i64),
+        DType::U32 => E::I((p as *const u32).read_unaligned() as i64),
+    }
+}
+
+/// The bytes of one element of `dt` holding `e`, converted as [`write_e`] does.
+pub(crate) fn elem_bytes(dt: DType, e: E) -> Vec<u8> {
+    let mut b = vec![0u8; dt.size()];
+    // SAFETY: `b` has room for one element of `dt`.
+    unsafe { write_e(dt, b.as_mut_ptr(), e) };
+    b
+}
+
+/// `e` as an int64, as NumPy's cast does (floats truncate toward zero; a narrower integer
+/// type then keeps the low bits).
+fn e_to_i64(e: E) -> i64 {
+    match e {
+        E::B(b) => b as i64,
+        E::I(v) => v,
+        E::F(v) => f64_to_i64_c(v),
+        E::S(v) => f64_to_i64_c(v as f64),
+        E::C(r, _) => f64_to_i64_c(r),
     }
 }
 
@@ -336,13 +362,10 @@ pub(crate) unsafe fn write_e(dt: DType, p: *mut u8, e: E) {
                 E::C(r, i) => r != 0.0 || i != 0.0,
             } as u8
         }
-        DType::I64 => (p as *mut i64).write_unaligned(match e {
-            E::B(b) => b as i64,
-            E::I(v) => v,
-            E::F(v) => f64_to_i64_c(v),
-            E::S(v) => f64_to_i64_c(v as f64),
-            E::C(r, _) => f64_to_i64_c(r),
-        }),
+        DType::I64 => (p as *mut i64).write_unaligned(e_to_i64(e)),
+        DType::I8 | DType::U8 => *p = e_to_i64(e) as u8,
+        DType::I16 | DType::U16 => (p as *mut u16).write_unaligned(e_to_i64(e) as u16),
+        DType::I32 | DType::U32 => (p as *mut u32).write_unaligned(e_to_i64(e) as u32),
         DType::F64 => (p as *mut f64).write_unaligned(match e {
             E::B(b) => b as i64 as f64,
             E::I(v) => v as f64,
@@ -406,7 +429,12 @@ pub fn eye(n: i64, dt: DType) -> KResult<*mut Array> {
 pub unsafe fn cumsum(a: *const Array) -> KResult<*mut Array> {
     let ar = null_check(a)?;
     let dt = DType::from_i64(ar.dtype);
-    let odt = if dt == DType::Bool { DType::I64 } else { dt };
+    // NumPy sums bool and the narrow integers in int64.
+    let odt = if dt == DType::Bool || dt.is_int() {
+        DType::I64
+    } else {
+        dt
+    };
     let offs = element_offsets(a);
     let out = new_array(odt, &[offs.len() as i64])?;
     let d = (*out).data;
@@ -436,8 +464,8 @@ pub unsafe fn cumsum(a: *const Array) -> KResult<*mut Array> {
 /// NumPy's result dtype of reduction `op` over `dt`.
 pub fn reduce_dtype(op: i64, dt: DType) -> DType {
     match op {
-        RED_SUM | RED_PROD if dt == DType::Bool => DType::I64,
-        RED_MEAN | RED_STD | RED_VAR if matches!(dt, DType::Bool | DType::I64) => DType::F64,
+        RED_SUM | RED_PROD if dt == DType::Bool || dt.is_int() => DType::I64,
+        RED_MEAN | RED_STD | RED_VAR if dt == DType::Bool || dt.is_int() => DType::F64,
         RED_STD | RED_VAR if dt == DType::C128 => DType::F64,
         RED_ARGMIN | RED_ARGMAX => DType::I64,
         RED_ANY | RED_ALL => DType::Bool,
@@ -514,9 +542,11 @@ unsafe fn reduce_row(
     op: i64,
     pw: bool,
 ) -> KResult<Scalar> {
-    let dt = DType::from_i64(a.dtype);
-    let w = dt.size() as isize;
-    let at = |i: usize| read_e(dt, a.data.offset((o + i as isize * s) * w));
+    let stored = DType::from_i64(a.dtype);
+    let w = stored.size() as isize;
+    let at = |i: usize| read_e(stored, a.data.offset((o + i as isize * s) * w));
+    // A narrow integer's elements read as int64 and reduce as int64's do.
+    let dt = if stored.is_int() { DType::I64 } else { stored };
     let f = |i: usize| match at(i) {
         E::B(b) => b as i64 as f64,
         E::I(v) => v as f64,
@@ -573,7 +603,7 @@ unsafe fn reduce_row(
     };
     Ok(match op {
         RED_SUM => match dt {
-            DType::Bool | DType::I64 => {
+            DType::Bool | DType::I64 | crate::narrow_ints!() => {
                 Scalar::I64((0..n).fold(0i64, |acc, i| acc.wrapping_add(iv(i))))
             }
             DType::F64 => Scalar::F64(sum_f64(&f, n, pw, false)),
@@ -584,7 +614,7 @@ unsafe fn reduce_row(
             }
         },
         RED_PROD => match dt {
-            DType::Bool | DType::I64 => {
+            DType::Bool | DType::I64 | crate::narrow_ints!() => {
                 Scalar::I64((0..n).fold(1i64, |acc, i| acc.wrapping_mul(iv(i))))
             }
             DType::F64 => Scalar::F64((0..n).fold(1.0, |acc, i| acc * f(i))),
@@ -614,7 +644,7 @@ unsafe fn reduce_row(
                         it.fold(true, |a, b| a & b)
                     })
                 }
-                DType::I64 => {
+                DType::I64 | crate::narrow_ints!() => {
                     let it = (0..n).map(iv);
                     Scalar::I64(if mx { it.max() } else { it.min() }.unwrap_or(0))
                 }
@@ -683,7 +713,7 @@ unsafe fn reduce_row(
             let mx = op == RED_ARGMAX;
             let mut best = 0usize;
             match dt {
-                DType::Bool | DType::I64 => {
+                DType::Bool | DType::I64 | crate::narrow_ints!() => {
                     for i in 1..n {
                         let (x, b) = (iv(i), iv(best));
                         if (mx && x > b) || (!mx && x < b) {

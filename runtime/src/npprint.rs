@@ -28,16 +28,13 @@ unsafe fn read_elem(a: &Array, idx: &[usize]) -> Elem {
         .enumerate()
         .map(|(k, &i)| i as i64 * a.strides[k])
         .sum();
-    let off = off as isize;
-    match DType::from_i64(a.dtype) {
-        DType::Bool => Elem::Bool(*a.data.offset(off) != 0),
-        DType::I64 => Elem::Int(*(a.data as *const i64).offset(off)),
-        DType::F64 => Elem::Float(*(a.data as *const f64).offset(off)),
-        DType::F32 => Elem::Float(*(a.data as *const f32).offset(off) as f64),
-        DType::C128 => {
-            let p = (a.data as *const f64).offset(2 * off);
-            Elem::Complex(*p, *p.add(1))
-        }
+    let dt = DType::from_i64(a.dtype);
+    match crate::nd::read_e(dt, a.data.offset(off as isize * dt.size() as isize)) {
+        crate::nd::E::B(b) => Elem::Bool(b),
+        crate::nd::E::I(v) => Elem::Int(v),
+        crate::nd::E::F(v) => Elem::Float(v),
+        crate::nd::E::S(v) => Elem::Float(v as f64),
+        crate::nd::E::C(r, i) => Elem::Complex(r, i),
     }
 }
 
@@ -258,7 +255,7 @@ impl Formatter {
     fn new(dtype: DType, data: &[Elem]) -> Formatter {
         match dtype {
             DType::Bool => Formatter::Bool,
-            DType::I64 => {
+            DType::I64 | DType::I8 | DType::I16 | DType::I32 | DType::U8 | DType::U16 | DType::U32 => {
                 let w = data
                     .iter()
                     .map(|e| match e {
@@ -488,7 +485,7 @@ pub unsafe fn array_repr(a: *const Array) -> String {
         extras.push(format!("shape={}", shape_repr(shape)));
     }
     // float64, int64, bool and complex128 are implied by how the values print.
-    if dt == DType::F32 || size == 0 {
+    if dt == DType::F32 || dt.narrow_int().is_some() || size == 0 {
         extras.push(format!("dtype={}", dt.numpy_name()));
     }
     if extras.is_empty() {

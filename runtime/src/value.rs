@@ -96,12 +96,12 @@ impl ArrayRef {
         self.offsets()
             .into_iter()
             .map(|o| unsafe {
-                match dt {
-                    DType::Bool => *d.offset(o) as f64,
-                    DType::I64 => *(d as *const i64).offset(o) as f64,
-                    DType::F64 => *(d as *const f64).offset(o),
-                    DType::F32 => *(d as *const f32).offset(o) as f64,
-                    DType::C128 => *(d as *const f64).offset(2 * o),
+                match crate::nd::read_e(dt, d.offset(o * dt.size() as isize)) {
+                    crate::nd::E::B(b) => b as i64 as f64,
+                    crate::nd::E::I(v) => v as f64,
+                    crate::nd::E::F(v) => v,
+                    crate::nd::E::S(v) => v as f64,
+                    crate::nd::E::C(r, _) => r,
                 }
             })
             .collect()
@@ -110,12 +110,16 @@ impl ArrayRef {
     /// All elements in C order as i64 (floats truncate as C casts).
     pub fn to_i64_vec(&self) -> Vec<i64> {
         let d = self.data_ptr();
-        if self.dtype() == DType::I64 {
+        let dt = self.dtype();
+        if dt.is_int() {
             // SAFETY: as above.
             return self
                 .offsets()
                 .into_iter()
-                .map(|o| unsafe { *(d as *const i64).offset(o) })
+                .map(|o| match unsafe { crate::nd::read_e(dt, d.offset(o * dt.size() as isize)) } {
+                    crate::nd::E::I(v) => v,
+                    _ => 0,
+                })
                 .collect();
         }
         self.to_f64_vec()

@@ -5,7 +5,7 @@
 use super::*;
 use crate::ir::{Builtin, ExprKind};
 use crate::lower::{cast, dtype_of_name, type_err, zero_of};
-use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 
 /// A conversion to the scalar type of its names.
@@ -34,6 +34,10 @@ pub(crate) static DEFS: &[Def] = &[
     conversion!(
         ["f32", "float32", "single"],
         "x as an f32 (a 32-bit float, rounded to nearest)."
+    ),
+    conversion!(
+        ["int8", "int16", "int32", "uint8", "uint16", "uint32"],
+        "x as an integer of that type's range, held as an i64 (NumPy 2: OverflowError when x does not fit)."
     ),
     conversion!(
         ["bool", "bool_"],
@@ -93,6 +97,15 @@ fn convert(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> 
     if target == Ty::Bool {
         return env.truth(v, span);
     }
+    if dtype.narrow_int().is_some() {
+        // NumPy converts a float towards zero first, then checks the integer.
+        let v = if v.ty.is_float() {
+            env.builtin(cx, Builtin::TruncInt, vec![v], Ty::I64, span)
+        } else {
+            cast(v, Ty::I64)
+        };
+        return env.fit_narrow(cx, v, dtype, span);
+    }
     if let (ExprKind::Float(x), Ty::F32) = (&v.kind, &target) {
         return Ok(Expr::new(ExprKind::Float(*x as f32 as f64), Ty::F32));
     }
@@ -136,10 +149,41 @@ fn int64_error(x: f64) -> Option<(ErrorKind, &'static str)> {
     }
 }
 
-/// The instructions of `TruncInt`.
+/// The instructions of `TruncInt`, `WrapInt` and `CheckIntRange`.
 pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Vals, String> {
-    if *op != Builtin::TruncInt {
-        return Err(format!("{op:?} is not a conversion"));
+    match *op {
+        Builtin::TruncInt => {}
+        Builtin::WrapInt(d) => {
+            let Some((bits, signed)) = d.narrow_int() else {
+                return Ok(vec![o.vals[0][0]]);
+            };
+            let narrow = types::Type::int(bits as u16).expect("8, 16 or 32 bits");
+            let x = g.b.ins().ireduce(narrow, o.vals[0][0]);
+            return Ok(vec![if signed {
+                g.b.ins().sextend(types::I64, x)
+            } else {
+                g.b.ins().uextend(types::I64, x)
+            }]);
+        }
+        Builtin::CheckIntRange(d) => {
+            let x = o.vals[0][0];
+            let Some((lo, hi)) = d.int_range() else {
+                return Ok(vec![x]);
+            };
+            let under = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, lo);
+            let over = g.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, hi);
+            let bad = g.b.ins().bor(under, over);
+            g.fail_if(
+                bad,
+                |g| {
+                    let code = g.iconst(d as i64);
+                    g.call_rt("kiln_int_bounds_error", &[g.ctx, x, code])
+                },
+                o.site,
+            );
+            return Ok(vec![x]);
+        }
+        _ => return Err(format!("{op:?} is not a conversion")),
     }
     let mut x = o.vals[0][0];
     if o.arg_ty() == Ty::F32 {
@@ -197,10 +241,29 @@ pub(super) fn to_int64_checked(g: &mut Gen<'_, '_>, x: Value, site: ir::SiteId) 
 /// `TruncInt` in a `@gpu` kernel: the same test, and the kernel's error protocol (the
 /// failing iteration is replayed on the host, which raises the serial run's error).
 pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GResult<String> {
-    if *op != Builtin::TruncInt {
-        return gpu_err(o.site, format!("{op:?} is not a conversion"), "");
+    match *op {
+        Builtin::TruncInt => opencl_to_int64_checked(e, &o.args[0], o.site),
+        Builtin::WrapInt(d) => Ok(match d.narrow_int() {
+            Some(_) => format!("((long)({})({}))", crate::codegen::opencl::elem_name(d), o.args[0]),
+            None => o.args[0].clone(),
+        }),
+        Builtin::CheckIntRange(d) => {
+            let Some((lo, hi)) = d.int_range() else {
+                return Ok(o.args[0].clone());
+            };
+            let x = e.temp(&Ty::I64, &o.args[0], o.site)?;
+            // The failing iteration is replayed on the host, which words the error.
+            e.fail(
+                &format!("{x} < {lo}L || {x} > {hi}L"),
+                ErrorKind::OverflowError,
+                "Python integer out of bounds",
+                o.site,
+                ["0", "0", "0"],
+            );
+            Ok(x)
+        }
+        _ => gpu_err(o.site, format!("{op:?} is not a conversion"), ""),
     }
-    opencl_to_int64_checked(e, &o.args[0], o.site)
 }
 
 /// `to_int64_checked` in a kernel.

@@ -414,7 +414,7 @@ pub(crate) fn opencl(
         | B::IsInf
         | B::Sign => math::opencl(e, op, &o),
         B::Min | B::Max => minmax::opencl(op, &o),
-        B::TruncInt => conversions::opencl(e, op, &o),
+        B::TruncInt | B::WrapInt(_) | B::CheckIntRange(_) => conversions::opencl(e, op, &o),
         B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::opencl(op, &o),
         B::Dim(_) | B::Size | B::Shape => arrays::opencl(e, op, &o),
         B::Copy
@@ -509,7 +509,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::IsInf
         | B::Sign => math::clif(g, op, o),
         B::Min | B::Max => minmax::clif(g, op, o),
-        B::TruncInt => conversions::clif(g, op, o),
+        B::TruncInt | B::WrapInt(_) | B::CheckIntRange(_) => conversions::clif(g, op, o),
         B::Real | B::Imag | B::Conj | B::Angle | B::MakeComplex => complex::clif(g, op, o),
         B::Zeros(_)
         | B::Ones(_)

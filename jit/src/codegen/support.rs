@@ -514,7 +514,12 @@ pub unsafe extern "C" fn kiln_cumsum_axis(
     }
     let ax = ax as usize;
     let dt = DType::from_i64(arr.dtype);
-    let out_dt = if dt == DType::Bool { DType::I64 } else { dt };
+    // NumPy accumulates bool and the narrow integers in int64.
+    let out_dt = if dt == DType::Bool || dt.is_int() {
+        DType::I64
+    } else {
+        dt
+    };
     let out = kiln_runtime::kiln_array_new(ctx, out_dt as i64, nd as i64, arr.shape.as_ptr(), 0);
     if out.is_null() {
         return out;
@@ -544,12 +549,8 @@ pub unsafe extern "C" fn kiln_cumsum_axis(
                 .offset(((flat - inner) * out_dt.size() as i64) as isize)
         });
         match dt {
-            DType::Bool | DType::I64 => {
-                let v = if dt == DType::Bool {
-                    *src as i64
-                } else {
-                    *(src as *const i64)
-                };
+            DType::Bool | DType::I64 | kiln_runtime::narrow_ints!() => {
+                let v = dt.read_int(src);
                 let p = prev.map(|p| *(p as *const i64)).unwrap_or(0);
                 *(dst as *mut i64) = p.wrapping_add(v);
             }

@@ -78,14 +78,86 @@ impl<'a> Env<'a> {
             ndim: 0,
             threads: self.new_map_threads(),
         };
+        // NumPy's result type of the arrays alone (scalars are Python's numbers: weak).
+        let arrays_dtype = operands
+            .iter()
+            .filter_map(|e| match e.ty {
+                Ty::Array { dtype, .. } => Some(dtype),
+                _ => None,
+            })
+            .reduce(DType::promote);
+        let any_narrow = operands
+            .iter()
+            .any(|e| matches!(e.ty, Ty::Array { dtype, .. } if dtype.narrow_int().is_some()));
+        let weak_ints: Vec<bool> = operands.iter().map(|e| e.ty == Ty::I64).collect();
         let leaves: Vec<Expr> = operands
             .into_iter()
             .map(|e| self.map_operand(&mut m, e))
             .collect();
-        let body = f(self, leaves)?;
-        let Some(dtype) = body.ty.dtype() else {
+        let body = f(self, leaves.clone())?;
+        let Some(mut dtype) = body.ty.dtype() else {
             return type_err(span, format!("an array of {} values", body.ty));
         };
+        let mut body = body;
+        match arrays_dtype {
+            // Integer arithmetic on narrow integer arrays: each operation's result wraps to
+            // the arrays' type, and a Python integer operand must fit it (NumPy 2).
+            Some(narrow) if dtype == DType::I64 && narrow.narrow_int().is_some() => {
+                let (lo, hi) = narrow.int_range().unwrap_or((i64::MIN, i64::MAX));
+                for (leaf, _) in leaves.iter().zip(&weak_ints).filter(|(_, &w)| w) {
+                    match leaf.kind {
+                        ExprKind::Int(v) if !(lo..=hi).contains(&v) => {
+                            // Raised before the loop, when the statement runs: the literal
+                            // becomes a checked scalar operand.
+                            let checked = Expr::new(
+                                ExprKind::Builtin {
+                                    op: Builtin::CheckIntRange(narrow),
+                                    args: vec![Expr::int(v)],
+                                    site,
+                                },
+                                Ty::I64,
+                            );
+                            m.scalars.push(checked);
+                            let k = (m.scalars.len() - 1) as u32;
+                            body = rewrite_leaves(body, &|e| {
+                                matches!(e.kind, ExprKind::Int(x) if x == v)
+                                    .then(|| Expr::new(ExprKind::MapScalar(k), Ty::I64))
+                            });
+                        }
+                        ExprKind::MapScalar(k) => {
+                            let s = &mut m.scalars[k as usize];
+                            let v = std::mem::replace(s, Expr::none());
+                            *s = Expr::new(
+                                ExprKind::Builtin {
+                                    op: Builtin::CheckIntRange(narrow),
+                                    args: vec![v],
+                                    site,
+                                },
+                                Ty::I64,
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                if !matches!(body.kind, ExprKind::Elem(_)) {
+                    body = Expr::new(
+                        ExprKind::Builtin {
+                            op: Builtin::WrapInt(narrow),
+                            args: vec![body],
+                            site,
+                        },
+                        Ty::I64,
+                    );
+                }
+                dtype = narrow;
+            }
+            // float32 arrays with 8- or 16-bit integer arrays compute in float32.
+            Some(DType::F32) if dtype == DType::F64 && any_narrow => {
+                body = cast(body, Ty::F32);
+                dtype = DType::F32;
+            }
+            _ => {}
+        }
         m.body = body;
         let ty = Ty::Array {
             dtype,
@@ -182,6 +254,7 @@ impl<'a> Env<'a> {
         let mut m = match &value.ty {
             Ty::Array { .. } => self.as_map(value),
             t if t.is_numeric() => {
+                let value = self.fit_narrow(cx, value, dtype, span)?;
                 // A scalar is evaluated once, before the loop (a map body only reads leaves).
                 let mut m = ArrayMap {
                     inputs: vec![],
@@ -511,6 +584,7 @@ impl<'a> Env<'a> {
         let et = Ty::from_dtype(d);
         let mut cast_vals = Vec::new();
         for v in vals {
+            let v = self.fit_narrow(cx, v, d, span)?;
             cast_vals.push(self.store_cast(v, &et, span)?);
         }
         let nd = shape.len();

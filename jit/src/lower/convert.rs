@@ -7,7 +7,13 @@ pub(crate) fn dtype_of_name(name: &str) -> Option<DType> {
     Some(match name {
         "f64" | "float" | "float64" | "double" => DType::F64,
         "f32" | "float32" | "single" => DType::F32,
-        "i64" | "int" | "int64" | "int_" | "intp" => DType::I64,
+        "i64" | "int" | "int64" | "int_" | "intp" | "longlong" => DType::I64,
+        "int8" | "byte" => DType::I8,
+        "int16" | "short" => DType::I16,
+        "int32" | "intc" => DType::I32,
+        "uint8" | "ubyte" => DType::U8,
+        "uint16" | "ushort" => DType::U16,
+        "uint32" | "uintc" => DType::U32,
         "bool" | "bool_" => DType::Bool,
         "c128" | "complex" | "complex128" | "complex_" => DType::C128,
         _ => return None,
@@ -16,25 +22,29 @@ pub(crate) fn dtype_of_name(name: &str) -> Option<DType> {
 
 /// NumPy's fixed-width types Kiln's arrays do not store.
 pub(crate) const NARROW_DTYPES: &[&str] = &[
-    "int8",
-    "int16",
-    "int32",
-    "uint8",
-    "uint16",
-    "uint32",
     "uint64",
-    "complex64",
-    "float16",
-    "intc",
-    "uintc",
-    "byte",
-    "ubyte",
-    "short",
-    "ushort",
-    "longlong",
     "ulonglong",
+    "uint",
+    "complex64",
+    "csingle",
+    "float16",
     "half",
 ];
+
+/// Why a NumPy type in [`NARROW_DTYPES`] has no Kiln array, and what to use instead.
+pub(crate) fn unsupported_dtype(name: &str) -> (String, &'static str) {
+    let hint = match name {
+        "complex64" | "csingle" => "use np.complex128",
+        "float16" | "half" => "use np.float32",
+        _ => "use np.int64, or np.uint32 for values below 2**32",
+    };
+    let why = match name {
+        "complex64" | "csingle" => "complex numbers are complex128",
+        "float16" | "half" => "the narrowest float is float32",
+        _ => "Kiln's integers are signed 64-bit, which cannot hold a uint64 from 2**63 on",
+    };
+    (format!("{name} arrays are not supported in Kiln: {why}"), hint)
+}
 
 /// The NumPy scalar types that name a dtype as values (`dt = np.float32`).
 pub(crate) fn numpy_scalar_type(attr: &str) -> Option<DType> {
@@ -42,7 +52,7 @@ pub(crate) fn numpy_scalar_type(attr: &str) -> Option<DType> {
         "float64" | "float32" | "int64" | "bool_" | "complex128" | "double" | "single" | "intp" => {
             dtype_of_name(attr)
         }
-        _ => None,
+        name => dtype_of_name(name).filter(|d| d.narrow_int().is_some()),
     }
 }
 
@@ -168,13 +178,10 @@ impl<'a> Env<'a> {
         }
         d.map_or_else(
             || match spelled.filter(|n| NARROW_DTYPES.contains(n)) {
-                Some(n) => type_err(
-                    e.span,
-                    format!(
-                        "{n} arrays are not supported in Kiln: arrays hold bool, int64, float32, float64 and complex128"
-                    ),
-                )
-                .map_err(|e| with_hint(e, "use np.int64 for integers, np.float32 or np.float64 for floats")),
+                Some(n) => {
+                    let (msg, hint) = unsupported_dtype(n);
+                    type_err(e.span, msg).map_err(|e| with_hint(e, hint))
+                }
                 None => type_err(
                     e.span,
                     "not a dtype (use f64, f32, i64, bool or c128, or np.float64 and friends)",
@@ -182,6 +189,29 @@ impl<'a> Env<'a> {
             },
             Ok,
         )
+    }
+
+    /// A Python integer stored into a narrow integer type must fit it (NumPy 2's
+    /// OverflowError, `Python integer 300 out of bounds for uint8`), checked when the
+    /// statement runs (a literal that fits needs no check). Other values are returned as
+    /// they are.
+    pub(crate) fn fit_narrow(
+        &mut self,
+        cx: &FnCx,
+        v: Expr,
+        dtype: DType,
+        span: Span,
+    ) -> LResult<Expr> {
+        let Some((lo, hi)) = dtype.int_range().filter(|_| dtype.narrow_int().is_some()) else {
+            return Ok(v);
+        };
+        if v.ty != Ty::I64 {
+            return Ok(v);
+        }
+        match v.kind {
+            ExprKind::Int(x) if (lo..=hi).contains(&x) => Ok(v),
+            _ => Ok(self.builtin(cx, Builtin::CheckIntRange(dtype), vec![v], Ty::I64, span)),
+        }
     }
 
     /// Python truthiness as a `Bool` condition.

@@ -488,13 +488,8 @@ impl<'a> Env<'a> {
                     return Ok(dtype_value(d, true));
                 }
                 if super::convert::NARROW_DTYPES.contains(&attr) {
-                    return type_err(
-                        attr_span,
-                        format!(
-                            "{attr} is not supported in Kiln: arrays and numbers are bool, int64, float32, float64 and complex128"
-                        ),
-                    )
-                    .map_err(|e| with_hint(e, "use np.int64 for integers, np.float32 or np.float64 for floats"));
+                    let (msg, hint) = super::convert::unsupported_dtype(attr);
+                    return type_err(attr_span, msg).map_err(|e| with_hint(e, hint));
                 }
                 return type_err(
                     attr_span,

@@ -690,6 +690,7 @@ impl<'a> Env<'a> {
                     None => self.indices(cx, index, first, ndim as usize, target.span)?,
                 };
                 let elem = Ty::from_dtype(dtype);
+                let v = self.fit_narrow(cx, v, dtype, span)?;
                 let v = self.store_cast(v, &elem, span)?;
                 let site = self.site(cx, target.span);
                 Ok(vec![Stmt::Assign {

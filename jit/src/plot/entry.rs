@@ -20,8 +20,7 @@ unsafe fn get(a: &Array, i: usize, j: usize) -> f64 {
     }
     let p = a.data.offset(off as isize * dtype.size() as isize);
     match dtype {
-        DType::Bool => *p as f64,
-        DType::I64 => *(p as *const i64) as f64,
+        DType::Bool | DType::I64 | kiln_runtime::narrow_ints!() => dtype.read_int(p) as f64,
         DType::F64 | DType::C128 => *(p as *const f64),
         DType::F32 => *(p as *const f32) as f64,
     }

@@ -99,6 +99,9 @@ pub(crate) fn make_array(dtype: DType, shape: &[i64], data: &Data) -> *mut Array
                     *(d as *mut f64).add(2 * i) = re;
                     *(d as *mut f64).add(2 * i + 1) = im;
                 }
+                crate::narrow_ints!() => {
+                    crate::nd::write_e(dtype, d.add(i * dtype.size()), crate::nd::E::F(re))
+                }
             }
         }
     }

@@ -6,6 +6,15 @@ use super::*;
 impl<'a, 'b> Gen<'a, 'b> {
     pub(crate) fn store_elem(&mut self, dtype: DType, addr: Value, v: &[Value]) {
         let f = MemFlagsData::trusted();
+        if let Some((bits, _)) = dtype.narrow_int() {
+            // Keeps the low bits: NumPy's wrap-around cast.
+            match bits {
+                8 => self.b.ins().istore8(f, v[0], addr, 0),
+                16 => self.b.ins().istore16(f, v[0], addr, 0),
+                _ => self.b.ins().istore32(f, v[0], addr, 0),
+            };
+            return;
+        }
         self.b.ins().store(f, v[0], addr, 0);
         if dtype == DType::C128 {
             self.b.ins().store(f, v[1], addr, 8);
@@ -23,6 +32,18 @@ impl<'a, 'b> Gen<'a, 'b> {
                 self.b.ins().load(types::F64, f, addr, 0),
                 self.b.ins().load(types::F64, f, addr, 8),
             ],
+            kiln_runtime::narrow_ints!() => {
+                let (bits, signed) = dtype.narrow_int().unwrap_or((64, true));
+                let ins = self.b.ins();
+                vec![match (bits, signed) {
+                    (8, true) => ins.sload8(types::I64, f, addr, 0),
+                    (8, false) => ins.uload8(types::I64, f, addr, 0),
+                    (16, true) => ins.sload16(types::I64, f, addr, 0),
+                    (16, false) => ins.uload16(types::I64, f, addr, 0),
+                    (_, true) => ins.sload32(f, addr, 0),
+                    (_, false) => ins.uload32(f, addr, 0),
+                }]
+            }
         }
     }
 

@@ -26,6 +26,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_raise_interrupt" | "kiln_raise_recursion" => (vec![p], vec![]),
         "kiln_raise_msg" => (vec![p, I64, p, I64], vec![]),
         "kiln_index_error" => (vec![p, I64, I64, I64], vec![]),
+        "kiln_int_bounds_error" => (vec![p, I64, I64], vec![]),
         "kiln_array_new" => (vec![p, I64, I64, p, I64], vec![p]),
         "kiln_array_full_i64" => (vec![p, I64, I64, p, I64], vec![p]),
         "kiln_array_full_f64" => (vec![p, I64, I64, p, F64], vec![p]),

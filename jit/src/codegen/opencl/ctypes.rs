@@ -77,12 +77,26 @@ impl TypeDecls {
                 self.fp64 = true;
                 "double2"
             }
+            kiln_runtime::narrow_ints!() => elem_name(d),
         }
     }
 
     /// The declarations, in order (a tuple's fields are declared before it).
     pub(crate) fn text(&self) -> String {
         self.decls.iter().map(|(_, _, d)| d.as_str()).collect()
+    }
+}
+
+/// The OpenCL C type of a narrow integer dtype's elements.
+pub(crate) fn elem_name(d: DType) -> &'static str {
+    match d {
+        DType::I8 => "char",
+        DType::I16 => "short",
+        DType::I32 => "int",
+        DType::U8 => "uchar",
+        DType::U16 => "ushort",
+        DType::U32 => "uint",
+        _ => "long",
     }
 }
 
@@ -94,6 +108,12 @@ pub(crate) fn array_struct(d: DType, ndim: usize) -> String {
         DType::F64 => "f64",
         DType::F32 => "f32",
         DType::C128 => "c128",
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::I32 => "i32",
+        DType::U8 => "u8",
+        DType::U16 => "u16",
+        DType::U32 => "u32",
     };
     format!("kiln_{e}_{ndim}")
 }
