@@ -176,7 +176,11 @@ impl fmt::Display for Ty {
             Ty::C128 => write!(f, "c128"),
             Ty::Str => write!(f, "str"),
             Ty::Array { dtype, ndim } => {
-                write!(f, "{}[", Ty::from_dtype(*dtype))?;
+                // A narrow integer type has no scalar type of its own: NumPy's name.
+                match dtype.narrow_int() {
+                    Some(_) => write!(f, "{}[", dtype.numpy_name())?,
+                    None => write!(f, "{}[", Ty::from_dtype(*dtype))?,
+                }
                 for k in 0..*ndim {
                     if k > 0 {
                         write!(f, ", ")?;

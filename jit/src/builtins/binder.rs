@@ -36,6 +36,43 @@ pub(crate) struct CallSyntax<'c> {
     pub keywords: &'c [ast::Keyword],
 }
 
+/// NumPy's float functions (`sqrt`, `exp`, `hypot`, ...) of 8- and 16-bit integer arrays
+/// give the smallest float that holds them: float16, which Kiln has not, or float32.
+fn small_int_float_result(
+    def: &Def,
+    arrays_dtype: Option<kiln_runtime::DType>,
+    mapped: Expr,
+    span: Span,
+) -> LResult<Expr> {
+    let bits = arrays_dtype.and_then(|d| d.narrow_int()).map(|(b, _)| b);
+    let float_fn = super::math::DEFS.iter().any(|d| d.names == def.names);
+    match (bits, &mapped.ty) {
+        (Some(b @ (8 | 16)), Ty::Array { dtype: kiln_runtime::DType::F64, ndim }) if float_fn => {
+            let d = arrays_dtype.map(|d| d.numpy_name()).unwrap_or_default();
+            if b == 8 {
+                return Err(type_error(
+                    span,
+                    format!(
+                        "{}() of an {d} array is float16 in NumPy, which Kiln does not have",
+                        def.names[0]
+                    ),
+                ))
+                .map_err(|e| crate::lower::with_hint(e, "convert first: a.astype(np.float32)"));
+            }
+            let ndim = *ndim;
+            let crate::ir::ExprKind::Map(mut m, site) = mapped.kind else {
+                return Ok(mapped);
+            };
+            m.body = crate::lower::cast(m.body, Ty::F32);
+            Ok(Expr::new(
+                crate::ir::ExprKind::Map(m, site),
+                Ty::array(kiln_runtime::DType::F32, ndim as usize),
+            ))
+        }
+        _ => Ok(mapped),
+    }
+}
+
 fn type_error(span: Span, msg: String) -> LErr {
     LErr::Diag(Diagnostic::new(ErrorKind::TypeError, span, msg))
 }
@@ -321,14 +358,22 @@ pub(crate) fn lower_call<'c>(
                 module: Some("np"),
                 ..site
             };
-            return env.elementwise(s, values, site.span, |env, leaves| {
+            let arrays_dtype = values
+                .iter()
+                .filter_map(|v| match v.ty {
+                    Ty::Array { dtype, .. } => Some(dtype),
+                    _ => None,
+                })
+                .reduce(kiln_runtime::DType::promote);
+            let mapped = env.elementwise(s, values, site.span, |env, leaves| {
                 let leaves = leaves
                     .into_iter()
                     .map(|v| Arg::Value(v, site.span, None))
                     .collect();
                 let mut call = Call::bind(def, &inner, leaves)?;
                 scalar(env, cx, &mut call)
-            });
+            })?;
+            return small_int_float_result(def, arrays_dtype, mapped, site.span);
         }
         Arrays::Rejected => {
             for p in &positional {

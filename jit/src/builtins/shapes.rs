@@ -6,7 +6,6 @@
 use super::*;
 use crate::ir::{Builtin, ExprKind};
 use crate::lower::{err, type_err};
-use crate::types::promote;
 
 pub(crate) static DEFS: &[Def] = &[
     Def {
@@ -177,7 +176,7 @@ fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
     let mut hold = None;
     let items = array_items(env, cx, c, 0, &mut hold)?;
-    let mut dtype: Option<Ty> = None;
+    let mut dtype: Option<DType> = None;
     let mut rank = None;
     for (i, x) in items.iter().enumerate() {
         let Ty::Array { dtype: d, ndim } = x.ty else {
@@ -189,10 +188,9 @@ fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
                 ),
             );
         };
-        let t = Ty::from_dtype(d);
         dtype = Some(match dtype {
-            None => t,
-            Some(p) => promote(&p, &t).unwrap_or(p),
+            None => d,
+            Some(p) => DType::promote(p, d),
         });
         match rank {
             None => rank = Some(ndim),
@@ -210,7 +208,7 @@ fn join(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
             _ => {}
         }
     }
-    let d = dtype.and_then(|t| t.dtype()).unwrap_or(DType::F64);
+    let d = dtype.unwrap_or(DType::F64);
     let nd = rank.unwrap_or(1) as usize;
     let (mode, out_nd) = match c.name {
         "stack" => (1, nd + 1),

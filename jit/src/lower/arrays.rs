@@ -332,7 +332,11 @@ impl<'a> Env<'a> {
             return type_err(span, "matmul of non-numeric arrays");
         };
         let t = if t == Ty::Bool { Ty::I64 } else { t };
-        let d = t.dtype().unwrap();
+        // The runtime multiplies narrow integers in int64 and wraps the result to their type.
+        let d = match DType::promote(*da, *db) {
+            n if n.narrow_int().is_some() => n,
+            _ => t.dtype().unwrap(),
+        };
         let a = self.astype(cx, a, d, span);
         let b = self.astype(cx, b, d, span);
         if na == 1 && nb == 1 {
