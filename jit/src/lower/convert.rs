@@ -136,8 +136,14 @@ impl<'a> Env<'a> {
                 dtype_of_name(attr).map(Ty::from_dtype).map_or_else(bad, Ok)
             }
             ast::ExprKind::Subscript { value, index } => {
+                // `int32[:]`: an array of a narrow type (whose scalars are i64).
+                let spelled = match &value.kind {
+                    ast::ExprKind::Name(n) => dtype_of_name(n),
+                    ast::ExprKind::Attribute { attr, .. } => dtype_of_name(attr),
+                    _ => None,
+                };
                 let elem = self.annotation(value)?;
-                let Some(d) = elem.dtype() else { return bad() };
+                let Some(d) = spelled.or(elem.dtype()) else { return bad() };
                 if index.is_empty()
                     || index.len() > 4
                     || !index

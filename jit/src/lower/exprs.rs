@@ -527,6 +527,21 @@ impl<'a> Env<'a> {
             (Ty::Array { .. }, "size") => {
                 Ok(self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span))
             }
+            (Ty::Array { dtype, .. }, "itemsize") => Ok(Expr::int(dtype.size() as i64)),
+            (Ty::Array { dtype, .. }, "nbytes") => {
+                let size = dtype.size() as i64;
+                let n = self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span);
+                let site = self.site(cx, span);
+                Ok(Expr::new(
+                    ExprKind::Binary(
+                        ir::BinOp::Mul,
+                        Box::new(n),
+                        Box::new(Expr::int(size)),
+                        site,
+                    ),
+                    Ty::I64,
+                ))
+            }
             (Ty::Array { ndim, .. }, "ndim") => Ok(Expr::int(*ndim as i64)),
             (Ty::Array { .. }, "flat") => {
                 // The elements as one axis: a view when `a` is contiguous (so `a.flat[i] = v`
