@@ -52,10 +52,7 @@ impl DType {
         }
     }
     pub fn from_i64(v: i64) -> DType {
-        DType::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(DType::C128)
+        DType::ALL.get(v as usize).copied().unwrap_or(DType::C128)
     }
     /// NumPy's name (`float64`), as `a.dtype` prints it.
     pub fn numpy_name(self) -> &'static str {

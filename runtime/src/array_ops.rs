@@ -608,7 +608,10 @@ pub unsafe fn reduce(a: *const Array, op: i64) -> KResult<Scalar> {
     let at = |o: i64, j: usize| o + j as i64 * inner_s;
     let rd_f64 = |e: i64| *(base as *const f64).offset(e as isize);
     let rd_f32 = |e: i64| *(base as *const f32).offset(e as isize);
-    let rd_i64 = |e: i64| match crate::nd::read_e(stored, base.offset(e as isize * stored.size() as isize)) {
+    let rd_i64 = |e: i64| match crate::nd::read_e(
+        stored,
+        base.offset(e as isize * stored.size() as isize),
+    ) {
         crate::nd::E::I(v) => v,
         _ => 0,
     };
@@ -818,7 +821,10 @@ pub unsafe extern "C" fn kiln_index_error(ctx: *mut ExecCtx, index: i64, axis: i
 /// NumPy 2's message for a Python integer that a narrow integer type cannot hold
 /// (`np.uint8(300)`, `a + 300` for an int8 array).
 pub fn int_bounds_message(v: i64, dtype: DType) -> String {
-    format!("Python integer {v} out of bounds for {}", dtype.numpy_name())
+    format!(
+        "Python integer {v} out of bounds for {}",
+        dtype.numpy_name()
+    )
 }
 
 /// Raises NumPy's OverflowError for `v` outside the range of integer `dtype`.

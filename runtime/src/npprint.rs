@@ -255,7 +255,13 @@ impl Formatter {
     fn new(dtype: DType, data: &[Elem]) -> Formatter {
         match dtype {
             DType::Bool => Formatter::Bool,
-            DType::I64 | DType::I8 | DType::I16 | DType::I32 | DType::U8 | DType::U16 | DType::U32 => {
+            DType::I64
+            | DType::I8
+            | DType::I16
+            | DType::I32
+            | DType::U8
+            | DType::U16
+            | DType::U32 => {
                 let w = data
                     .iter()
                     .map(|e| match e {

@@ -116,10 +116,12 @@ impl ArrayRef {
             return self
                 .offsets()
                 .into_iter()
-                .map(|o| match unsafe { crate::nd::read_e(dt, d.offset(o * dt.size() as isize)) } {
-                    crate::nd::E::I(v) => v,
-                    _ => 0,
-                })
+                .map(
+                    |o| match unsafe { crate::nd::read_e(dt, d.offset(o * dt.size() as isize)) } {
+                        crate::nd::E::I(v) => v,
+                        _ => 0,
+                    },
+                )
                 .collect();
         }
         self.to_f64_vec()

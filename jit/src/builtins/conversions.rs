@@ -244,7 +244,11 @@ pub(super) fn opencl(e: &mut Emit<'_, '_>, op: &Builtin, o: &ClOperands) -> GRes
     match *op {
         Builtin::TruncInt => opencl_to_int64_checked(e, &o.args[0], o.site),
         Builtin::WrapInt(d) => Ok(match d.narrow_int() {
-            Some(_) => format!("((long)({})({}))", crate::codegen::opencl::elem_name(d), o.args[0]),
+            Some(_) => format!(
+                "((long)({})({}))",
+                crate::codegen::opencl::elem_name(d),
+                o.args[0]
+            ),
             None => o.args[0].clone(),
         }),
         Builtin::CheckIntRange(d) => {

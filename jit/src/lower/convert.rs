@@ -43,7 +43,10 @@ pub(crate) fn unsupported_dtype(name: &str) -> (String, &'static str) {
         "float16" | "half" => "the narrowest float is float32",
         _ => "Kiln's integers are signed 64-bit, which cannot hold a uint64 from 2**63 on",
     };
-    (format!("{name} arrays are not supported in Kiln: {why}"), hint)
+    (
+        format!("{name} arrays are not supported in Kiln: {why}"),
+        hint,
+    )
 }
 
 /// The NumPy scalar types that name a dtype as values (`dt = np.float32`).
@@ -143,7 +146,9 @@ impl<'a> Env<'a> {
                     _ => None,
                 };
                 let elem = self.annotation(value)?;
-                let Some(d) = spelled.or(elem.dtype()) else { return bad() };
+                let Some(d) = spelled.or(elem.dtype()) else {
+                    return bad();
+                };
                 if index.is_empty()
                     || index.len() > 4
                     || !index

@@ -533,12 +533,7 @@ impl<'a> Env<'a> {
                 let n = self.builtin(cx, Builtin::Size, vec![v], Ty::I64, span);
                 let site = self.site(cx, span);
                 Ok(Expr::new(
-                    ExprKind::Binary(
-                        ir::BinOp::Mul,
-                        Box::new(n),
-                        Box::new(Expr::int(size)),
-                        site,
-                    ),
+                    ExprKind::Binary(ir::BinOp::Mul, Box::new(n), Box::new(Expr::int(size)), site),
                     Ty::I64,
                 ))
             }

@@ -21,8 +21,8 @@ use crate::ir::{Program, SiteId};
 use kiln_runtime::opencl::KernelSpec;
 use std::collections::HashMap;
 
-pub(crate) use emit::Emit;
 pub(crate) use ctypes::elem_name;
+pub(crate) use emit::Emit;
 
 /// Work-items per work-group along NDRange dimension 0, for every kernel. Fixed, so that
 /// PoCL compiles each kernel's work-group function once; 256 keeps PoCL's per-group cost
