@@ -226,6 +226,35 @@ pub fn split_line_magics(code: &str) -> Option<Vec<String>> {
     Some(parts)
 }
 
+/// Jupyter's `is_complete_request` (and `kiln repl`) for a cell that may be a magic: a `%%`
+/// cell goes on until a blank line ends it, as in IPython; a lone `%` or `!` line is
+/// complete; anything else is the parser's answer.
+pub fn is_complete(code: &str) -> crate::syntax::Completeness {
+    use crate::syntax::Completeness;
+    let code = code.replace("\r\n", "\n");
+    let trimmed = code.trim_start_matches('\n');
+    if trimmed.starts_with("%%") {
+        let mut end = trimmed
+            .lines()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if trimmed.ends_with('\n') {
+            end.push('\n');
+        }
+        return if end.ends_with("\n\n") {
+            Completeness::Complete
+        } else {
+            Completeness::Incomplete(String::new())
+        };
+    }
+    let line = trimmed.trim_end();
+    if !line.contains('\n') && (line.starts_with('%') || system_line(line).is_some()) {
+        return Completeness::Complete;
+    }
+    crate::syntax::is_complete(&code)
+}
+
 fn usage_error(message: String) -> ExecResult {
     ExecResult::Err(CellError {
         ename: ErrorKind::ValueError.name().into(),
@@ -759,6 +788,25 @@ mod tests {
         assert_eq!(name("%cd"), r#"cd """#);
         assert_eq!(name("%pwd"), "pwd");
         assert_eq!(name("%%bashx\n"), "unknown bashx");
+    }
+
+    #[test]
+    fn magic_cells_are_complete_at_a_blank_line() {
+        use crate::syntax::Completeness::*;
+        let c = |code: &str| match is_complete(code) {
+            Complete => "complete",
+            Incomplete(_) => "incomplete",
+            Invalid => "invalid",
+        };
+        assert_eq!(c("%%bash"), "incomplete");
+        assert_eq!(c("%%bash\n"), "incomplete");
+        assert_eq!(c("%%bash\necho a\n"), "incomplete");
+        assert_eq!(c("%%bash\necho a\n\n"), "complete");
+        assert_eq!(c("%%bash\r\necho a\r\n  \r\n"), "complete");
+        assert_eq!(c("!ls -l\n"), "complete");
+        assert_eq!(c("%cd /tmp"), "complete");
+        assert_eq!(c("for i in range(3):\n"), "incomplete");
+        assert_eq!(c("x = 1"), "complete");
     }
 
     #[test]

@@ -47,3 +47,35 @@ fn run_writes_files_runs_commands_and_changes_directory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctrl_c_interrupts_a_command_in_kiln_run() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("kiln-cli-ctrl-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sleep.kiln");
+    std::fs::write(&file, "!echo started; sleep 30\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .arg("run")
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kiln runs");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "started\n");
+    // What a terminal's Ctrl-C sends to kiln (the command is in a process group of its own).
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Not interrupted, the command would have ended by itself and kiln run with status 0.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("KeyboardInterrupt"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -150,3 +150,15 @@ def test_magics_complete(kernel):
     reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
     assert reply["matches"] == ["%%writefile"]
     assert reply["cursor_start"] == 0
+
+
+def test_a_cell_magic_is_complete_at_a_blank_line(kernel):
+    _, kc = kernel
+    for code, status in [
+        ("%%bash\necho a", "incomplete"),
+        ("%%bash\necho a\n\n", "complete"),
+        ("!ls", "complete"),
+    ]:
+        kc.is_complete(code)
+        reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
+        assert reply["status"] == status, (code, reply)
