@@ -535,8 +535,9 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             if cmd.is_empty() {
                 return ExecResult::Ok(None);
             }
+            let cmd = expand_command(session, cmd);
             let flag = session.interrupt_flag();
-            match crate::shell::run("/bin/sh", &["-c", cmd], &flag, sink) {
+            match crate::shell::run("/bin/sh", &["-c", &cmd], &flag, sink) {
                 Ok(crate::shell::Ended::Interrupted) => keyboard_interrupt(),
                 // As IPython: a failing command's status is not an error of the cell.
                 Ok(_) => ExecResult::Ok(None),
@@ -556,6 +557,111 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             "Line magic function `%{name}` not found (see %lsmagic)."
         )),
     }
+}
+
+/// IPython's expansion of a `!` line: `{expr}` becomes the `str` of the expression's value,
+/// `$name` that of a global (`$$name` is a literal `$name`; a `$` inside single quotes stays),
+/// `{{` and `}}` literal braces. As in IPython it is all or nothing: when any part cannot be
+/// expanded (an undefined name, `{}`, `awk '{print $1}'`, the shell's own `$HOME`), the
+/// command runs as written.
+fn expand_command(session: &mut dyn Host, cmd: &str) -> String {
+    let mut eval = |expr: &str| -> Option<String> {
+        // Only an expression: `{x = 1}` must not assign.
+        let is_expr = crate::stack::on_compiler_stack(|| {
+            let (module, diags) = crate::syntax::parse(expr);
+            diags.is_empty()
+                && module.body.len() == 1
+                && matches!(module.body[0].kind, crate::syntax::ast::StmtKind::Expr(_))
+        });
+        if !is_expr {
+            return None;
+        }
+        match session.execute(expr, &mut |_| {}) {
+            ExecResult::Ok(v) => Some(kiln_runtime::str_value(
+                &v.unwrap_or(kiln_runtime::Value::None),
+            )),
+            ExecResult::Err(_) => None,
+        }
+    };
+    expand_vars(cmd, &mut eval).unwrap_or_else(|| cmd.to_string())
+}
+
+/// The expansion of [`expand_command`], with `eval` giving an expression's text (`None`:
+/// the whole expansion fails).
+pub fn expand_vars(cmd: &str, eval: &mut dyn FnMut(&str) -> Option<String>) -> Option<String> {
+    if !cmd.contains(['{', '}', '$']) {
+        return Some(cmd.to_string());
+    }
+    let chars: Vec<char> = cmd.chars().collect();
+    let mut out = String::new();
+    let mut in_quotes = false;
+    let mut k = 0;
+    let word_len = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|c| c.is_alphanumeric() || **c == '_' || **c == '.')
+            .count()
+    };
+    while k < chars.len() {
+        let c = chars[k];
+        match c {
+            '\'' => {
+                in_quotes = !in_quotes;
+                out.push(c);
+                k += 1;
+            }
+            '{' if chars.get(k + 1) == Some(&'{') => {
+                out.push('{');
+                k += 2;
+            }
+            '}' if chars.get(k + 1) == Some(&'}') => {
+                out.push('}');
+                k += 2;
+            }
+            '}' => return None,
+            '{' => {
+                let mut depth = 0;
+                let mut end = None;
+                for (j, &d) in chars.iter().enumerate().skip(k) {
+                    match d {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(j);
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let end = end?;
+                let expr: String = chars[k + 1..end].iter().collect();
+                if expr.trim().is_empty() {
+                    return None;
+                }
+                out.push_str(&eval(expr.trim())?);
+                k = end + 1;
+            }
+            '$' if !in_quotes && chars.get(k + 1) == Some(&'$') && word_len(k + 2) > 0 => {
+                let n = word_len(k + 2);
+                out.push('$');
+                out.extend(&chars[k + 2..k + 2 + n]);
+                k += 2 + n;
+            }
+            '$' if !in_quotes && word_len(k + 1) > 0 => {
+                let n = word_len(k + 1);
+                let name: String = chars[k + 1..k + 1 + n].iter().collect();
+                out.push_str(&eval(&name)?);
+                k += 1 + n;
+            }
+            _ => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    Some(out)
 }
 
 fn keyboard_interrupt() -> ExecResult {
@@ -807,6 +913,26 @@ mod tests {
         assert_eq!(c("%cd /tmp"), "complete");
         assert_eq!(c("for i in range(3):\n"), "incomplete");
         assert_eq!(c("x = 1"), "complete");
+    }
+
+    #[test]
+    fn bang_expansion_like_ipython() {
+        let mut eval = |e: &str| match e {
+            "n" => Some("3".to_string()),
+            "n * 2" => Some("6".to_string()),
+            "path.name" => Some("p".to_string()),
+            _ => None,
+        };
+        let mut x = |cmd: &str| expand_vars(cmd, &mut eval);
+        assert_eq!(x("echo {n} {n * 2}").as_deref(), Some("echo 3 6"));
+        assert_eq!(x("echo $n-$$n $path.name").as_deref(), Some("echo 3-$n p"));
+        assert_eq!(x("echo '$n' {{n}} $$").as_deref(), Some("echo '$n' {n} $$"));
+        // All or nothing: the caller then runs the command as written.
+        assert_eq!(x("echo $HOME {n}"), None);
+        assert_eq!(x("awk '{print $1}' f"), None);
+        assert_eq!(x("find . -exec rm {} ;"), None);
+        assert_eq!(x("echo }"), None);
+        assert_eq!(x("ls -l").as_deref(), Some("ls -l"));
     }
 
     #[test]

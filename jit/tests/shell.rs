@@ -84,6 +84,23 @@ fn bang_lines_run_in_order_among_code() {
 }
 
 #[test]
+fn bang_lines_expand_globals_as_ipython_does() {
+    let mut s = Session::new();
+    ok(&mut s, "exp_n = 3\nexp_name = 'a b'");
+    let (out, _) = ok(
+        &mut s,
+        "!echo {exp_n * 2} $exp_n \"$exp_name\" '$exp_n' {{x}}",
+    );
+    assert_eq!(out, "6 3 a b $exp_n {x}\n");
+    // One part that cannot be expanded leaves the whole line to the shell.
+    let (out, _) = ok(&mut s, "!X=shell; echo $X {exp_n}");
+    assert_eq!(out, "shell {exp_n}\n");
+    // An expansion only reads: `{exp_n = 5}` is no assignment.
+    ok(&mut s, "!true {exp_n = 5}");
+    assert_eq!(ok(&mut s, "exp_n").1.as_deref(), Some("3"));
+}
+
+#[test]
 fn bang_output_is_streamed_while_the_command_runs() {
     // The command prints `b` only once the first line has reached the cell (the sink
     // makes the file it waits for): without streaming it would print `unstreamed`.
