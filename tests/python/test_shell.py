@@ -162,3 +162,11 @@ def test_a_cell_magic_is_complete_at_a_blank_line(kernel):
         kc.is_complete(code)
         reply = kc.get_shell_msg(timeout=TIMEOUT)["content"]
         assert reply["status"] == status, (code, reply)
+
+
+def test_bang_expands_globals(kernel):
+    _, kc = kernel
+    run(kc, "sh_count = 4")
+    reply, msgs = run(kc, "!echo {sh_count + 1} $sh_count")
+    assert reply["status"] == "ok", reply
+    assert "".join(streams(msgs)) == "5 4\n"
