@@ -17,6 +17,7 @@ pub mod parallel;
 pub mod plot;
 pub mod report;
 pub mod session;
+pub mod shell;
 pub mod stack;
 pub mod syntax;
 pub mod types;

@@ -145,17 +145,33 @@ impl Session {
     /// Compile and run one cell. `sink` receives output while the cell runs (on the calling
     /// thread). Never panics and never ends the process, whatever the cell does.
     pub fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
+        self.begin_cell();
+        self.execute_part(code, sink)
+    }
+
+    /// A new cell starts: an interrupt that came before it is forgotten, unless
+    /// `clear_interrupt` already did that. Only the outermost call does this, so that an
+    /// interrupt during one part of a cell (a `!` line, a magic's first run) is not
+    /// forgotten by the next part.
+    fn begin_cell(&mut self) {
+        if !std::mem::take(&mut self.interrupt_cleared) {
+            self.interrupt.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// `execute` within a cell already begun (magics run their bodies through this).
+    fn execute_part(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
         if let Some(m) = magics::parse(code) {
             return magics::run(self, m, sink);
         }
         let Some(parts) = magics::split_line_magics(code) else {
-            return self.execute_repeat(code, 1, sink);
+            return self.repeat_part(code, 1, sink);
         };
-        // Line magics among code lines (IPython's convention): the parts run in order, and
-        // the first error stops the cell.
+        // Line magics and `!` lines among code lines (IPython's convention): the parts run
+        // in order, and the first error stops the cell.
         let mut last = ExecResult::Ok(None);
         for part in parts {
-            last = self.execute(&part, sink);
+            last = self.execute_part(&part, sink);
             if let ExecResult::Err(_) = last {
                 break;
             }
@@ -171,13 +187,15 @@ impl Session {
         repeat: u32,
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
+        self.begin_cell();
+        self.repeat_part(code, repeat, sink)
+    }
+
+    fn repeat_part(&mut self, code: &str, repeat: u32, sink: &mut dyn FnMut(Output)) -> ExecResult {
         if repeat > 1 {
             if let Some(m) = magics::parse(code) {
                 return magics::run(self, m, sink);
             }
-        }
-        if !std::mem::take(&mut self.interrupt_cleared) {
-            self.interrupt.store(false, Ordering::Relaxed);
         }
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.execute_inner(code, repeat.max(1), sink)
@@ -711,6 +729,27 @@ impl Session {
             .map(|(i, _)| i)
             .unwrap_or(cursor);
         let word = &code[start..cursor];
+        // `%na` or `%%na` at the start of a line: the magics (IPython completes them too).
+        let line_start = before[..start].rfind('\n').map_or(0, |k| k + 1);
+        let percents = &before[line_start..start];
+        if !word.contains('.') && (percents == "%" || percents == "%%") {
+            let list = if percents == "%" {
+                magics::LINE_MAGICS
+            } else {
+                magics::CELL_MAGICS
+            };
+            let mut matches: Vec<String> = list
+                .iter()
+                .filter(|m| m.starts_with(word))
+                .map(|m| format!("{percents}{m}"))
+                .collect();
+            matches.sort();
+            return Completion {
+                matches,
+                cursor_start: line_start,
+                cursor_end: cursor,
+            };
+        }
         let (prefix, stem) = match word.rfind('.') {
             Some(k) => (&word[..=k], &word[k + 1..]),
             None => ("", word),
@@ -1075,7 +1114,7 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
 
 impl Host for Session {
     fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        Session::execute(self, code, sink)
+        self.execute_part(code, sink)
     }
     fn execute_repeat(
         &mut self,
@@ -1083,7 +1122,10 @@ impl Host for Session {
         repeat: u32,
         sink: &mut dyn FnMut(Output),
     ) -> ExecResult {
-        Session::execute_repeat(self, code, repeat, sink)
+        self.repeat_part(code, repeat, sink)
+    }
+    fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
     }
     fn emit(&mut self, code: &str, stage: Stage) -> Result<String, CellError> {
         Session::emit(self, code, stage)

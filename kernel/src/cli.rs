@@ -1,7 +1,8 @@
 //! `kiln run` and `kiln repl`: the session API from a terminal.
 
+use kiln_jit::magics::is_complete;
 use kiln_jit::session::Stage;
-use kiln_jit::syntax::{is_complete, Completeness};
+use kiln_jit::syntax::Completeness;
 use kiln_jit::{CellError, ExecResult, Output, Session};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -164,6 +165,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let mut session = Session::new();
+    ctrl_c_interrupts(&session);
     let mut figures = Figures {
         dir: args.plots.clone(),
         count: 0,
@@ -249,6 +251,16 @@ pub fn run(args: RunArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Ctrl-C while a cell runs raises KeyboardInterrupt in it (and kills a running `!`
+/// command's process group, which the terminal's SIGINT does not reach); a second Ctrl-C
+/// before the cell has seen the first ends the process, as the default action would.
+fn ctrl_c_interrupts(session: &Session) {
+    use signal_hook::{consts::SIGINT, flag};
+    let interrupt = session.interrupt_handle();
+    let _ = flag::register_conditional_shutdown(SIGINT, 130, interrupt.clone());
+    let _ = flag::register(SIGINT, interrupt);
+}
+
 pub fn repl() -> ExitCode {
     let mut rl = match rustyline::DefaultEditor::new() {
         Ok(r) => r,
@@ -262,6 +274,7 @@ pub fn repl() -> ExitCode {
         env!("CARGO_PKG_VERSION")
     );
     let mut session = Session::new();
+    ctrl_c_interrupts(&session);
     let mut n = 1;
     loop {
         let mut cell = String::new();

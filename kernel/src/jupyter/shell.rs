@@ -4,7 +4,8 @@ use super::format::{self, ansi_traceback, byte_to_char, char_to_byte, mime_bundl
 use super::history::History;
 use super::wire::{self, ExecuteRequest, Message};
 use super::{log, Exit, Publisher, Replier};
-use kiln_jit::syntax::{is_complete, Completeness};
+use kiln_jit::magics::is_complete;
+use kiln_jit::syntax::Completeness;
 use kiln_jit::{ExecResult, Output, Session};
 use serde_json::{json, Map, Value as Json};
 use std::sync::mpsc;
