@@ -22,6 +22,11 @@ What the programs stay away from, because the two sides are allowed to differ th
   True)` is `True`), Kiln's typed result is the number (`1.0`).
 - Constructs Kiln lacks (README, "Coming from NumPy"): lists, boolean-mask indexing,
   `c128(re, im)`.
+- Narrow integer arrays (`np.int8` ... `np.uint32`) appear in whole-array expressions,
+  views, slice stores of arrays, reductions and prints only: an element read from one is a
+  NumPy scalar of that type (it wraps) but an i64 in Kiln (as in Numba), and a Python int
+  stored into one raises OverflowError on both sides when it does not fit (so random
+  element stores would mostly test that). Their literals stay in 0..5, inside every type.
 """
 import random
 import re
@@ -29,7 +34,8 @@ import re
 INT, FLOAT, BOOL, COMPLEX, F32 = "int", "float", "bool", "complex", "f32"
 SCALARS = (INT, FLOAT, BOOL, COMPLEX, F32)
 # Array element types the generator uses, by Kiln dtype name, and their elements' types.
-ADTYPES = ("i64", "f64", "f64", "i64", "f32")
+ADTYPES = ("i64", "f64", "f64", "i64", "f32", "narrow")
+NARROW = ("int8", "int16", "int32", "uint8", "uint16", "uint32")
 ELEMENT = {"i64": INT, "f64": FLOAT, "f32": F32}
 SCALAR_CHOICES = [INT, INT, FLOAT, FLOAT, BOOL, COMPLEX, F32]
 
@@ -79,11 +85,13 @@ class Gen:
     def scalar_vars(self, env, ty):
         return [n for n, t in env.items() if t == ty]
 
-    def arrays(self, env, dtype=None, ndim=None):
+    def arrays(self, env, dtype=None, ndim=None, narrow=False):
+        """Arrays in scope of `dtype` (any, if None: narrow integer ones only if `narrow`)."""
         return [
             (n, t)
             for n, t in env.items()
-            if isinstance(t, Arr) and (dtype is None or t.dtype == dtype)
+            if isinstance(t, Arr) and (t.dtype == dtype if dtype is not None
+                                       else narrow or t.dtype not in NARROW)
             and (ndim is None or t.ndim == ndim)
         ]
 
@@ -357,6 +365,8 @@ class Gen:
             x = self.reshaped(env, dtype, shape)
             if x:
                 return x
+        if dtype in NARROW:
+            return self.narrow_aexpr(env, dtype, shape, depth, k, sub)
         if dtype == "f32":
             lit = self.pick(["0.5", "1.5", "-0.1", "3.0", "0.3", "2.0"])
             if k in (1, 2):
@@ -386,6 +396,8 @@ class Gen:
                     f"{self.aexpr(env, 'i64', shape, depth + 1)}.astype(f64)",
                     f"({sub()} + {self.aexpr(env, 'f32', shape, depth + 1)})",
                     f"({self.aexpr(env, 'i64', shape, depth + 1)} / ({self.aexpr(env, 'i64', shape, depth + 1)} % 4 + 1))",
+                    f"({self.aexpr(env, self.pick(NARROW), shape, depth + 1)} * {self.expr(env, FLOAT, 2)})",
+                    f"({sub()} - {self.aexpr(env, self.pick(NARROW), shape, depth + 1)})",
                 ])
             if k == 6:
                 return f"where({sub()} > {self.float_leaf(env)}, {sub()}, {sub()})"
@@ -402,6 +414,34 @@ class Gen:
             return f"abs({sub()})"
         if k == 6:
             return f"where({sub()} > {self.int_leaf(env)}, {sub()}, {sub()})"
+        if k == 7 and self.chance(0.5):
+            narrow = self.aexpr(env, self.pick(NARROW), shape, depth + 1)
+            return self.pick([f"{narrow}.astype(i64)", f"({sub()} + {narrow})"])
+        return f"({sub()} {self.pick('+-*')} {sub()})"
+
+    def narrow_aexpr(self, env, dtype, shape, depth, k, sub):
+        """A whole-array expression of narrow integer `dtype`: every operation wraps to it
+        (NumPy 2), literals 0..5 fit every type."""
+        lit = str(self.r.randint(0, 5))
+        if k in (1, 2):
+            return f"({sub()} {self.pick(['+', '-', '*', '&', '|', '^'])} {lit})"
+        if k == 3:
+            return f"({sub()} // ({sub()} % {self.r.randint(2, 5)} + 1))"
+        if k == 4:
+            return self.pick([f"({sub()} % {self.r.randint(2, 7)})", f"abs({sub()})", f"(-{sub()})"])
+        if k == 5:
+            return f"{self.aexpr(env, 'i64', shape, depth + 1)}.astype(np.{dtype})"
+        if k == 6:
+            return f"where({sub()} > {lit}, {sub()}, {sub()})"
+        if k == 7:
+            return f"{self.pick(['minimum', 'maximum'])}({sub()}, {sub()})"
+        if k == 8:
+            # Two types meeting where NumPy's result is this one (`uint8 + uint16` is
+            # `uint16`, `int8 + uint8` is `int16`), or the same type.
+            other = {"int16": ["int8", "uint8"], "int32": ["int16", "uint16", "int8"],
+                     "uint16": ["uint8"], "uint32": ["uint16", "uint8"]}.get(dtype, [dtype])
+            o = self.pick(other)
+            return f"({sub()} {self.pick('+-*')} {self.aexpr(env, o, shape, depth + 1)})"
         return f"({sub()} {self.pick('+-*')} {sub()})"
 
     def reshaped(self, env, dtype, shape):
@@ -414,7 +454,9 @@ class Gen:
         forms = []
         for name, a in arrs:
             if a.ndim == 2:
-                red = self.pick(["sum", "min", "max"] + (["mean"] if dtype != "i64" else []))
+                # A narrow integer's sum (or mean) has another type.
+                red = self.pick(["min", "max"] if dtype in NARROW
+                                else ["sum", "min", "max"] + (["mean"] if dtype != "i64" else []))
                 if (a.shape[1],) == shape:
                     forms.append(f"{name}.{red}(axis=0)")
                 if (a.shape[0],) == shape:
@@ -429,7 +471,7 @@ class Gen:
                         forms.append(f"({name} @ {self.pick(vs)})")
             if a.shape == shape:
                 forms.append(f"{name}.copy()")
-                if a.ndim == 1:
+                if a.ndim == 1 and dtype not in NARROW:
                     forms.append(f"cumsum({name})")
             if a.ndim == 1 and len(shape) == 2 and a.shape[0] == size:
                 forms.append(f"{name}.reshape({shape[0]}, {shape[1]})")
@@ -445,6 +487,20 @@ class Gen:
             n *= s
         shp = str(shape[0]) if len(shape) == 1 and self.chance(0.5) else repr(tuple(shape))
         k = self.r.randrange(6)
+        if dtype in NARROW:
+            if k < 2:
+                return f"{self.pick(['zeros', 'ones'])}({shp}, dtype=np.{dtype})"
+            if k == 2:
+                return f"full({shp}, {self.r.randint(0, 5)}, dtype=np.{dtype})"
+            if k == 3:
+                vals = ", ".join(str(self.r.randint(0, 120)) for _ in range(n))
+                a = f"array([{vals}], dtype=np.{dtype})"
+                return a if len(shape) == 1 else f"{a}.reshape{tuple(shape)}"
+            start = self.r.randint(-300, 300)
+            step = self.pick([1, 7, 1000, 40000])
+            a = f"arange({start}, {start + n * step}, {step})"
+            a = a if len(shape) == 1 else f"{a}.reshape{tuple(shape)}"
+            return f"{a}.astype(np.{dtype})"
         if dtype == "f32":
             if k < 2:
                 return f"{self.pick(['zeros', 'ones'])}({shp}, dtype=f32)"
@@ -479,6 +535,8 @@ class Gen:
     # ---- statements ----------------------------------------------------------------------
     def new_array(self, env, indent):
         dtype = self.pick(ADTYPES)
+        if dtype == "narrow":
+            dtype = self.pick(NARROW)
         shape = (self.r.randint(1, 8),) if self.chance(0.6) else (self.r.randint(1, 4), self.r.randint(1, 5))
         name = self.fresh("a")
         rhs = self.creation(dtype, shape) if self.chance(0.5) else self.aexpr(env, dtype, shape)
@@ -486,7 +544,7 @@ class Gen:
         env[name] = Arr(dtype, shape, self.base_of(env, rhs, name))
 
     def view(self, env, indent):
-        arrs = self.arrays(env)
+        arrs = self.arrays(env, narrow=True)
         if not arrs:
             return self.new_array(env, indent)
         src, a = self.pick(arrs)
@@ -514,7 +572,7 @@ class Gen:
             return self.scalar_assign(env, indent)
         items = []
         for _ in range(self.r.randint(1, 3)):
-            arrs = self.arrays(env)
+            arrs = self.arrays(env, narrow=True)
             if arrs and self.chance(0.3):
                 name, a = self.pick(arrs)
                 if a.ndim == 2 and self.chance(0.5):
