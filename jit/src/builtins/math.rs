@@ -169,6 +169,11 @@ fn unary_math(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, m: MathFn) -> 
             _ => env.builtin(cx, Builtin::TruncInt, vec![v], Ty::I64, span),
         });
     }
+    // NumPy 2.3 on: floor, ceil and trunc of an integer or bool keep its type; rint gives
+    // a float.
+    if rounding && v.ty.is_int_like() {
+        return Ok(v);
+    }
     let integral = rounding || m == MathFn::Rint;
     if integral && v.ty.is_int_like() {
         return Ok(cast(v, Ty::F64));
