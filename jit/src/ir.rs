@@ -445,6 +445,13 @@ pub enum Builtin {
     Eye(DType),
     /// `np.flip(a, axis)` (args: array, axis; `i64::MIN` reverses every axis): a view.
     Flip,
+    /// `np.sort(a, axis)`, `np.argsort(a, axis)`, `np.median(a, axis)` (the axis operand:
+    /// `sorting::AXIS_NONE` for the flattened array), `a.sort(axis)` (in place, no value).
+    Sort,
+    ArgSort,
+    Median,
+    MedianAll,
+    SortInPlace,
     /// `concatenate`/`stack`/`hstack`/`vstack` (args: the arrays, then the axis), by the
     /// runtime's join mode: a new array of the result's dtype.
     Join(i64),

@@ -23,6 +23,9 @@ pub enum ErrorKind {
     AssertionError,
     /// `"{x}".format()`: a replacement field names a keyword argument that was not given.
     KeyError,
+    /// NumPy's `numpy.exceptions.AxisError` (a ValueError and an IndexError there): an axis
+    /// argument out of range.
+    AxisError,
 }
 
 impl ErrorKind {
@@ -45,12 +48,13 @@ impl ErrorKind {
             ErrorKind::OSError => "OSError",
             ErrorKind::AssertionError => "AssertionError",
             ErrorKind::KeyError => "KeyError",
+            ErrorKind::AxisError => "AxisError",
         }
     }
 
     pub fn from_i64(v: i64) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 17] = [
+        const ALL: [ErrorKind; 18] = [
             SyntaxError,
             IndentationError,
             TabError,
@@ -68,6 +72,7 @@ impl ErrorKind {
             OSError,
             AssertionError,
             KeyError,
+            AxisError,
         ];
         ALL.iter()
             .copied()

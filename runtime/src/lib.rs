@@ -23,6 +23,7 @@ pub mod progress;
 pub mod pyfmt;
 pub mod random;
 pub mod shapes;
+pub mod sorting;
 pub mod strings;
 pub mod value;
 
@@ -43,6 +44,7 @@ pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_see
 pub use shapes::{
     kiln_diagonal, kiln_flat_view, kiln_flip, kiln_join, kiln_matrix_power, kiln_meshgrid,
 };
+pub use sorting::{kiln_argsort, kiln_median, kiln_median_all, kiln_sort, kiln_sort_in_place};
 pub use strings::*;
 pub use value::{repr_value, str_value, ArrayRef, Value};
 
@@ -104,6 +106,12 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_diagonal,
         kiln_flat_view,
         kiln_matrix_power,
+        // sorting.rs
+        kiln_sort,
+        kiln_sort_in_place,
+        kiln_argsort,
+        kiln_median,
+        kiln_median_all,
         // random.rs
         kiln_seed,
         kiln_rand_scalar,

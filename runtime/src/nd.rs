@@ -836,7 +836,7 @@ pub fn norm_axis(axis: i64, nd: usize) -> KResult<usize> {
     let ax = if axis < 0 { axis + nd as i64 } else { axis };
     if ax < 0 || ax >= nd as i64 {
         return err(
-            ErrorKind::ValueError,
+            ErrorKind::AxisError,
             format!("axis {axis} is out of bounds for array of dimension {nd}"),
         );
     }
@@ -858,7 +858,7 @@ pub unsafe fn reduce_axis(a: *const Array, op: i64, axis: i64) -> KResult<*mut A
         // NumPy accepts axis 0 (or -1) on a 0-d array and reduces its one element.
         norm_axis(axis, 1).map_err(|_| {
             (
-                ErrorKind::ValueError,
+                ErrorKind::AxisError,
                 format!("axis {axis} is out of bounds for array of dimension 0"),
             )
         })?;

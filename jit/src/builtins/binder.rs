@@ -22,6 +22,8 @@ pub(crate) struct Call<'c> {
     /// `np`, `math`, ... when the cell wrote a module prefix.
     pub module: Option<&'static str>,
     pub span: Span,
+    /// Called as a method (`a.sort()`), the receiver being argument 0.
+    pub method: bool,
     args: Vec<Arg<'c>>,
     /// The values of a `*args` parameter.
     rest: Vec<Expr>,
@@ -34,6 +36,7 @@ pub(crate) struct CallSyntax<'c> {
     pub module: Option<&'static str>,
     pub span: Span,
     pub keywords: &'c [ast::Keyword],
+    pub method: bool,
 }
 
 /// NumPy's float functions (`sqrt`, `exp`, `hypot`, ...) of 8- and 16-bit integer arrays
@@ -120,6 +123,7 @@ impl<'c> Call<'c> {
             name,
             module: site.module,
             span: site.span,
+            method: site.method,
             args: def.params.iter().map(|_| Arg::Missing).collect(),
             rest: Vec::new(),
         };

@@ -45,6 +45,7 @@ mod plot;
 mod random;
 mod reductions;
 mod shapes;
+mod sorting;
 mod text;
 mod ufuncs;
 mod unsupported;
@@ -75,6 +76,7 @@ static FAMILIES: &[&[Def]] = &[
     creation::DEFS,
     arrays::DEFS,
     shapes::DEFS,
+    sorting::DEFS,
     reductions::DEFS,
     linalg::DEFS,
     random::DEFS,
@@ -429,6 +431,11 @@ pub(crate) fn opencl(
         | B::BroadcastTo
         | B::BroadcastShape { .. }
         | B::Flip
+        | B::Sort
+        | B::ArgSort
+        | B::Median
+        | B::MedianAll
+        | B::SortInPlace
         | B::Diagonal
         | B::FlatView
         | B::MayOverlap => e.no_alloc("making an array view or copy", site),
@@ -541,6 +548,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         }
         B::Dot | B::DotScalar | B::Diagonal | B::MatrixPower => linalg::clif(g, op, o),
         B::Flip | B::Join(_) | B::Meshgrid { .. } | B::FlatView => shapes::clif(g, op, o),
+        B::Sort | B::ArgSort | B::Median | B::MedianAll | B::SortInPlace => sorting::clif(g, op, o),
         B::Rand | B::Randn | B::Randint | B::Seed | B::RandScalar => random::clif(g, op, o),
         B::Display(_) | B::ClearOutput => output::clif(g, op, o),
         B::Plot(_) => plot::clif(g, op, o),

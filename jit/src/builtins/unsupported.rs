@@ -9,7 +9,8 @@ pub(super) fn instead(name: &str) -> Option<&'static str> {
         .map(|(_, hint)| *hint)
 }
 
-const NO_SORT: &str = "Kiln has no sorting: write the sort with loops over the array";
+const NO_SORT: &str =
+    "Kiln sorts arrays with np.sort(a), a.sort() and np.argsort(a): build on those";
 const NO_LISTS: &str = "Kiln has arrays and tuples, not lists: use array([...]) or zeros(n)";
 
 pub(super) const INSTEAD: &[(&[&str], &str)] = &[
@@ -23,15 +24,7 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         "loop over ndrange(n, m) and index the two arrays: out[i, j] = f(a[i], b[j])",
     ),
     (
-        &[
-            "sort",
-            "argsort",
-            "sorted",
-            "median",
-            "percentile",
-            "quantile",
-            "unique",
-        ],
+        &["sorted", "percentile", "quantile", "unique"],
         NO_SORT,
     ),
     (

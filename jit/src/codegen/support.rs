@@ -507,7 +507,7 @@ pub unsafe extern "C" fn kiln_cumsum_axis(
     let ax = if axis < 0 { axis + nd as i64 } else { axis };
     if ax < 0 || ax >= nd as i64 {
         (*ctx).raise(
-            ErrorKind::ValueError,
+            ErrorKind::AxisError,
             format!("axis {axis} is out of bounds for array of dimension {nd}"),
         );
         return std::ptr::null_mut();

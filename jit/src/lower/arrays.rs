@@ -426,7 +426,7 @@ impl<'a> Env<'a> {
         {
             if !(-1..=0).contains(k) {
                 return err(
-                    ErrorKind::ValueError,
+                    ErrorKind::AxisError,
                     span,
                     format!("axis {k} is out of bounds for array of dimension 1"),
                 );

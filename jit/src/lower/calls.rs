@@ -162,6 +162,7 @@ impl<'a> Env<'a> {
             module,
             span,
             keywords,
+            method: false,
         };
         builtins::lower_call(self, cx, def, written, None, args)
     }
@@ -188,6 +189,7 @@ impl<'a> Env<'a> {
             module: None,
             span,
             keywords,
+            method: true,
         };
         builtins::lower_call(self, cx, def, written, Some(recv), args)
     }

@@ -130,6 +130,7 @@ fn symbols_complete() {
         include_str!("../opencl/mod.rs"),
         include_str!("../random.rs"),
         include_str!("../shapes.rs"),
+        include_str!("../sorting.rs"),
         include_str!("../strings.rs"),
     ];
     let syms: std::collections::HashSet<&str> = crate::symbols().iter().map(|(n, _)| *n).collect();

@@ -183,7 +183,7 @@ fn reduction_errors() {
         assert_eq!(
             take_err(&mut c),
             Some((
-                ErrorKind::ValueError,
+                ErrorKind::AxisError,
                 "axis 2 is out of bounds for array of dimension 2".into()
             ))
         );
