@@ -313,11 +313,11 @@ mod tests {
 
     #[test]
     fn nan_sorts_last_and_complex_by_parts() {
-        let mut v = vec![E::F(2.0), E::F(f64::NAN), E::F(-1.0), E::F(0.5)];
+        let mut v = [E::F(2.0), E::F(f64::NAN), E::F(-1.0), E::F(0.5)];
         v.sort_by(order);
         assert!(matches!(v[..3], [E::F(a), E::F(b), E::F(c)] if a == -1.0 && b == 0.5 && c == 2.0));
         assert!(matches!(v[3], E::F(x) if x.is_nan()));
-        let mut c = vec![
+        let mut c = [
             E::C(1.0, 2.0),
             E::C(1.0, -1.0),
             E::C(f64::NAN, 0.0),
