@@ -445,6 +445,8 @@ pub enum Builtin {
     Eye(DType),
     /// `np.flip(a, axis)` (args: array, axis; `i64::MIN` reverses every axis): a view.
     Flip,
+    /// `a.fill(v)`: `v` an i64, f64 or c128, converted to `a`'s dtype by the runtime.
+    Fill,
     /// `np.sort(a, axis)`, `np.argsort(a, axis)`, `np.median(a, axis)` (the axis operand:
     /// `sorting::AXIS_NONE` for the flattened array), `a.sort(axis)` (in place, no value).
     Sort,

@@ -90,6 +90,42 @@ pub unsafe extern "C" fn kiln_array_full_c128(
     full_with(ctx, dtype, ndim, shape, |dt| elem_from_c128(dt, re, im))
 }
 
+/// `a.fill(v)`: every element of `a` (a view: of its base's elements it shows) set to `e`,
+/// converted to `a`'s dtype.
+/// # Safety
+/// `a` live.
+unsafe fn fill_with(a: *mut Array, e: crate::nd::E) {
+    let dt = DType::from_i64((*a).dtype);
+    let bytes = crate::nd::elem_bytes(dt, e);
+    for off in element_offsets(a) {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), (*a).data.offset(off), bytes.len());
+    }
+    // A device copy of the owner is no longer current (`Array::host_written`).
+    let owner = if (*a).base.is_null() { a } else { (*a).base };
+    (*owner).host_written = 1;
+}
+
+/// # Safety
+/// `a` live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_fill_i64(a: *mut Array, v: i64) {
+    fill_with(a, crate::nd::E::I(v))
+}
+
+/// # Safety
+/// `a` live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_fill_f64(a: *mut Array, v: f64) {
+    fill_with(a, crate::nd::E::F(v))
+}
+
+/// # Safety
+/// `a` live.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_fill_c128(a: *mut Array, re: f64, im: f64) {
+    fill_with(a, crate::nd::E::C(re, im))
+}
+
 /// `arange(start, stop, step)` over ints: length `ceil((stop - start) / step)`.
 pub fn arange_i64(start: i64, stop: i64, step: i64) -> KResult<*mut Array> {
     if step == 0 {

@@ -37,6 +37,14 @@ macro_rules! like {
 }
 
 pub(crate) static DEFS: &[Def] = &[
+    Def {
+        names: &["fill"],
+        params: &[arg("a"), arg("value")],
+        arrays: Arrays::Taken,
+        method: Method::Arrays,
+        help: "a.fill(value): every element of a set to value (a view's, in its base).",
+        lower: fill,
+    },
     filled!("zeros", "A new array of the given shape filled with zeros."),
     filled!("ones", "A new array of the given shape filled with ones."),
     filled!(
@@ -271,6 +279,33 @@ fn arange(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     })
 }
 
+/// `a.fill(v)`: the runtime writes `v` (an i64, f64 or c128, by what it is) as `a`'s dtype.
+fn fill(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let span = c.span;
+    let a = c.req(env, cx, 0)?;
+    let Ty::Array { dtype, .. } = a.ty else {
+        return type_err(span, format!("'{}' object has no attribute 'fill'", a.ty));
+    };
+    let v = c.req(env, cx, 1)?;
+    if !v.ty.is_numeric() {
+        return type_err(span, format!("fill() takes a number, not a {}", v.ty));
+    }
+    if v.ty == Ty::C128 && dtype != DType::C128 {
+        return type_err(
+            span,
+            format!("cannot store a complex value in a {} array", a.ty),
+        )
+        .map_err(|e| crate::lower::with_hint(e, "take `.real` or `abs(...)` first"));
+    }
+    let v = env.fit_narrow(cx, v, dtype, span)?;
+    let v = match (&v.ty, dtype) {
+        (_, DType::C128) => cast(v, Ty::C128),
+        (Ty::I64 | Ty::Bool, _) => cast(v, Ty::I64),
+        _ => cast(v, Ty::F64),
+    };
+    Ok(env.builtin(cx, Builtin::Fill, vec![a, v], Ty::None, span))
+}
+
 fn linspace(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
     let dtype = c.dtype(env, cx, 3)?.unwrap_or(DType::F64);
@@ -387,6 +422,17 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             let a = g.call_rt1("kiln_eye", &[ctx, vals[0][0], dt]);
             g.check_null(a, site);
             vec![a]
+        }
+        Builtin::Fill => {
+            let name = match o.args[1].ty {
+                Ty::C128 => "kiln_fill_c128",
+                Ty::I64 => "kiln_fill_i64",
+                _ => "kiln_fill_f64",
+            };
+            let mut args = vec![vals[0][0]];
+            args.extend(vals[1].iter().copied());
+            g.call_rt(name, &args);
+            return Ok(vec![]);
         }
         Builtin::ArrayLit(d, shape) => {
             let dims: Vec<Value> = shape.iter().map(|&n| g.iconst(n)).collect();

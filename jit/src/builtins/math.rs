@@ -105,8 +105,9 @@ pub(crate) static DEFS: &[Def] = &[
         params: &[pos("number"), pos_opt("ndigits", "None")],
         // NumPy's round of an array stays float (half to even).
         arrays: Arrays::Elementwise(np_round),
-        method: Method::No,
-        help: "Python's round: half to even; an int without ndigits. Of an array, NumPy's.",
+        // `a.round(2)`: NumPy's method.
+        method: Method::Arrays,
+        help: "Python's round: half to even; an int without ndigits. Of an array, NumPy's (also a.round(n)).",
         lower: round,
     },
     ufunc!(
@@ -275,6 +276,11 @@ fn round(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 fn np_round(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let span = c.span;
     let Some(n) = c.value(env, cx, 1)? else {
+        // NumPy rounds integers to themselves (keeping their type), floats to even.
+        let x = c.req(env, cx, 0)?;
+        if x.ty == Ty::I64 {
+            return Ok(x);
+        }
         return unary_math(env, cx, c, MathFn::Rint);
     };
     let n = env.int_arg(n, span, "round")?;

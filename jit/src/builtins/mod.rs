@@ -449,6 +449,7 @@ pub(crate) fn opencl(
         | B::Linspace(_)
         | B::Eye(_)
         | B::ArrayLit(..)
+        | B::Fill
         | B::Cumsum
         | B::CumsumAxis
         | B::ReduceAxis(_)
@@ -527,7 +528,8 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::ArangeFloat
         | B::Linspace(_)
         | B::Eye(_)
-        | B::ArrayLit(..) => creation::clif(g, op, o),
+        | B::ArrayLit(..)
+        | B::Fill => creation::clif(g, op, o),
         B::Copy
         | B::Dim(_)
         | B::Size
