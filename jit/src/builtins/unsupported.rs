@@ -95,6 +95,5 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         &["factorial", "gcd", "lcm", "comb", "perm"],
         "write it as a loop over integers",
     ),
-    (&["fill"], "use a[:] = v"),
     (&["item"], "index the element: a[i] or a[i, j]"),
 ];

@@ -562,7 +562,8 @@ impl<'a> Parser<'a> {
         Ok(Self::stmt(StmtKind::Expr(first), span))
     }
 
-    /// `@par` / `@serial` / `@gpu` before a loop or an assignment, or decorators before `def`.
+    /// `@par` / `@serial` / `@gpu` before a loop or an assignment, or decorators before `def`
+    /// (Numba's compiling ones: see [`check_function_decorator`]).
     fn decorated(&mut self) -> PResult<Vec<Stmt>> {
         let mut decorators = Vec::new();
         while let Some(at) = self.eat_op("@") {
@@ -621,6 +622,9 @@ impl<'a> Parser<'a> {
             let sp = decorators.last().map(|d| d.span).unwrap_or(self.span());
             return Err(syntax(sp, "decorators are only allowed before `def`")
                 .with_hint("loop annotations are `@par`, `@serial` and `@gpu`"));
+        }
+        for d in &decorators {
+            check_function_decorator(d)?;
         }
         Ok(vec![self.def_stmt(decorators)?])
     }
@@ -1588,6 +1592,34 @@ fn check_target(e: &Expr, allow_tuple: bool) -> PResult<()> {
     };
     Err(syntax(e.span, format!("cannot assign to {what}"))
         .with_hint("maybe you meant '==' instead of '='?"))
+}
+
+/// Every function is compiled, so Numba's `@njit`/`@jit` (with any options or signatures)
+/// and `@vectorize` (a function of numbers maps over arrays by itself) change nothing;
+/// other decorators change what a function means, and are refused rather than ignored.
+fn check_function_decorator(d: &Expr) -> PResult<()> {
+    let callee = match &d.kind {
+        ExprKind::Call { func, .. } => func,
+        _ => d,
+    };
+    let name = match &callee.kind {
+        ExprKind::Name(n) => n.as_str(),
+        ExprKind::Attribute { attr, .. } => attr.as_str(),
+        _ => "",
+    };
+    if matches!(name, "njit" | "jit" | "vectorize") {
+        return Ok(());
+    }
+    let hint = match name {
+        "stencil" => "write the neighbourhood loop: for i in range(1, n - 1): out[i] = a[i - 1] + a[i + 1]",
+        "guvectorize" => "write the loop over the outer axes in an @njit function",
+        "cfunc" | "generated_jit" | "overload" | "intrinsic" => {
+            "Kiln compiles plain functions: define it with def (and @njit, which changes nothing)"
+        }
+        _ => "Kiln's function decorators are @njit and @jit (accepted and ignored: every function is compiled)",
+    };
+    let shown = if name.is_empty() { "this decorator" } else { name };
+    Err(syntax(d.span, format!("the decorator `@{shown}` is not supported in Kiln")).with_hint(hint))
 }
 
 #[cfg(test)]
