@@ -984,6 +984,24 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
             }
             Value::Tuple(out)
         }
+        Ty::List(elem) => {
+            let l = *(p as *const *const kiln_runtime::lists::KList);
+            if l.is_null() {
+                return Value::None;
+            }
+            let w = (*l).width as usize;
+            let words = &(*l).words;
+            let elem = match &**elem {
+                Ty::None => Ty::I64,
+                t => t.clone(),
+            };
+            Value::List(
+                words
+                    .chunks(w)
+                    .map(|c| read_slot(&elem, c.as_ptr()))
+                    .collect(),
+            )
+        }
         Ty::Optional(t) => {
             if *(p as *const u8) == 0 {
                 Value::None

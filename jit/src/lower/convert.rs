@@ -208,6 +208,17 @@ impl<'a> Env<'a> {
             // A dtype (or scalar type) is always true in Python.
             Ty::DType { .. } => Expr::new(ExprKind::Bool(true), Ty::Bool),
             Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),
+            Ty::List(_) => {
+                let len = Expr::new(
+                    ExprKind::Builtin {
+                        op: Builtin::List(ir::ListOp::Len),
+                        args: vec![v],
+                        site: 0,
+                    },
+                    Ty::I64,
+                );
+                Expr::new(ExprKind::Compare(CmpOp::Ne, Box::new(len), Box::new(Expr::int(0))), Ty::Bool)
+            }
             Ty::Str => {
                 let len = Expr::new(
                     ExprKind::Builtin {
@@ -287,6 +298,7 @@ impl<'a> Env<'a> {
                     to.clone(),
                 ))
             }
+            (Ty::List(_), Ty::List(_)) => self.convert_list(v, to, span),
             (a, b) => type_err(span, format!("a {a} where a {b} is expected")),
         }
     }

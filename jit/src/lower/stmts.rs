@@ -81,6 +81,19 @@ impl<'a> Env<'a> {
     }
 
     pub(crate) fn stmt(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
+        // The loops of the list comprehensions in the statement run first (`lists.rs`).
+        let outer = std::mem::take(&mut cx.pre);
+        let out = self.stmt_here(cx, s);
+        let mut pre = std::mem::replace(&mut cx.pre, outer);
+        let mut out = out?;
+        if pre.is_empty() {
+            return Ok(out);
+        }
+        pre.append(&mut out);
+        Ok(pre)
+    }
+
+    fn stmt_here(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
         let mut assign_target = None;
         if let Some((target, span)) = s.target {
             let ok = matches!(
@@ -269,8 +282,10 @@ impl<'a> Env<'a> {
                 Ok(vec![Stmt::If { cond, then, els }])
             }
             ast::StmtKind::While { test, body } => {
-                let cond = self.expr_opt(cx, test)?;
-                let cond = self.truth(cond, test.span)?;
+                cx.no_hoist += 1;
+                let cond = self.expr_opt(cx, test);
+                cx.no_hoist -= 1;
+                let cond = self.truth(cond?, test.span)?;
                 cx.loop_depth += 1;
                 let body = self.block(cx, body);
                 cx.loop_depth -= 1;
@@ -652,6 +667,9 @@ impl<'a> Env<'a> {
                     }
                     _ => self.expr(cx, value)?,
                 };
+                if matches!(arr.ty, Ty::List(_)) {
+                    return self.list_set(cx, arr, index, v, target.span);
+                }
                 let Ty::Array { dtype, ndim } = arr.ty else {
                     return type_err(
                         value.span,

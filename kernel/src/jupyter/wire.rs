@@ -317,7 +317,10 @@ mod tests {
         // decimal parsed one ulp off, and the value the kernel re-encoded then decoded to
         // a different number.
         let s = Signer::new(b"");
-        let text = format!("{{\"detail_level\": 1{}6148914691236517206}}", "0".repeat(54));
+        let text = format!(
+            "{{\"detail_level\": 1{}6148914691236517206}}",
+            "0".repeat(54)
+        );
         let mut m = sample();
         m.content = serde_json::from_str(&text).unwrap();
         let once = Message::from_frames(m.to_frames(&s), &s).unwrap();
