@@ -1075,6 +1075,28 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
                 j += y.slots();
             }
         }
+    } else if let (Ty::List(a), Ty::List(b)) = (from, to) {
+        if !crate::types::converts_to(from, to) {
+            return;
+        }
+        // A list whose element type a later cell widened: a new list of the converted
+        // elements (an empty `[]` becomes an empty list of the new type).
+        let old = *(src as *const *const kiln_runtime::lists::KList);
+        if old.is_null() {
+            return;
+        }
+        let wb: i64 = if **b == Ty::C128 { 2 } else { 1 };
+        let new = kiln_runtime::lists::KList::new_raw(wb, (*old).len());
+        let wa = (*old).width as usize;
+        for chunk in (*old).words.chunks(wa) {
+            let p = kiln_runtime::kiln_list_push(new as *mut u8);
+            if **a == Ty::None {
+                std::ptr::copy_nonoverlapping(chunk.as_ptr(), p, chunk.len().min(wb as usize));
+            } else {
+                convert_slot(a, chunk.as_ptr(), b, p);
+            }
+        }
+        *(dst as *mut *mut kiln_runtime::lists::KList) = new;
     } else if let Ty::Optional(y) = to {
         // A number becomes a present optional; None stays absent (the new slot is zeroed).
         match from {
