@@ -676,6 +676,9 @@ impl<'a> Env<'a> {
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
+                if let Some((col, mask)) = self.mask_column(cx, &arr, index, target.span)? {
+                    return self.mask_assign(cx, col, mask, v, target.span, span);
+                }
                 let first = self.array_index(cx, index)?;
                 if let Some(ix) = first
                     .as_ref()
