@@ -891,6 +891,13 @@ unsafe fn copy_slot(
             kiln_runtime::kiln_incref(p);
             *(dst as *mut *mut u8) = p;
         }
+        // A list is copied (two globals naming one list get a copy each).
+        Ty::List(_) => {
+            let p = *(src as *const *mut u8);
+            if !p.is_null() {
+                *(dst as *mut *mut u8) = kiln_runtime::kiln_list_concat(p, std::ptr::null_mut());
+            }
+        }
         Ty::Tuple(items) => {
             let mut k = 0;
             for it in items.iter() {
@@ -1018,7 +1025,9 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
 /// `p` must point at a slot of type `t`.
 unsafe fn release_slot(t: &Ty, p: *const u64) {
     match t {
-        Ty::Str | Ty::Array { .. } => kiln_runtime::kiln_decref(*(p as *const *mut u8)),
+        Ty::Str | Ty::Array { .. } | Ty::List(_) => {
+            kiln_runtime::kiln_decref(*(p as *const *mut u8))
+        }
         Ty::Tuple(items) => {
             let mut k = 0;
             for it in items.iter() {

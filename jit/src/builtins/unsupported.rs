@@ -9,8 +9,10 @@ pub(super) fn instead(name: &str) -> Option<&'static str> {
         .map(|(_, hint)| *hint)
 }
 
-const NO_SORT: &str = "Kiln has no sorting: write the sort with loops over the array";
-const NO_LISTS: &str = "Kiln has arrays and tuples, not lists: use array([...]) or zeros(n)";
+const NO_SORT: &str =
+    "Kiln sorts lists, not arrays: sorted(xs) and xs.sort() of a list such as [float(v) for v in a]";
+const NO_LISTS: &str =
+    "Kiln has arrays, tuples and lists of numbers, not dicts or sets: use array([...]) or zeros(n)";
 
 pub(super) const INSTEAD: &[(&[&str], &str)] = &[
     (&["append"], "use concatenate((a, b))"),
@@ -84,7 +86,11 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         &["tile", "repeat", "roll"],
         "write it as a loop over the indices",
     ),
-    (&["list", "dict", "set", "tolist"], NO_LISTS),
+    (&["dict", "set"], NO_LISTS),
+    (
+        &["tolist"],
+        "make the list with a comprehension: [float(v) for v in a]",
+    ),
     (
         &["map", "filter", "vectorize"],
         "apply the function to each element in a for loop",
