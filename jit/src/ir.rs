@@ -516,6 +516,8 @@ pub enum ListOp {
     },
     /// `a + b`: a new list.
     Concat,
+    /// `a.extend(b)`, `a += b`: in place.
+    Extend,
     /// `list(l)`, `sorted(l)`'s copy.
     Copy,
     /// `l * n`.

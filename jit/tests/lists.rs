@@ -35,6 +35,16 @@ fn int_and_float_in_one_literal_make_a_float_list() {
 }
 
 #[test]
+fn plus_equals_extends_in_place() {
+    let mut s = Session::new();
+    let (out, _) = ok(
+        &mut s,
+        "a = [1, 2]\nb = a\na += [3]\na.extend(a)\nc = [0.5]\nc += []\nprint(a, b, c)\n",
+    );
+    assert_eq!(out, "[1, 2, 3, 1, 2, 3] [1, 2, 3, 1, 2, 3] [0.5]\n");
+}
+
+#[test]
 fn mixed_element_types_are_type_errors() {
     compile_error(
         "x = [1, \"a\"]\n",
@@ -91,9 +101,9 @@ fn unsupported_list_operations_say_so() {
         "list slices are not supported",
     );
     compile_error(
-        "xs = [1]\nxs.extend([2])\n",
+        "xs = [1]\nxs.index(1)\n",
         "TypeError",
-        "has no method 'extend'",
+        "has no method 'index'",
     );
     compile_error(
         "a = sqrt([1.0, 2.0])\n",

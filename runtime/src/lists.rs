@@ -220,6 +220,15 @@ pub unsafe extern "C" fn kiln_list_concat(a: *mut u8, b: *mut u8) -> *mut u8 {
     r as *mut u8
 }
 
+/// `a.extend(b)` and `a += b`: `b`'s elements appended to `a` (`a` may be `b`).
+/// # Safety
+/// `a` and `b` live lists of the same width.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_list_extend(a: *mut u8, b: *mut u8) {
+    let more = (*(b as *const KList)).words.clone();
+    (*(a as *mut KList)).words.extend_from_slice(&more);
+}
+
 /// `a * n`: a new list of `a`'s elements `n` times (none when `n <= 0`), or null with a
 /// MemoryError past what a list can hold.
 /// # Safety

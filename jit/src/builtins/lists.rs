@@ -116,6 +116,10 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             load_elem(g, &elem, addr)
         }
         ListOp::Concat => vec![g.call_rt1("kiln_list_concat", &[vals[0][0], vals[1][0]])],
+        ListOp::Extend => {
+            g.call_rt("kiln_list_extend", &[vals[0][0], vals[1][0]]);
+            vec![]
+        }
         ListOp::Copy => {
             let z = g.iconst(0);
             vec![g.call_rt1("kiln_list_concat", &[vals[0][0], z])]

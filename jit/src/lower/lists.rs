@@ -284,6 +284,11 @@ impl<'a> Env<'a> {
                 let op = ListOp::Reverse { copy: false };
                 Ok(self.list_op(cx, op, vec![recv], Ty::None, span))
             }
+            "extend" => {
+                nargs(1, 1)?;
+                let other = self.expr(cx, &args[0])?;
+                self.list_extend(cx, recv, other, args[0].span, span)
+            }
             "copy" => {
                 nargs(0, 0)?;
                 let ty = recv.ty.clone();
@@ -293,10 +298,36 @@ impl<'a> Env<'a> {
                 .map_err(|e| {
                     with_hint(
                         e,
-                        "lists have append, pop, insert, sort, reverse and copy; for more, make an array: np.array(xs)",
+                        "lists have append, extend, pop, insert, sort, reverse and copy; for more, make an array: np.array(xs)",
                     )
                 }),
         }
+    }
+
+    /// `xs.extend(ys)` and `xs += ys`: in place, as Python (a name bound to the same list
+    /// sees the new elements).
+    pub(crate) fn list_extend(
+        &mut self,
+        cx: &FnCx,
+        list: Expr,
+        other: Expr,
+        other_span: Span,
+        span: Span,
+    ) -> LResult<Expr> {
+        let Ty::List(_) = other.ty else {
+            return type_err(
+                other_span,
+                format!("a list extends by a list in Kiln, not by a {}", other.ty),
+            );
+        };
+        let elem = self.list_elem(&list.ty, span)?;
+        let other = match other.ty.list_elem() {
+            Some(e) if e == &elem || *e == Ty::None => {
+                Expr::new(other.kind, Ty::list(elem.clone()))
+            }
+            _ => self.convert(other, &Ty::list(elem.clone()), other_span)?,
+        };
+        Ok(self.list_op(cx, ListOp::Extend, vec![list, other], Ty::None, span))
     }
 
     fn reverse_kw(&mut self, cx: &mut FnCx, keywords: &[ast::Keyword]) -> LResult<bool> {

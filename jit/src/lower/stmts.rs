@@ -257,6 +257,11 @@ impl<'a> Env<'a> {
             ast::StmtKind::AugAssign { target, op, value } => {
                 let cur = self.expr(cx, target)?;
                 let rhs = self.expr(cx, value)?;
+                if matches!(cur.ty, Ty::List(_)) && *op == ast::BinOp::Add {
+                    // `xs += ys` extends the list in place, as Python does.
+                    let e = self.list_extend(cx, cur, rhs, value.span, s.span)?;
+                    return Ok(vec![Stmt::Eval(e)]);
+                }
                 let advanced = matches!(
                     &cur.kind,
                     ExprKind::Builtin {
