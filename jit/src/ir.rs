@@ -522,6 +522,8 @@ pub enum ListOp {
     Copy,
     /// `l * n`.
     Repeat,
+    /// `l *= n`: in place.
+    RepeatInPlace,
     /// `list(range(start, stop, step))` (operands: the three ints).
     Range,
     /// `l.reverse()`, or a reversed copy (`list(reversed(l))`).

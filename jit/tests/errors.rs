@@ -137,7 +137,11 @@ fn name_error_for_a_function_kiln_does_not_have() {
             "'np.column_stack'",
             "stack((a, b), axis=1)",
         ),
-        ("y = np.sort(zeros(3))\n", "'np.sort'", "no sorting"),
+        (
+            "y = np.sort(zeros(3))\n",
+            "'np.sort'",
+            "sorts lists, not arrays",
+        ),
     ] {
         check(code, "NameError", "is not supported in Kiln", 2, 5, true);
         let mut s = Session::new();

@@ -39,9 +39,12 @@ fn plus_equals_extends_in_place() {
     let mut s = Session::new();
     let (out, _) = ok(
         &mut s,
-        "a = [1, 2]\nb = a\na += [3]\na.extend(a)\nc = [0.5]\nc += []\nprint(a, b, c)\n",
+        "a = [1, 2]\nb = a\na += [3]\na.extend(a)\nc = [0.5]\nc += []\nd = c\nc *= 3\nprint(a, b, c, d)\n",
     );
-    assert_eq!(out, "[1, 2, 3, 1, 2, 3] [1, 2, 3, 1, 2, 3] [0.5]\n");
+    assert_eq!(
+        out,
+        "[1, 2, 3, 1, 2, 3] [1, 2, 3, 1, 2, 3] [0.5, 0.5, 0.5] [0.5, 0.5, 0.5]\n"
+    );
 }
 
 #[test]

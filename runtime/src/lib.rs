@@ -125,6 +125,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_list_concat,
         kiln_list_extend,
         kiln_list_repeat,
+        kiln_list_imul,
         kiln_list_range,
         kiln_list_reverse,
         kiln_list_sort,

@@ -251,6 +251,23 @@ pub unsafe extern "C" fn kiln_list_repeat(ctx: *mut ExecCtx, a: *mut u8, n: i64)
     })
 }
 
+/// `a *= n`: `a`'s elements `n` times, in place; 0 on success, or -1 with a MemoryError.
+/// # Safety
+/// `ctx` live, `a` a live list.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_list_imul(ctx: *mut ExecCtx, a: *mut u8, n: i64) -> i64 {
+    let r = kiln_list_repeat(ctx, a, n);
+    if r.is_null() {
+        return -1;
+    }
+    std::mem::swap(
+        &mut (*(a as *mut KList)).words,
+        &mut (*(r as *mut KList)).words,
+    );
+    crate::obj::kiln_decref(r);
+    0
+}
+
 /// `list(range(start, stop, step))` (`step` not 0).
 #[no_mangle]
 pub extern "C" fn kiln_list_range(start: i64, stop: i64, step: i64) -> *mut u8 {

@@ -129,6 +129,12 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             g.check_null(l, o.site);
             vec![l]
         }
+        ListOp::RepeatInPlace => {
+            let r = g.call_rt1("kiln_list_imul", &[ctx, vals[0][0], vals[1][0]]);
+            let bad = g.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+            g.fail_if(bad, |_| vec![], o.site);
+            vec![]
+        }
         ListOp::Range => vec![g.call_rt1("kiln_list_range", &[vals[0][0], vals[1][0], vals[2][0]])],
         ListOp::Reverse { copy } | ListOp::Sort { copy, .. } => {
             let l = if *copy {

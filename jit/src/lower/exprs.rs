@@ -78,10 +78,11 @@ impl<'a> Env<'a> {
                     Ty::List(_) => return self.list_get(cx, v, index, e.span),
                     Ty::Array { dtype, ndim } => {
                         let (dtype, ndim) = (*dtype, *ndim as usize);
-                        if let Some((col, mask)) = self.mask_column(cx, &v, index, e.span)? {
-                            return self.advanced_index(cx, col, mask, e.span);
-                        }
-                        let first = self.array_index(cx, index)?;
+                        let first = match self.mask_column(cx, &v, index, e.span)? {
+                            Ok((col, mask)) => return self.advanced_index(cx, col, mask, e.span),
+                            Err(Some(first)) => Some(first),
+                            Err(None) => self.array_index(cx, index)?,
+                        };
                         if let Some(ix) = first.as_ref().filter(|ix| is_array(ix)) {
                             return self.advanced_index(cx, v, ix.clone(), e.span);
                         }

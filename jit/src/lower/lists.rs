@@ -639,9 +639,17 @@ impl<'a> Env<'a> {
         if t != elem {
             return type_err(
                 span,
-                format!("`in` of a {} in a list[{elem}] is not supported in Kiln", v.ty),
+                format!(
+                    "`in` of a {} in a list[{elem}] is not supported in Kiln",
+                    v.ty
+                ),
             )
-            .map_err(|e| with_hint(e, "compare in a loop: any(x == v for x in xs) is not available either; write the loop"));
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    "convert the value to the list's element type first, e.g. int(v) in xs",
+                )
+            });
         }
         let found = self.list_op(
             cx,

@@ -262,6 +262,17 @@ impl<'a> Env<'a> {
                     let e = self.list_extend(cx, cur, rhs, value.span, s.span)?;
                     return Ok(vec![Stmt::Eval(e)]);
                 }
+                if matches!(cur.ty, Ty::List(_)) && *op == ast::BinOp::Mul && rhs.ty.is_int_like() {
+                    let n = cast(rhs, Ty::I64);
+                    let e = self.list_op(
+                        cx,
+                        ir::ListOp::RepeatInPlace,
+                        vec![cur, n],
+                        Ty::None,
+                        s.span,
+                    );
+                    return Ok(vec![Stmt::Eval(e)]);
+                }
                 let advanced = matches!(
                     &cur.kind,
                     ExprKind::Builtin {
@@ -681,10 +692,13 @@ impl<'a> Env<'a> {
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
-                if let Some((col, mask)) = self.mask_column(cx, &arr, index, target.span)? {
-                    return self.mask_assign(cx, col, mask, v, target.span, span);
-                }
-                let first = self.array_index(cx, index)?;
+                let first = match self.mask_column(cx, &arr, index, target.span)? {
+                    Ok((col, mask)) => {
+                        return self.mask_assign(cx, col, mask, v, target.span, span)
+                    }
+                    Err(Some(first)) => Some(first),
+                    Err(None) => self.array_index(cx, index)?,
+                };
                 if let Some(ix) = first
                     .as_ref()
                     .filter(|ix| matches!(ix.ty, Ty::Array { .. }))

@@ -43,6 +43,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_list_insert" | "kiln_list_repr" => (vec![p, I64], vec![p]),
         "kiln_list_concat" => (vec![p, p], vec![p]),
         "kiln_list_extend" => (vec![p, p], vec![]),
+        "kiln_list_imul" => (vec![p, p, I64], vec![I64]),
         "kiln_list_repeat" | "kiln_list_to_array" => (vec![p, p, I64], vec![p]),
         "kiln_list_range" => (vec![I64, I64, I64], vec![p]),
         "kiln_list_reverse" => (vec![p], vec![]),
