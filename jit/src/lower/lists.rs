@@ -548,21 +548,18 @@ impl<'a> Env<'a> {
                     Some(Ty::None) | None => Ty::F64,
                     Some(t) => t.clone(),
                 };
-                let mut d = elem.dtype().unwrap_or(DType::F64);
-                if let Some(k) = dtype_kw {
-                    let want = self.dtype_arg(cx, &k.value)?;
-                    if want != d {
-                        return type_err(
-                            k.value.span,
-                            format!(
-                                "np.array of a list[{elem}] makes a {} array in Kiln; convert it afterwards with .astype(...)",
-                                d.numpy_name()
-                            ),
-                        );
-                    }
-                    d = want;
+                let d = elem.dtype().unwrap_or(DType::F64);
+                let want = match dtype_kw {
+                    Some(k) => self.dtype_arg(cx, &k.value)?,
+                    None => d,
+                };
+                let a = self.list_op(cx, ListOp::ToArray(d), vec![v], Ty::array(d, 1), span);
+                if want == d {
+                    return Ok(a);
                 }
-                self.list_op(cx, ListOp::ToArray(d), vec![v], Ty::array(d, 1), span)
+                // `np.array(xs, dtype=...)`: made in the list's own dtype, then cast as
+                // `astype` casts.
+                self.builtin(cx, Builtin::AsType(want), vec![a], Ty::array(want, 1), span)
             }
         })
     }
