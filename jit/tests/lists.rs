@@ -48,6 +48,27 @@ fn plus_equals_extends_in_place() {
 }
 
 #[test]
+fn annotated_lists_and_lists_in_tuples() {
+    let mut s = Session::new();
+    let (out, r) = ok(
+        &mut s,
+        "def half(xs: list[int]) -> list[float]:\n    return [x * 0.5 for x in xs]\ndef split(v):\n    return [x for x in v if x < 2], [x for x in v if x >= 2]\nlo, hi = split([1, 2, 3, 0])\nprint(half([1, 2]), lo, hi, (lo, 1))\nsplit([5])\n",
+    );
+    assert_eq!(out, "[0.5, 1.0] [1, 0] [2, 3] ([1, 0], 1)\n");
+    assert_eq!(r.as_deref(), Some("([], [5])"));
+    compile_error(
+        "def f(xs: list):\n    return 1\nf([1])\n",
+        "TypeError",
+        "a list annotation names its element type",
+    );
+    compile_error(
+        "def f(xs: list[float]):\n    return 1\nys = [1, 2]\nf(ys)\n",
+        "TypeError",
+        "lists are shared, so their element type cannot change",
+    );
+}
+
+#[test]
 fn mixed_element_types_are_type_errors() {
     compile_error(
         "x = [1, \"a\"]\n",

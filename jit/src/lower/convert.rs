@@ -121,6 +121,25 @@ impl<'a> Env<'a> {
         };
         match &e.kind {
             ast::ExprKind::Name(n) if n == "str" => Ok(Ty::Str),
+            ast::ExprKind::Name(n) if n == "list" => {
+                type_err(e.span, "a list annotation names its element type in Kiln")
+                    .map_err(|er| with_hint(er, "write list[float] (or list[int], list[bool], list[complex]), or leave the parameter unannotated"))
+            }
+            // `list[float]`: a list of that scalar type.
+            ast::ExprKind::Subscript { value, index }
+                if matches!(&value.kind, ast::ExprKind::Name(n) if n == "list") =>
+            {
+                match index.as_slice() {
+                    [i] => match self.annotation(i)? {
+                        t if t.is_numeric() => Ok(Ty::list(t)),
+                        t => type_err(
+                            i.span,
+                            format!("Kiln lists hold numbers of one type, not {t}"),
+                        ),
+                    },
+                    _ => bad(),
+                }
+            }
             ast::ExprKind::Name(n) => dtype_of_name(n).map(Ty::from_dtype).map_or_else(bad, Ok),
             ast::ExprKind::Attribute { attr, .. } => {
                 dtype_of_name(attr).map(Ty::from_dtype).map_or_else(bad, Ok)
