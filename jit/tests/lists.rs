@@ -175,8 +175,14 @@ fn lists_in_parallel_bodies_are_errors() {
         "SyntaxError",
         "lists cannot be used",
     );
-    // A function called from a parallel body may use lists of its own.
+    // A parallel loop may run over a list (its iterations only read it).
     let mut s = Session::new();
+    let (out, _) = ok(
+        &mut s,
+        "xs = [float(k) for k in range(1000)]\nout = zeros(1000)\n@par\nfor i, x in enumerate(xs):\n    out[i] = 2.0 * x\nprint(out.sum())\n",
+    );
+    assert_eq!(out, "999000.0\n");
+    // A function called from a parallel body may use lists of its own.
     ok(
         &mut s,
         "def tri(n):\n    t = [k for k in range(n)]\n    return sum(t)\nout = zeros(4, dtype=i64)\n@par\nfor i in range(4):\n    out[i] = tri(i)\nprint(out)\n",

@@ -147,9 +147,10 @@ pub unsafe extern "C" fn kiln_list_len(l: *mut u8) -> i64 {
 /// `ctx` live; `l` must be a live list.
 #[no_mangle]
 pub unsafe extern "C" fn kiln_list_at(ctx: *mut ExecCtx, l: *mut u8, i: i64) -> *mut u64 {
-    let l = &mut *(l as *mut KList);
+    // Only a shared borrow: the iterations of a parallel loop over a list read it at once.
+    let l = &*(l as *const KList);
     match wrap(i, l.len()) {
-        Some(k) => l.words.as_mut_ptr().add(k * l.width as usize),
+        Some(k) => (l.words.as_ptr() as *mut u64).add(k * l.width as usize),
         None => {
             (*ctx).raise(ErrorKind::IndexError, "list index out of range");
             std::ptr::null_mut()
