@@ -35,6 +35,17 @@ fn int_and_float_in_one_literal_make_a_float_list() {
 }
 
 #[test]
+fn generator_arguments_are_comprehensions() {
+    let mut s = Session::new();
+    let (out, _) = ok(
+        &mut s,
+        "xs = [0.5, -1.0, 2.0]\nprint(sum(x * x for x in xs), any(x < 0 for x in xs), all(x < 0 for x in xs), max(abs(x) for x in xs))\n",
+    );
+    assert_eq!(out, "5.25 True False 2.0\n");
+    compile_error("x = any([1, 2])\n", "TypeError", "takes a list of bool");
+}
+
+#[test]
 fn plus_equals_extends_in_place() {
     let mut s = Session::new();
     let (out, _) = ok(

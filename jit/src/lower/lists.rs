@@ -512,8 +512,10 @@ impl<'a> Env<'a> {
         keywords: &[ast::Keyword],
         span: Span,
     ) -> LResult<Expr> {
-        let ok = matches!(name, "len" | "sum" | "min" | "max" | "array" | "asarray")
-            && args.len() == 1
+        let ok = matches!(
+            name,
+            "len" | "sum" | "min" | "max" | "any" | "all" | "array" | "asarray"
+        ) && args.len() == 1
             && matches!(args[0].0.ty, Ty::List(_));
         let dtype_kw = keywords.iter().find(|k| k.name == "dtype");
         if !ok
@@ -536,6 +538,36 @@ impl<'a> Env<'a> {
                 };
                 let t = if elem == Ty::Bool { Ty::I64 } else { elem };
                 self.list_op(cx, ListOp::Reduce(0), vec![v], t, span)
+            }
+            "any" | "all" => {
+                let elem = match self.list_elem(&ty, vspan) {
+                    Ok(t) => t,
+                    // any([]) is False, all([]) is True.
+                    Err(LErr::Unknown(_)) => {
+                        return Ok(Expr::new(ExprKind::Bool(name == "all"), Ty::Bool))
+                    }
+                    Err(e) => return Err(e),
+                };
+                if elem != Ty::Bool {
+                    return type_err(
+                        vspan,
+                        format!("{name}() of a list takes a list of bool in Kiln, not a {ty}"),
+                    )
+                    .map_err(|e| {
+                        with_hint(
+                            e,
+                            format!("compare each element: {name}(x != 0 for x in xs)"),
+                        )
+                    });
+                }
+                // any: a True in it; all: no False in it.
+                let probe = Expr::new(ExprKind::Bool(name == "any"), Ty::Bool);
+                let found = self.list_op(cx, ListOp::Contains, vec![v, probe], Ty::Bool, span);
+                if name == "any" {
+                    found
+                } else {
+                    Expr::new(ExprKind::Unary(UnOp::Not, Box::new(found)), Ty::Bool)
+                }
             }
             "min" | "max" => {
                 let elem = self.list_elem(&ty, vspan)?;
