@@ -341,6 +341,7 @@ fn kind(v: &Value) -> String {
         Value::Complex(..) => "complex".into(),
         Value::Str(_) => "str".into(),
         Value::Tuple(_) => "tuple".into(),
+        Value::List(_) => "list".into(),
         Value::DType { .. } => "dtype".into(),
         Value::None => "None".into(),
     }

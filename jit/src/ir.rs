@@ -508,6 +508,54 @@ pub enum Builtin {
     Raise(kiln_runtime::ErrorKind),
     /// The value of an optional (a number or None): raises TypeError when it is None.
     Unwrap,
+    /// An operation on a list (`builtins/lists.rs`).
+    List(ListOp),
+}
+
+/// The operations on lists; operand 0 is the list unless said otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOp {
+    /// `[a, b, c]`: a new list of the operands (the result type gives the element).
+    Lit,
+    Len,
+    /// `l[i]` (IndexError out of range).
+    Get,
+    /// `l[i] = v`.
+    Set,
+    Append,
+    /// `l.insert(i, v)`.
+    Insert,
+    /// `l.pop()`, or `l.pop(i)` with an index operand.
+    Pop {
+        index: bool,
+    },
+    /// `a + b`: a new list.
+    Concat,
+    /// `a.extend(b)`, `a += b`: in place.
+    Extend,
+    /// `list(l)`, `sorted(l)`'s copy.
+    Copy,
+    /// `l * n`.
+    Repeat,
+    /// `l *= n`: in place.
+    RepeatInPlace,
+    /// `list(range(start, stop, step))` (operands: the three ints).
+    Range,
+    /// `l.reverse()`, or a reversed copy (`list(reversed(l))`).
+    Reverse {
+        copy: bool,
+    },
+    /// `l.sort()`, or a sorted copy (`sorted(l)`).
+    Sort {
+        reverse: bool,
+        copy: bool,
+    },
+    /// `v in l` (operands: the list, the value).
+    Contains,
+    /// `sum(l)` (0), `min(l)` (1), `max(l)` (2).
+    Reduce(u8),
+    /// `np.array(l)`.
+    ToArray(DType),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -910,6 +958,7 @@ pub fn builtin_name(op: &Builtin) -> String {
             }
         }
         Builtin::Raise(k) => format!("raise[{}]", k.name()),
+        Builtin::List(op) => format!("list_{op:?}").to_lowercase(),
         other => format!("{other:?}").to_lowercase(),
     }
 }

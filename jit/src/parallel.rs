@@ -266,6 +266,15 @@ fn visit_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         ExprKind::Tuple(items) | ExprKind::List(items) => {
             items.iter().for_each(|i| visit_expr(i, f))
         }
+        ExprKind::ListComp {
+            elt, iter, cond, ..
+        } => {
+            visit_expr(iter, f);
+            visit_expr(elt, f);
+            if let Some(c) = cond {
+                visit_expr(c, f);
+            }
+        }
         ExprKind::FString(parts) => {
             for p in parts {
                 if let ast::FStringPart::Expr { expr, .. } = p {

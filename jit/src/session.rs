@@ -930,6 +930,13 @@ unsafe fn copy_slot(
             kiln_runtime::kiln_incref(p);
             *(dst as *mut *mut u8) = p;
         }
+        // A list is copied (two globals naming one list get a copy each).
+        Ty::List(_) => {
+            let p = *(src as *const *mut u8);
+            if !p.is_null() {
+                *(dst as *mut *mut u8) = kiln_runtime::kiln_list_concat(p, std::ptr::null_mut());
+            }
+        }
         Ty::Tuple(items) => {
             let mut k = 0;
             for it in items.iter() {
@@ -1023,6 +1030,24 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
             }
             Value::Tuple(out)
         }
+        Ty::List(elem) => {
+            let l = *(p as *const *const kiln_runtime::lists::KList);
+            if l.is_null() {
+                return Value::None;
+            }
+            let w = (*l).width as usize;
+            let words = &(*l).words;
+            let elem = match &**elem {
+                Ty::None => Ty::I64,
+                t => t.clone(),
+            };
+            Value::List(
+                words
+                    .chunks(w)
+                    .map(|c| read_slot(&elem, c.as_ptr()))
+                    .collect(),
+            )
+        }
         Ty::Optional(t) => {
             if *(p as *const u8) == 0 {
                 Value::None
@@ -1039,7 +1064,9 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
 /// `p` must point at a slot of type `t`.
 unsafe fn release_slot(t: &Ty, p: *const u64) {
     match t {
-        Ty::Str | Ty::Array { .. } => kiln_runtime::kiln_decref(*(p as *const *mut u8)),
+        Ty::Str | Ty::Array { .. } | Ty::List(_) => {
+            kiln_runtime::kiln_decref(*(p as *const *mut u8))
+        }
         Ty::Tuple(items) => {
             let mut k = 0;
             for it in items.iter() {
@@ -1096,6 +1123,28 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
                 j += y.slots();
             }
         }
+    } else if let (Ty::List(a), Ty::List(b)) = (from, to) {
+        if !crate::types::converts_to(from, to) {
+            return;
+        }
+        // A list whose element type a later cell widened: a new list of the converted
+        // elements (an empty `[]` becomes an empty list of the new type).
+        let old = *(src as *const *const kiln_runtime::lists::KList);
+        if old.is_null() {
+            return;
+        }
+        let wb: i64 = if **b == Ty::C128 { 2 } else { 1 };
+        let new = kiln_runtime::lists::KList::new_raw(wb, (*old).len());
+        let wa = (*old).width as usize;
+        for chunk in (*old).words.chunks(wa) {
+            let p = kiln_runtime::kiln_list_push(new as *mut u8);
+            if **a == Ty::None {
+                std::ptr::copy_nonoverlapping(chunk.as_ptr(), p, chunk.len().min(wb as usize));
+            } else {
+                convert_slot(a, chunk.as_ptr(), b, p);
+            }
+        }
+        *(dst as *mut *mut kiln_runtime::lists::KList) = new;
     } else if let Ty::Optional(y) = to {
         // A number becomes a present optional; None stays absent (the new slot is zeroed).
         match from {

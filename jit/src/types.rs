@@ -31,6 +31,10 @@ pub enum Ty {
         dtype: DType,
         class: bool,
     },
+    /// A list of scalars (Numba's reflected list): one pointer to a reference-counted
+    /// runtime `KList`, shared by assignment. The element is `None` for an empty literal `[]`
+    /// whose element type nothing has told yet.
+    List(Rc<Ty>),
 }
 
 impl Ty {
@@ -41,6 +45,16 @@ impl Ty {
         Ty::Array {
             dtype,
             ndim: ndim as u8,
+        }
+    }
+    pub fn list(elem: Ty) -> Ty {
+        Ty::List(Rc::new(elem))
+    }
+    /// The element type of a list.
+    pub fn list_elem(&self) -> Option<&Ty> {
+        match self {
+            Ty::List(e) => Some(e),
+            _ => None,
         }
     }
     pub fn optional(inner: Ty) -> Ty {
@@ -63,9 +77,9 @@ impl Ty {
     pub fn is_float(&self) -> bool {
         matches!(self, Ty::F64 | Ty::F32)
     }
-    /// Arrays and strings are reference-counted heap objects.
+    /// Arrays, strings and lists are reference-counted heap objects.
     pub fn is_heap(&self) -> bool {
-        matches!(self, Ty::Str | Ty::Array { .. })
+        matches!(self, Ty::Str | Ty::Array { .. } | Ty::List(_))
     }
     /// Does a value of this type hold a heap reference anywhere (tuples included)?
     pub fn has_heap(&self) -> bool {
@@ -155,6 +169,14 @@ pub fn unify(a: &Ty, b: &Ty) -> Option<Ty> {
         (Ty::Optional(x), t) | (t, Ty::Optional(x)) if t.is_numeric() => {
             Some(Ty::optional(unify(x, t)?))
         }
+        // An empty literal takes the element type of the other list; two element types
+        // widen as numbers do (the lowering converts only fresh lists, see `convert`).
+        (Ty::List(x), Ty::List(y)) => match (&**x, &**y) {
+            (Ty::None, _) => Some(b.clone()),
+            (_, Ty::None) => Some(a.clone()),
+            (x, y) if x.is_numeric() && y.is_numeric() => Some(Ty::list(promote(x, y)?)),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -205,6 +227,8 @@ impl fmt::Display for Ty {
                 write!(f, ")")
             }
             Ty::Optional(t) => write!(f, "Optional[{t}]"),
+            Ty::List(t) if **t == Ty::None => write!(f, "list[unknown]"),
+            Ty::List(t) => write!(f, "list[{t}]"),
         }
     }
 }

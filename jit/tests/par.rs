@@ -99,6 +99,12 @@ fn flatten(v: &Value, out: &mut Vec<Item>) {
                 flatten(it, out)
             }
         }
+        Value::List(items) => {
+            out.push(Item::Shape(format!("list of {}", items.len())));
+            for it in items {
+                flatten(it, out)
+            }
+        }
         Value::Array(a) => {
             out.push(Item::Shape(format!("{:?} {:?}", a.dtype(), a.shape())));
             match a.dtype() {

@@ -11,6 +11,7 @@ pub mod format;
 pub mod guard;
 pub mod headroom;
 pub mod linalg;
+pub mod lists;
 pub mod masks;
 pub mod math;
 pub mod nd;
@@ -34,6 +35,7 @@ pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
 pub use format::*;
 pub use linalg::{kiln_dot, kiln_dot_scalar};
+pub use lists::*;
 pub use masks::{kiln_mask_assign, kiln_mask_assign_array, kiln_mask_select, kiln_take};
 pub use math::*;
 pub use nd::*;
@@ -125,6 +127,24 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_par_for,
         // opencl/mod.rs
         kiln_gpu_for,
+        // lists.rs
+        kiln_list_new,
+        kiln_list_push,
+        kiln_list_len,
+        kiln_list_at,
+        kiln_list_pop,
+        kiln_list_insert,
+        kiln_list_concat,
+        kiln_list_extend,
+        kiln_list_repeat,
+        kiln_list_imul,
+        kiln_list_range,
+        kiln_list_reverse,
+        kiln_list_sort,
+        kiln_list_contains,
+        kiln_list_reduce,
+        kiln_list_repr,
+        kiln_list_to_array,
         // strings.rs
         kiln_str_new,
         kiln_str_concat,

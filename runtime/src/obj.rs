@@ -128,6 +128,10 @@ unsafe fn free_object(obj: *mut u8) {
             drop(Box::from_raw(obj as *mut KStr));
             note_free();
         }
+        crate::lists::KIND_LIST => {
+            crate::lists::free(obj);
+            note_free();
+        }
         // Unknown kinds are not ours to free; leaking beats corrupting memory.
         _ => {}
     }

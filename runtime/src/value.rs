@@ -191,6 +191,8 @@ pub enum Value {
     Str(String),
     Array(std::sync::Arc<ArrayRef>),
     Tuple(Vec<Value>),
+    /// A list's elements when it was read (a copy: the list itself stays shared).
+    List(Vec<Value>),
     /// A dtype (`a.dtype`, or NumPy's scalar type `np.float32` when `class`).
     DType {
         name: &'static str,
@@ -212,6 +214,10 @@ pub fn repr_value(v: &Value) -> String {
         Value::Str(s) => pyfmt::str_repr(s),
         Value::Array(a) => a.repr(),
         Value::Tuple(items) => tuple_text(items, repr_value),
+        Value::List(items) => {
+            let parts: Vec<String> = items.iter().map(repr_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
         Value::DType { name, class: true } => format!("<class 'numpy.{name}'>"),
         Value::DType { name, .. } => format!("dtype('{name}')"),
     }

@@ -403,6 +403,19 @@ pub(crate) fn lower_call<'c>(
         }
         _ => {}
     }
+    let is_list = |p: &Arg| matches!(p, Arg::Value(v, ..) if matches!(v.ty, Ty::List(_)));
+    let takes_any = matches!(def.names[0], "str" | "repr" | "display" | "print");
+    if !takes_any && positional.iter().any(is_list) {
+        let mut values = Vec::new();
+        for p in positional {
+            match p {
+                Arg::Value(v, s, _) => values.push((v, s)),
+                Arg::Tree(t) => values.push((env.expr(cx, t)?, t.span)),
+                Arg::Missing => {}
+            }
+        }
+        return env.list_builtin(cx, site.name, values, site.keywords, site.span);
+    }
     let mut call = Call::bind(def, &site, positional)?;
     (def.lower)(env, cx, &mut call)
 }

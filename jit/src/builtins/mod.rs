@@ -38,6 +38,7 @@ mod conversions;
 mod creation;
 mod iteration;
 mod linalg;
+pub(crate) mod lists;
 mod math;
 mod minmax;
 mod output;
@@ -482,6 +483,11 @@ pub(crate) fn opencl(
             "unpacking an array (`x, y = p`) cannot run in a @gpu body: its length check raises with a message built on the host",
             "index the elements instead: x, y = p[0], p[1]",
         ),
+        B::List(_) => gpu_err(
+            site,
+            "lists cannot be used in a @gpu body: a kernel computes with numbers and arrays",
+            "make an array of the list before the loop: a = np.array(xs)",
+        ),
         B::Format { .. } | B::Concat | B::StrLen | B::StrEq | B::AssertFail => gpu_err(
             site,
             "strings cannot be used in a @gpu body: kernels compute with numbers and arrays",
@@ -561,6 +567,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::AssertFail
         | B::Raise(_)
         | B::Unwrap => text::clif(g, op, o),
+        B::List(_) => lists::clif(g, op, o),
     }
 }
 

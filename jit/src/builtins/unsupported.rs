@@ -10,8 +10,9 @@ pub(super) fn instead(name: &str) -> Option<&'static str> {
 }
 
 const NO_SORT: &str =
-    "Kiln sorts arrays with np.sort(a), a.sort() and np.argsort(a): build on those";
-const NO_LISTS: &str = "Kiln has arrays and tuples, not lists: use array([...]) or zeros(n)";
+    "Kiln sorts arrays with np.sort(a), a.sort() and np.argsort(a), and lists with sorted(xs): build on those";
+const NO_LISTS: &str =
+    "Kiln has arrays, tuples and lists of numbers, not dicts or sets: use array([...]) or zeros(n)";
 
 pub(super) const INSTEAD: &[(&[&str], &str)] = &[
     (&["append"], "use concatenate((a, b))"),
@@ -24,7 +25,7 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         "loop over ndrange(n, m) and index the two arrays: out[i, j] = f(a[i], b[j])",
     ),
     (
-        &["sorted", "percentile", "quantile", "unique"],
+        &["percentile", "quantile", "unique"],
         NO_SORT,
     ),
     (
@@ -77,7 +78,11 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         &["tile", "repeat", "roll"],
         "write it as a loop over the indices",
     ),
-    (&["list", "dict", "set", "tolist"], NO_LISTS),
+    (&["dict", "set"], NO_LISTS),
+    (
+        &["tolist"],
+        "make the list with a comprehension: [float(v) for v in a]",
+    ),
     (
         &["map", "filter", "vectorize"],
         "apply the function to each element in a for loop",

@@ -703,6 +703,56 @@ impl<'a> Env<'a> {
         self.expr(cx, i).map(Some)
     }
 
+    /// `A[mask, j]` of a 2-D `A` and a 1-D boolean mask: the column view `A[:, j]` and the
+    /// mask, which `MaskSelect` reads and `mask_assign` writes through (NumPy's result: the
+    /// column's elements where the mask is true). Otherwise `Err` with the first index when
+    /// this lowered it (it is lowered once: the caller hands it to `indices`).
+    pub(crate) fn mask_column(
+        &mut self,
+        cx: &mut FnCx,
+        arr: &Expr,
+        index: &[ast::Expr],
+        span: Span,
+    ) -> LResult<Result<(Expr, Expr), Option<Expr>>> {
+        use ast::ExprKind as A;
+        let (Ty::Array { ndim: 2, .. }, [first, col]) = (&arr.ty, index) else {
+            return Ok(Err(None));
+        };
+        if matches!(col.kind, A::Slice { .. }) {
+            return Ok(Err(None));
+        }
+        let Some(mask) = self.array_index(cx, std::slice::from_ref(first))? else {
+            return Ok(Err(None));
+        };
+        match mask.ty {
+            Ty::Array {
+                dtype: DType::Bool,
+                ndim: 1,
+            } => {}
+            Ty::Array { .. } => {
+                return type_err(
+                    first.span,
+                    format!(
+                        "A[rows, j] takes a 1-D boolean mask for rows in Kiln, not a {}",
+                        mask.ty
+                    ),
+                )
+            }
+            _ => return Ok(Err(Some(mask))),
+        }
+        let all = ast::Expr {
+            kind: A::Slice {
+                lower: None,
+                upper: None,
+                step: None,
+            },
+            span: first.span,
+            id: 0,
+        };
+        let view = self.slice(cx, arr.clone(), &[all, col.clone()], span)?;
+        Ok(Ok((view, mask)))
+    }
+
     /// `a[mask]` and `a[idx]`: NumPy's advanced indexing on the first axis, a copy.
     pub(crate) fn advanced_index(
         &mut self,

@@ -132,6 +132,10 @@ impl<'a> Env<'a> {
             };
             if !is_module {
                 let recv = self.expr(cx, value)?;
+                if matches!(recv.ty, Ty::List(_)) {
+                    return self
+                        .list_method(cx, recv, value, attr, *attr_span, args, keywords, span);
+                }
                 if attr == "format" && recv.ty == Ty::Str {
                     return self.str_format(cx, recv, args, keywords, value.span, span);
                 }
@@ -144,6 +148,11 @@ impl<'a> Env<'a> {
         if module.is_none() {
             if let Some(def) = self.input.funcs.get(&name).cloned() {
                 return self.call_user(cx, &name, &def, args, keywords, span);
+            }
+        }
+        if module.is_none() && !self.input.funcs.contains_key(&name) {
+            if let Some(v) = self.list_call(cx, &name, args, keywords, span)? {
+                return Ok(v);
             }
         }
         let Some(def) = builtins::lookup(&name) else {
@@ -368,6 +377,10 @@ impl<'a> Env<'a> {
             id: Some(id),
             temps: Vec::new(),
             temp_cursor: 0,
+            pre: Vec::new(),
+            no_hoist: 0,
+            comp_scopes: Vec::new(),
+            comp_vars: HashMap::new(),
         };
         let mut params = Vec::new();
         for (p, t) in d.params.iter().zip(&tys) {

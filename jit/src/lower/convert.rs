@@ -134,6 +134,25 @@ impl<'a> Env<'a> {
         };
         match &e.kind {
             ast::ExprKind::Name(n) if n == "str" => Ok(Ty::Str),
+            ast::ExprKind::Name(n) if n == "list" => {
+                type_err(e.span, "a list annotation names its element type in Kiln")
+                    .map_err(|er| with_hint(er, "write list[float] (or list[int], list[bool], list[complex]), or leave the parameter unannotated"))
+            }
+            // `list[float]`: a list of that scalar type.
+            ast::ExprKind::Subscript { value, index }
+                if matches!(&value.kind, ast::ExprKind::Name(n) if n == "list") =>
+            {
+                match index.as_slice() {
+                    [i] => match self.annotation(i)? {
+                        t if t.is_numeric() => Ok(Ty::list(t)),
+                        t => type_err(
+                            i.span,
+                            format!("Kiln lists hold numbers of one type, not {t}"),
+                        ),
+                    },
+                    _ => bad(),
+                }
+            }
             ast::ExprKind::Name(n) => dtype_of_name(n).map(Ty::from_dtype).map_or_else(bad, Ok),
             ast::ExprKind::Attribute { attr, .. } => {
                 dtype_of_name(attr).map(Ty::from_dtype).map_or_else(bad, Ok)
@@ -249,6 +268,17 @@ impl<'a> Env<'a> {
             // A dtype (or scalar type) is always true in Python.
             Ty::DType { .. } => Expr::new(ExprKind::Bool(true), Ty::Bool),
             Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),
+            Ty::List(_) => {
+                let len = Expr::new(
+                    ExprKind::Builtin {
+                        op: Builtin::List(ir::ListOp::Len),
+                        args: vec![v],
+                        site: 0,
+                    },
+                    Ty::I64,
+                );
+                Expr::new(ExprKind::Compare(CmpOp::Ne, Box::new(len), Box::new(Expr::int(0))), Ty::Bool)
+            }
             Ty::Str => {
                 let len = Expr::new(
                     ExprKind::Builtin {
@@ -328,6 +358,7 @@ impl<'a> Env<'a> {
                     to.clone(),
                 ))
             }
+            (Ty::List(_), Ty::List(_)) => self.convert_list(v, to, span),
             (a, b) => type_err(span, format!("a {a} where a {b} is expected")),
         }
     }

@@ -25,6 +25,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         map_threads: Default::default(),
         annotated_maps: Default::default(),
         name_uses: crate::parallel::NameUses::new(&input.module.body),
+        comp_types: HashMap::new(),
     };
     let started = std::time::Instant::now();
     let mut rounds = 0;
@@ -166,7 +167,13 @@ impl<'a> Env<'a> {
                 if let ast::StmtKind::Expr(e) = &s.kind {
                     if !is_print_call(e) {
                         // An optional result shows its number, or nothing when None.
-                        match self.expr_opt(cx, e) {
+                        let outer = std::mem::take(&mut cx.pre);
+                        let v = self.expr_opt(cx, e);
+                        let mut pre = std::mem::replace(&mut cx.pre, outer);
+                        if v.is_ok() {
+                            out.append(&mut pre);
+                        }
+                        match v {
                             Ok(v) => {
                                 if v.ty != Ty::None {
                                     result_ty = v.ty.clone();

@@ -75,9 +75,14 @@ impl<'a> Env<'a> {
             A::Subscript { value, index } => {
                 let v = self.expr(cx, value)?;
                 match &v.ty {
+                    Ty::List(_) => return self.list_get(cx, v, index, e.span),
                     Ty::Array { dtype, ndim } => {
                         let (dtype, ndim) = (*dtype, *ndim as usize);
-                        let first = self.array_index(cx, index)?;
+                        let first = match self.mask_column(cx, &v, index, e.span)? {
+                            Ok((col, mask)) => return self.advanced_index(cx, col, mask, e.span),
+                            Err(Some(first)) => Some(first),
+                            Err(None) => self.array_index(cx, index)?,
+                        };
                         if let Some(ix) = first.as_ref().filter(|ix| is_array(ix)) {
                             return self.advanced_index(cx, v, ix.clone(), e.span);
                         }
@@ -178,7 +183,10 @@ impl<'a> Env<'a> {
             A::BoolOp { op, values } => {
                 let mut acc = self.expr(cx, &values[0])?;
                 for v in &values[1..] {
-                    let b = self.expr(cx, v)?;
+                    cx.no_hoist += 1;
+                    let b = self.expr(cx, v);
+                    cx.no_hoist -= 1;
+                    let b = b?;
                     acc = self.boolop(*op, acc, b, e.span)?;
                 }
                 acc
@@ -211,6 +219,15 @@ impl<'a> Env<'a> {
                         let ty = r.ty.clone();
                         bind = Some((v, r));
                         r = Expr::new(ExprKind::Var(v), ty);
+                    }
+                    if matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)
+                        && matches!(r.ty, Ty::List(_))
+                    {
+                        let negate = *op == ast::CmpOp::NotIn;
+                        let c = self.list_contains(cx, prev, r.clone(), negate, e.span)?;
+                        cmps.push((bind, c));
+                        prev = r;
+                        continue;
                     }
                     let c = if matches!(prev.ty, Ty::Array { .. })
                         || matches!(r.ty, Ty::Array { .. })
@@ -258,8 +275,12 @@ impl<'a> Env<'a> {
             A::IfExp { test, body, orelse } => {
                 let c = self.expr_opt(cx, test)?;
                 let c = self.truth(c, test.span)?;
-                let a = self.expr(cx, body)?;
-                let b = self.expr(cx, orelse)?;
+                cx.no_hoist += 1;
+                let ab = self
+                    .expr(cx, body)
+                    .and_then(|a| Ok((a, self.expr(cx, orelse)?)));
+                cx.no_hoist -= 1;
+                let (a, b) = ab?;
                 let Some(t) = unify(&a.ty, &b.ty) else {
                     return type_err(
                         e.span,
@@ -287,13 +308,8 @@ impl<'a> Env<'a> {
                 let ty = Ty::tuple(vals.iter().map(|v| v.ty.clone()).collect());
                 Expr::new(ExprKind::Tuple(vals), ty)
             }
-            A::List(_) => {
-                return type_err(
-                    e.span,
-                    "Kiln has no lists: a list literal makes an array only inside array([...])",
-                )
-                .map_err(|er| with_hint(er, "use a tuple for a shape: zeros((h, w))"));
-            }
+            A::List(items) => return self.list_literal(cx, items, e.span),
+            A::ListComp { .. } => return self.list_comp(cx, e),
         })
     }
 
@@ -1042,6 +1058,7 @@ impl<'a> Env<'a> {
             Ty::None => "NoneType",
             Ty::Array { .. } => "numpy.ndarray",
             Ty::Tuple(_) => "tuple",
+            Ty::List(_) => "list",
             Ty::Optional(_) => "NoneType",
             Ty::DType { class: true, .. } => "type",
             Ty::DType { .. } => "numpy.dtype",
@@ -1095,6 +1112,9 @@ impl<'a> Env<'a> {
             } else {
                 self.format(cx, s, spec, false, span)
             };
+        }
+        if matches!(v.ty, Ty::List(_)) && !spec.is_empty() {
+            return type_err(span, "unsupported format string passed to list.__format__");
         }
         // format(None, spec) is a TypeError in Python, as the unwrap's is.
         let v = if spec.is_empty() {

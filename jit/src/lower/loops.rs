@@ -372,6 +372,31 @@ impl<'a> Env<'a> {
                 }
                 return Ok((Elements::Zip(items), len.unwrap()));
             }
+            if builtin("reversed") {
+                if !keywords.is_empty() || args.len() != 1 {
+                    return type_err(
+                        iter.span,
+                        format!(
+                            "reversed() takes exactly one argument ({} given)",
+                            args.len()
+                        ),
+                    );
+                }
+                let (inner, len) = self.iter_elements(cx, &args[0], out)?;
+                if matches!(inner, Elements::Enumerate { .. } | Elements::Zip(_)) {
+                    return type_err(
+                        args[0].span,
+                        "reversed() of enumerate() or zip() is not supported in Kiln (Python rejects it too)",
+                    );
+                }
+                let len = hold_const(cx, out, "len", len);
+                let elems = Elements::Reversed {
+                    inner: Box::new(inner),
+                    len: len.clone(),
+                    site,
+                };
+                return Ok((elems, len));
+            }
             if builtin("range") && !keywords.is_empty() {
                 return type_err(iter.span, "range() takes no keyword arguments");
             }
@@ -393,6 +418,12 @@ impl<'a> Env<'a> {
                     Ty::I64,
                 );
                 Ok((Elements::Array { var, elem_ty, site }, dim))
+            }
+            Ty::List(_) => {
+                let elem_ty = self.list_elem(&arr.ty, iter.span)?;
+                let var = hold_always(cx, arr, "iter", out);
+                let len = self.list_op(cx, ir::ListOp::Len, vec![var.clone()], Ty::I64, iter.span);
+                Ok((Elements::List { var, elem_ty, site }, len))
             }
             Ty::Array { .. } => {
                 type_err(iter.span, "iterating over the rows of a multi-dimensional array is not supported in Kiln")
@@ -510,6 +541,19 @@ pub(crate) enum Elements {
     },
     /// `zip(a, b, ...)`: the tuple of each operand's element.
     Zip(Vec<Elements>),
+    /// `for x in xs` of a list: `xs[k]` (the list held in a hidden variable; its length is
+    /// read when the loop starts, and an element removed since is an IndexError).
+    List {
+        var: Expr,
+        elem_ty: Ty,
+        site: ir::SiteId,
+    },
+    /// `reversed(inner)`: inner's element `len - 1 - k`.
+    Reversed {
+        inner: Box<Elements>,
+        len: Expr,
+        site: ir::SiteId,
+    },
 }
 
 impl Elements {
@@ -532,6 +576,18 @@ impl Elements {
                 tuple(vec![i, inner.element(k)])
             }
             Elements::Zip(items) => tuple(items.iter().map(|e| e.element(k)).collect()),
+            Elements::List { var, elem_ty, site } => Expr::new(
+                ExprKind::Builtin {
+                    op: Builtin::List(ir::ListOp::Get),
+                    args: vec![var.clone(), k.clone()],
+                    site: *site,
+                },
+                elem_ty.clone(),
+            ),
+            Elements::Reversed { inner, len, site } => {
+                let last = int_op(ir::BinOp::Sub, len.clone(), Expr::int(1), *site);
+                inner.element(&int_op(ir::BinOp::Sub, last, k.clone(), *site))
+            }
         }
     }
 }

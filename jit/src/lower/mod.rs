@@ -27,6 +27,7 @@ mod convert;
 mod driver;
 mod exprs;
 mod gpu_maps;
+mod lists;
 mod loops;
 mod names;
 mod operators;
@@ -140,6 +141,9 @@ pub(crate) struct Env<'a> {
     annotated_maps: std::cell::Cell<usize>,
     /// Where each name occurs in the cell, for `assigned_before_read` on its globals.
     name_uses: crate::parallel::NameUses,
+    /// Types of the cell's comprehension variables, by (span start, name), kept across
+    /// rounds (the cell's `FnCx` is new each round).
+    comp_types: HashMap<(u32, String), Ty>,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).
@@ -164,6 +168,16 @@ pub(crate) struct FnCx {
     /// reuses them instead of piling up copies.
     temps: Vec<ir::VarId>,
     temp_cursor: usize,
+    /// Statements the statement being lowered needs first: the loops of the list
+    /// comprehensions in it (`lists.rs`).
+    pre: Vec<Stmt>,
+    /// Set inside `and`/`or`, conditional expressions and `while` conditions, where a
+    /// comprehension's loop cannot be moved before the statement.
+    no_hoist: u32,
+    /// The names of the comprehensions being lowered (innermost last).
+    comp_scopes: Vec<HashMap<String, ir::VarId>>,
+    /// Each comprehension's variables, by (its span's start, name), kept across rounds.
+    comp_vars: HashMap<(u32, String), ir::VarId>,
 }
 
 /// Names of a parallel loop's body that do not refer to the enclosing scope.
@@ -177,6 +191,14 @@ struct ParScope {
 }
 
 impl FnCx {
+    /// A comprehension's own variable named `name`.
+    fn comp_var(&self, name: &str) -> Option<ir::VarId> {
+        self.comp_scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name).copied())
+    }
+
     fn par_var(&self, name: &str) -> Option<ir::VarId> {
         let p = self.par.as_ref()?;
         p.vars
@@ -201,6 +223,10 @@ impl FnCx {
             id: None,
             temps: Vec::new(),
             temp_cursor: 0,
+            pre: Vec::new(),
+            no_hoist: 0,
+            comp_scopes: Vec::new(),
+            comp_vars: HashMap::new(),
         }
     }
 

@@ -105,6 +105,9 @@ impl<'a> Env<'a> {
 
     /// The type `name` has so far, as `read_name` would read it, without reading it.
     pub(crate) fn name_ty(&self, cx: &FnCx, name: &str) -> Option<Ty> {
+        if let Some(v) = cx.comp_var(name) {
+            return cx.vars[v as usize].1.clone();
+        }
         if let Some(v) = cx.par_var(name) {
             return cx.vars[v as usize].1.clone();
         }
@@ -118,6 +121,21 @@ impl<'a> Env<'a> {
     }
 
     pub(crate) fn read_name(&mut self, cx: &mut FnCx, name: &str, span: Span) -> LResult<Expr> {
+        let v = self.read_name_any(cx, name, span)?;
+        self.check_par_list(cx, &v, span)?;
+        Ok(v)
+    }
+
+    fn read_name_any(&mut self, cx: &mut FnCx, name: &str, span: Span) -> LResult<Expr> {
+        if let Some(v) = cx.comp_var(name) {
+            return match &cx.vars[v as usize].1 {
+                Some(t) => Ok(Expr::new(ExprKind::Var(v), t.clone())),
+                None => self.unknown(
+                    span,
+                    format!("'{name}' is read before the comprehension assigns it"),
+                ),
+            };
+        }
         if let Some(v) = cx.par_var(name) {
             return match &cx.vars[v as usize].1 {
                 Some(t) => Ok(Expr::new(ExprKind::Var(v), t.clone())),
@@ -181,6 +199,10 @@ impl<'a> Env<'a> {
         ty: &Ty,
         span: Span,
     ) -> LResult<(Place, Ty)> {
+        if let Some(v) = cx.comp_var(name) {
+            let t = self.assign_var(cx, v, name, ty, span)?;
+            return Ok((Place::Var(v), t));
+        }
         if let Some(v) = cx.par_var(name) {
             let t = self.assign_var(cx, v, name, ty, span)?;
             // Private types persist across rounds (the scope is rebuilt each round).

@@ -208,6 +208,9 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> LResult<Expr> {
         use ast::BinOp as B;
+        if matches!(a.ty, Ty::List(_)) || matches!(b.ty, Ty::List(_)) {
+            return self.list_binary(cx, op, a, b, span);
+        }
         let arrays = matches!(a.ty, Ty::Array { .. }) || matches!(b.ty, Ty::Array { .. });
         if op == B::MatMul {
             return self.matmul(cx, a, b, span);

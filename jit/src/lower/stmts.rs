@@ -81,6 +81,19 @@ impl<'a> Env<'a> {
     }
 
     pub(crate) fn stmt(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
+        // The loops of the list comprehensions in the statement run first (`lists.rs`).
+        let outer = std::mem::take(&mut cx.pre);
+        let out = self.stmt_here(cx, s);
+        let mut pre = std::mem::replace(&mut cx.pre, outer);
+        let mut out = out?;
+        if pre.is_empty() {
+            return Ok(out);
+        }
+        pre.append(&mut out);
+        Ok(pre)
+    }
+
+    fn stmt_here(&mut self, cx: &mut FnCx, s: &ast::Stmt) -> LResult<Vec<Stmt>> {
         let mut assign_target = None;
         if let Some((target, span)) = s.target {
             let ok = matches!(
@@ -244,6 +257,22 @@ impl<'a> Env<'a> {
             ast::StmtKind::AugAssign { target, op, value } => {
                 let cur = self.expr(cx, target)?;
                 let rhs = self.expr(cx, value)?;
+                if matches!(cur.ty, Ty::List(_)) && *op == ast::BinOp::Add {
+                    // `xs += ys` extends the list in place, as Python does.
+                    let e = self.list_extend(cx, cur, rhs, value.span, s.span)?;
+                    return Ok(vec![Stmt::Eval(e)]);
+                }
+                if matches!(cur.ty, Ty::List(_)) && *op == ast::BinOp::Mul && rhs.ty.is_int_like() {
+                    let n = cast(rhs, Ty::I64);
+                    let e = self.list_op(
+                        cx,
+                        ir::ListOp::RepeatInPlace,
+                        vec![cur, n],
+                        Ty::None,
+                        s.span,
+                    );
+                    return Ok(vec![Stmt::Eval(e)]);
+                }
                 let advanced = matches!(
                     &cur.kind,
                     ExprKind::Builtin {
@@ -269,8 +298,10 @@ impl<'a> Env<'a> {
                 Ok(vec![Stmt::If { cond, then, els }])
             }
             ast::StmtKind::While { test, body } => {
-                let cond = self.expr_opt(cx, test)?;
-                let cond = self.truth(cond, test.span)?;
+                cx.no_hoist += 1;
+                let cond = self.expr_opt(cx, test);
+                cx.no_hoist -= 1;
+                let cond = self.truth(cond?, test.span)?;
                 cx.loop_depth += 1;
                 let body = self.block(cx, body);
                 cx.loop_depth -= 1;
@@ -652,13 +683,22 @@ impl<'a> Env<'a> {
                     }
                     _ => self.expr(cx, value)?,
                 };
+                if matches!(arr.ty, Ty::List(_)) {
+                    return self.list_set(cx, arr, index, v, target.span);
+                }
                 let Ty::Array { dtype, ndim } = arr.ty else {
                     return type_err(
                         value.span,
                         format!("'{}' object does not support item assignment", arr.ty),
                     );
                 };
-                let first = self.array_index(cx, index)?;
+                let first = match self.mask_column(cx, &arr, index, target.span)? {
+                    Ok((col, mask)) => {
+                        return self.mask_assign(cx, col, mask, v, target.span, span)
+                    }
+                    Err(Some(first)) => Some(first),
+                    Err(None) => self.array_index(cx, index)?,
+                };
                 if let Some(ix) = first
                     .as_ref()
                     .filter(|ix| matches!(ix.ty, Ty::Array { .. }))

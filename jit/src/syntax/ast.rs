@@ -201,6 +201,14 @@ pub enum ExprKind {
     },
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
+    /// `[elt for target in iter if cond]` (one `for`, an optional `if`); also a generator
+    /// expression as a call's only argument, `sum(x * x for x in xs)`.
+    ListComp {
+        elt: Box<Expr>,
+        target: Box<Expr>,
+        iter: Box<Expr>,
+        cond: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Clone, Debug)]

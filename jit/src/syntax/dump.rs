@@ -319,6 +319,20 @@ impl Dumper {
                     self.expr(i, d + 1);
                 }
             }
+            ExprKind::ListComp {
+                elt,
+                target,
+                iter,
+                cond,
+            } => {
+                self.line(d, "ListComp", s);
+                self.expr(elt, d + 1);
+                self.label(d + 1, "for:");
+                self.expr(target, d + 2);
+                self.label(d + 1, "in:");
+                self.expr(iter, d + 2);
+                self.opt("if:", cond, d + 1);
+            }
         }
     }
 }

@@ -1222,13 +1222,15 @@ impl<'a> Parser<'a> {
                 let value = self.expr()?;
                 keywords.push(Keyword { name, span, value });
             } else {
-                let e = self.expr()?;
+                let mut e = self.expr()?;
                 if self.at_kw("for") {
-                    return Err(syntax(
-                        self.span(),
-                        "generator expressions are not supported in Kiln",
-                    )
-                    .with_hint("write an explicit `for` loop"));
+                    if !args.is_empty() || !keywords.is_empty() {
+                        return Err(syntax(e.span, "Generator expression must be parenthesized"));
+                    }
+                    e = self.comprehension(e, ")")?;
+                    if !self.at_op(")") {
+                        return Err(syntax(e.span, "Generator expression must be parenthesized"));
+                    }
                 }
                 if self.at_op("=") {
                     return Err(syntax(
@@ -1316,16 +1318,86 @@ impl<'a> Parser<'a> {
         Ok(self.mk(ExprKind::Tuple(items), open.to(close)))
     }
 
+    /// The rest of `[elt for target in iter if cond]` from `for`, up to (not taking) `close`.
+    fn comprehension(&mut self, elt: Expr, close: &str) -> PResult<Expr> {
+        self.bump();
+        let mut items = vec![self.bitor()?];
+        let mut trailing = false;
+        while self.eat_op(",").is_some() {
+            if self.at_kw("in") {
+                trailing = true;
+                break;
+            }
+            items.push(self.bitor()?);
+        }
+        let target = if items.len() == 1 && !trailing {
+            items.pop().expect("one item")
+        } else {
+            let sp = items[0].span.to(items[items.len() - 1].span);
+            self.mk(ExprKind::Tuple(items), sp)
+        };
+        fn names_only(e: &Expr) -> bool {
+            match &e.kind {
+                ExprKind::Name(_) => true,
+                ExprKind::Tuple(es) => es.iter().all(names_only),
+                _ => false,
+            }
+        }
+        if !names_only(&target) {
+            return Err(syntax(
+                target.span,
+                "a comprehension's target must be a name or a tuple of names",
+            ));
+        }
+        if self.eat_kw("in").is_none() {
+            return Err(syntax(self.span(), "invalid syntax: expected 'in'"));
+        }
+        let iter = self.or_test()?;
+        let cond = if self.eat_kw("if").is_some() {
+            Some(Box::new(self.or_test()?))
+        } else {
+            None
+        };
+        if self.at_kw("for") {
+            return Err(syntax(
+                self.span(),
+                "a comprehension with more than one `for` is not supported in Kiln",
+            )
+            .with_hint("write the outer loop as a `for` statement that appends to a list"));
+        }
+        if self.at_kw("if") {
+            return Err(syntax(
+                self.span(),
+                "a comprehension with more than one `if` is not supported in Kiln",
+            )
+            .with_hint("join the conditions with `and`"));
+        }
+        if !self.at_op(close) {
+            return Err(self.expected_close(close));
+        }
+        let span = elt.span.to(iter.span);
+        Ok(self.mk(
+            ExprKind::ListComp {
+                elt: Box::new(elt),
+                target: Box::new(target),
+                iter: Box::new(iter),
+                cond,
+            },
+            span,
+        ))
+    }
+
     fn list(&mut self) -> PResult<Expr> {
         let open = self.bump().span;
         let mut items = Vec::new();
         while !self.at_op("]") {
             items.push(self.expr()?);
-            if self.at_kw("for") {
-                return Err(
-                    syntax(self.span(), "list comprehensions are not supported in Kiln")
-                        .with_hint("build the array with `zeros(n)` and a `for` loop"),
-                );
+            if self.at_kw("for") && items.len() == 1 {
+                let elt = items.pop().expect("one item");
+                let comp = self.comprehension(elt, "]")?;
+                let close = self.bump().span;
+                let span = open.to(close);
+                return Ok(Expr { span, ..comp });
             }
             if self.eat_op(",").is_none() {
                 break;

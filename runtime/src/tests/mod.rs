@@ -122,6 +122,7 @@ fn symbols_complete() {
         include_str!("../ctx.rs"),
         include_str!("../format.rs"),
         include_str!("../linalg.rs"),
+        include_str!("../lists.rs"),
         include_str!("../masks.rs"),
         include_str!("../math.rs"),
         include_str!("../nd.rs"),

@@ -158,7 +158,7 @@ pub fn clif_types(t: &Ty) -> Vec<types::Type> {
     match t {
         Ty::None | Ty::DType { .. } => vec![],
         Ty::Bool => vec![types::I8],
-        Ty::I64 | Ty::Str | Ty::Array { .. } => vec![types::I64],
+        Ty::I64 | Ty::Str | Ty::Array { .. } | Ty::List(_) => vec![types::I64],
         Ty::F64 => vec![types::F64],
         Ty::F32 => vec![types::F32],
         Ty::C128 => vec![types::F64, types::F64],

@@ -60,6 +60,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             Ty::Str => self.call_rt1("kiln_fmt_str", &[ctx, v[0], sp, sn]),
             Ty::Array { .. } if repr => self.call_rt1("kiln_repr_array", &[ctx, v[0]]),
             Ty::Array { .. } => self.call_rt1("kiln_fmt_array", &[ctx, v[0], sp, sn]),
+            Ty::List(_) => {
+                let code = self.iconst(crate::builtins::lists::elem_code(t));
+                self.call_rt1("kiln_list_repr", &[v[0], code])
+            }
             Ty::Optional(inner) => {
                 // "None", or the value.
                 let some = self.b.create_block();

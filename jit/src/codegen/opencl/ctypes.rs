@@ -33,6 +33,7 @@ impl TypeDecls {
                 "double2".into()
             }
             Ty::Str => return Err("a string".into()),
+            Ty::List(_) => return Err("a list".into()),
             Ty::Optional(_) => return Err("an optional value (a number or None)".into()),
             Ty::Array { dtype, ndim } => {
                 let name = array_struct(*dtype, *ndim as usize);
