@@ -481,11 +481,9 @@ unsafe fn to_array(l: *const KList, code: i64) -> KResult<*mut Array> {
             DType::Bool => *data.add(k) = (e[0] & 0xff != 0) as u8,
             DType::F32 => *(data as *mut u32).add(k) = e[0] as u32,
             DType::I64 | DType::F64 => *(data as *mut u64).add(k) = e[0],
-            crate::narrow_ints!() => crate::nd::write_e(
-                dt,
-                data.add(k * dt.size()),
-                crate::nd::E::I(e[0] as i64),
-            ),
+            crate::narrow_ints!() => {
+                crate::nd::write_e(dt, data.add(k * dt.size()), crate::nd::E::I(e[0] as i64))
+            }
             DType::C128 => {
                 *(data as *mut u64).add(2 * k) = e[0];
                 *(data as *mut u64).add(2 * k + 1) = e[1];

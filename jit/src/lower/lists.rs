@@ -428,18 +428,7 @@ impl<'a> Env<'a> {
                         "range() arg 3 must not be zero",
                     );
                 }
-                let (start, stop, step) = match vals.len() {
-                    1 => (Expr::int(0), vals.pop().unwrap(), Expr::int(1)),
-                    2 => {
-                        let stop = vals.pop().unwrap();
-                        (vals.pop().unwrap(), stop, Expr::int(1))
-                    }
-                    _ => {
-                        let step = vals.pop().unwrap();
-                        let stop = vals.pop().unwrap();
-                        (vals.pop().unwrap(), stop, step)
-                    }
-                };
+                let (start, stop, step) = super::loops::range_bounds(vals);
                 let l = self.list_op(
                     cx,
                     ListOp::Range,

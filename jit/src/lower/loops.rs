@@ -46,18 +46,7 @@ impl<'a> Env<'a> {
                     let v = self.expr(cx, a)?;
                     vals.push(self.int_arg(v, a.span, &name)?);
                 }
-                let (start, stop, step) = match vals.len() {
-                    1 => (Expr::int(0), vals.pop().unwrap(), Expr::int(1)),
-                    2 => {
-                        let stop = vals.pop().unwrap();
-                        (vals.pop().unwrap(), stop, Expr::int(1))
-                    }
-                    _ => {
-                        let step = vals.pop().unwrap();
-                        let stop = vals.pop().unwrap();
-                        (vals.pop().unwrap(), stop, step)
-                    }
-                };
+                let (start, stop, step) = range_bounds(vals);
                 if let ExprKind::Int(0) = step.kind {
                     return err(
                         ErrorKind::ValueError,
@@ -595,4 +584,20 @@ impl Elements {
 fn tuple(items: Vec<Expr>) -> Expr {
     let ty = Ty::tuple(items.iter().map(|e| e.ty.clone()).collect());
     Expr::new(ExprKind::Tuple(items), ty)
+}
+
+/// `range`'s one to three arguments as (start, stop, step).
+pub(crate) fn range_bounds(mut vals: Vec<Expr>) -> (Expr, Expr, Expr) {
+    match vals.len() {
+        1 => (Expr::int(0), vals.pop().unwrap(), Expr::int(1)),
+        2 => {
+            let stop = vals.pop().unwrap();
+            (vals.pop().unwrap(), stop, Expr::int(1))
+        }
+        _ => {
+            let step = vals.pop().unwrap();
+            let stop = vals.pop().unwrap();
+            (vals.pop().unwrap(), stop, step)
+        }
+    }
 }

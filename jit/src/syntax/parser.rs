@@ -720,38 +720,7 @@ impl<'a> Parser<'a> {
 
     fn for_stmt(&mut self) -> PResult<Stmt> {
         let kw = self.bump().span;
-        let mut items = vec![self.bitor()?];
-        let mut trailing = false;
-        while self.eat_op(",").is_some() {
-            if self.at_kw("in") {
-                trailing = true;
-                break;
-            }
-            items.push(self.bitor()?);
-        }
-        let target = if items.len() == 1 && !trailing {
-            items.pop().expect("one item")
-        } else {
-            let sp = items[0].span.to(items[items.len() - 1].span);
-            self.mk(ExprKind::Tuple(items), sp)
-        };
-        // Names, nested in tuples as `for i, (x, y) in enumerate(zip(a, b))` nests them.
-        fn names_only(e: &Expr) -> bool {
-            match &e.kind {
-                ExprKind::Name(_) => true,
-                ExprKind::Tuple(es) => es.iter().all(names_only),
-                _ => false,
-            }
-        }
-        if !names_only(&target) {
-            return Err(syntax(
-                target.span,
-                "a `for` loop target must be a name or a tuple of names",
-            ));
-        }
-        if self.eat_kw("in").is_none() {
-            return Err(syntax(self.span(), "invalid syntax: expected 'in'"));
-        }
+        let target = self.for_target("a `for` loop")?;
         let iter = self.exprlist()?;
         self.expect_colon("'for' statement")?;
         let body = self.block("'for' statement", kw)?;
@@ -1318,9 +1287,9 @@ impl<'a> Parser<'a> {
         Ok(self.mk(ExprKind::Tuple(items), open.to(close)))
     }
 
-    /// The rest of `[elt for target in iter if cond]` from `for`, up to (not taking) `close`.
-    fn comprehension(&mut self, elt: Expr, close: &str) -> PResult<Expr> {
-        self.bump();
+    /// The target of a `for` (loop or comprehension) up to and taking `in`: a name or a tuple
+    /// of names, nested as `for i, (x, y) in enumerate(zip(a, b))` nests them.
+    fn for_target(&mut self, what: &str) -> PResult<Expr> {
         let mut items = vec![self.bitor()?];
         let mut trailing = false;
         while self.eat_op(",").is_some() {
@@ -1346,12 +1315,19 @@ impl<'a> Parser<'a> {
         if !names_only(&target) {
             return Err(syntax(
                 target.span,
-                "a comprehension's target must be a name or a tuple of names",
+                format!("{what}'s target must be a name or a tuple of names"),
             ));
         }
         if self.eat_kw("in").is_none() {
             return Err(syntax(self.span(), "invalid syntax: expected 'in'"));
         }
+        Ok(target)
+    }
+
+    /// The rest of `[elt for target in iter if cond]` from `for`, up to (not taking) `close`.
+    fn comprehension(&mut self, elt: Expr, close: &str) -> PResult<Expr> {
+        self.bump();
+        let target = self.for_target("a comprehension")?;
         let iter = self.or_test()?;
         let cond = if self.eat_kw("if").is_some() {
             Some(Box::new(self.or_test()?))
@@ -1690,8 +1666,16 @@ fn check_function_decorator(d: &Expr) -> PResult<()> {
         }
         _ => "Kiln's function decorators are @njit and @jit (accepted and ignored: every function is compiled)",
     };
-    let shown = if name.is_empty() { "this decorator" } else { name };
-    Err(syntax(d.span, format!("the decorator `@{shown}` is not supported in Kiln")).with_hint(hint))
+    let shown = if name.is_empty() {
+        "this decorator"
+    } else {
+        name
+    };
+    Err(syntax(
+        d.span,
+        format!("the decorator `@{shown}` is not supported in Kiln"),
+    )
+    .with_hint(hint))
 }
 
 #[cfg(test)]
