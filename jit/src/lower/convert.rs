@@ -240,6 +240,11 @@ impl<'a> Env<'a> {
         }
         match v.kind {
             ExprKind::Int(x) if (lo..=hi).contains(&x) => Ok(v),
+            // Already wrapped to the type (`a[i] += 1`).
+            ExprKind::Builtin {
+                op: Builtin::WrapInt(w),
+                ..
+            } if w == dtype => Ok(v),
             _ => Ok(self.builtin(cx, Builtin::CheckIntRange(dtype), vec![v], Ty::I64, span)),
         }
     }

@@ -287,7 +287,23 @@ impl<'a> Env<'a> {
                     let new = self.binary(cx, *op, cur, rhs, s.span)?;
                     return self.map_into(cx, dest, new, s.span).map(|s| vec![s]);
                 }
-                let new = self.binary(cx, *op, cur, rhs, s.span)?;
+                // An element of a narrow integer array is a NumPy scalar of its type there:
+                // `a[i] += 1` wraps (only a Python int operand must fit the type).
+                let narrow = match &cur.kind {
+                    ExprKind::Index { array, .. } => match array.ty {
+                        Ty::Array { dtype, .. } if dtype.narrow_int().is_some() => Some(dtype),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let rhs = match narrow {
+                    Some(d) => self.fit_narrow(cx, rhs, d, value.span)?,
+                    None => rhs,
+                };
+                let mut new = self.binary(cx, *op, cur, rhs, s.span)?;
+                if let Some(d) = narrow.filter(|_| new.ty == Ty::I64) {
+                    new = self.builtin(cx, Builtin::WrapInt(d), vec![new], Ty::I64, s.span);
+                }
                 self.assign(cx, target, new, s.span)
             }
             ast::StmtKind::If { test, body, orelse } => {
