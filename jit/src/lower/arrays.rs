@@ -855,6 +855,7 @@ impl<'a> Env<'a> {
             );
             return Ok(vec![Stmt::Eval(call)]);
         }
+        let v = self.fit_narrow(cx, v, dtype, span)?;
         let v = self.store_cast(v, &Ty::from_dtype(dtype), span)?;
         let call = self.builtin(cx, Builtin::MaskAssign, vec![a, mask, v], Ty::None, span);
         Ok(vec![Stmt::Eval(call)])
