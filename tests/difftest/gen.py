@@ -20,8 +20,8 @@ What the programs stay away from, because the two sides are allowed to differ th
   NumPy (the result stays `f32`) but a typed `f64` to Kiln (the result is `f64`, SPEC §13).
 - `min`/`max` of a bool and a number: Python returns the bool object itself (`min(10.0,
   True)` is `True`), Kiln's typed result is the number (`1.0`).
-- Constructs Kiln lacks (README, "Coming from NumPy"): lists, boolean-mask indexing,
-  `c128(re, im)`.
+- Constructs it does not generate: lists, boolean-mask indexing, `c128(re, im)`, sorting
+  (run tests 66 and 69-75 cover them against the same oracle).
 - Narrow integer arrays (`np.int8` ... `np.uint32`) appear in whole-array expressions,
   views, slice stores of arrays, reductions and prints only: an element read from one is a
   NumPy scalar of that type (it wraps) but an i64 in Kiln (as in Numba), and a Python int
