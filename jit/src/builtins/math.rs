@@ -289,7 +289,14 @@ fn np_round(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr>
         return type_err(span, format!("{}() of a complex number", c.name));
     }
     if x.ty.is_int_like() {
-        return Ok(cast(x, Ty::I64));
+        // An integer keeps its type: unchanged to n >= 0 digits, else rounded to tens,
+        // hundreds, ... half to even through a float, as NumPy does.
+        if matches!(n.kind, ExprKind::Int(k) if k >= 0) {
+            return Ok(cast(x, Ty::I64));
+        }
+        let f = cast(x, Ty::F64);
+        let r = env.builtin(cx, Builtin::NpRoundN, vec![f, n], Ty::F64, span);
+        return Ok(cast(r, Ty::I64));
     }
     let x = cast(env.to_float(x), Ty::F64);
     Ok(env.builtin(cx, Builtin::NpRoundN, vec![x, n], Ty::F64, span))
