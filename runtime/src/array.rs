@@ -220,6 +220,15 @@ pub struct Array {
     pub host_written: i64, // 128
 }
 
+/// Notes a runtime write into `a`'s elements on the array that owns them (a view's base), so
+/// a device copy of it is no longer taken as current (see [`Array::host_written`]).
+/// # Safety
+/// `a` live.
+pub unsafe fn mark_host_written(a: *mut Array) {
+    let owner = if (*a).base.is_null() { a } else { (*a).base };
+    (*owner).host_written = 1;
+}
+
 /// See [`Array::host_written`].
 pub const HOST_WRITTEN_NOTHING_TO_UPLOAD: i64 = 2;
 

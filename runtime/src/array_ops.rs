@@ -100,9 +100,7 @@ unsafe fn fill_with(a: *mut Array, e: crate::nd::E) {
     for off in element_offsets(a) {
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), (*a).data.offset(off), bytes.len());
     }
-    // A device copy of the owner is no longer current (`Array::host_written`).
-    let owner = if (*a).base.is_null() { a } else { (*a).base };
-    (*owner).host_written = 1;
+    crate::array::mark_host_written(a);
 }
 
 /// # Safety
@@ -644,13 +642,7 @@ pub unsafe fn reduce(a: *const Array, op: i64) -> KResult<Scalar> {
     let at = |o: i64, j: usize| o + j as i64 * inner_s;
     let rd_f64 = |e: i64| *(base as *const f64).offset(e as isize);
     let rd_f32 = |e: i64| *(base as *const f32).offset(e as isize);
-    let rd_i64 = |e: i64| match crate::nd::read_e(
-        stored,
-        base.offset(e as isize * stored.size() as isize),
-    ) {
-        crate::nd::E::I(v) => v,
-        _ => 0,
-    };
+    let rd_i64 = |e: i64| stored.read_int(base.offset(e as isize * stored.size() as isize));
     let rd_b = |e: i64| *base.offset(e as isize) != 0;
     let rd_c = |e: i64| {
         let p = (base as *const f64).offset(2 * e as isize);

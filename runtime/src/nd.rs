@@ -319,12 +319,7 @@ pub(crate) unsafe fn read_e(dt: DType, p: *const u8) -> E {
             let q = p as *const f64;
             E::C(q.read_unaligned(), q.add(1).read_unaligned())
         }
-        DType::I8 => E::I((p as *const i8).read_unaligned() as i64),
-        DType::I16 => E::I((p as *const i16).read_unaligned() as i64),
-        DType::I32 => E::I((p as *const i32).read_unaligned() as i64),
-        DType::U8 => E::I(*p as i64),
-        DType::U16 => E::I((p as *const u16).read_unaligned() as i64),
-        DType::U32 => E::I((p as *const u32).read_unaligned() as i64),
+        crate::narrow_ints!() => E::I(dt.read_int(p)),
     }
 }
 

@@ -116,9 +116,7 @@ pub unsafe fn sort_in_place(a: *mut Array, axis: i64) -> KResult<()> {
     let ar = &*a;
     let ax = norm_axis(axis, dims(ar))?;
     sort_in(ar, ax);
-    // A device copy of the owner is no longer current (`Array::host_written`).
-    let owner = if ar.base.is_null() { a } else { ar.base };
-    (*owner).host_written = 1;
+    crate::array::mark_host_written(a);
     Ok(())
 }
 

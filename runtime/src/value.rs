@@ -116,12 +116,7 @@ impl ArrayRef {
             return self
                 .offsets()
                 .into_iter()
-                .map(
-                    |o| match unsafe { crate::nd::read_e(dt, d.offset(o * dt.size() as isize)) } {
-                        crate::nd::E::I(v) => v,
-                        _ => 0,
-                    },
-                )
+                .map(|o| unsafe { dt.read_int(d.offset(o * dt.size() as isize)) })
                 .collect();
         }
         self.to_f64_vec()

@@ -48,7 +48,7 @@ fn small_int_float_result(
     span: Span,
 ) -> LResult<Expr> {
     let bits = arrays_dtype.and_then(|d| d.narrow_int()).map(|(b, _)| b);
-    let float_fn = super::math::DEFS.iter().any(|d| d.names == def.names);
+    let float_fn = || super::math::DEFS.iter().any(|d| d.names == def.names);
     match (bits, &mapped.ty) {
         (
             Some(b @ (8 | 16)),
@@ -56,7 +56,7 @@ fn small_int_float_result(
                 dtype: kiln_runtime::DType::F64,
                 ndim,
             },
-        ) if float_fn => {
+        ) if float_fn() => {
             let d = arrays_dtype.map(|d| d.numpy_name()).unwrap_or_default();
             if b == 8 {
                 return Err(type_error(

@@ -94,7 +94,15 @@ impl<'a> Env<'a> {
             .into_iter()
             .map(|e| self.map_operand(&mut m, e))
             .collect();
-        let body = f(self, leaves.clone())?;
+        // The leaves of Python int operands (a literal or a `MapScalar`, small): an array
+        // operand's leaf is its whole fused body, not copied.
+        let weak_leaves: Vec<ExprKind> = leaves
+            .iter()
+            .zip(&weak_ints)
+            .filter(|(_, &w)| w)
+            .map(|(l, _)| l.kind.clone())
+            .collect();
+        let body = f(self, leaves)?;
         let Some(mut dtype) = body.ty.dtype() else {
             return type_err(span, format!("an array of {} values", body.ty));
         };
@@ -104,20 +112,22 @@ impl<'a> Env<'a> {
             // the arrays' type, and a Python integer operand must fit it (NumPy 2).
             Some(narrow) if dtype == DType::I64 && narrow.narrow_int().is_some() => {
                 let (lo, hi) = narrow.int_range().unwrap_or((i64::MIN, i64::MAX));
-                for (leaf, _) in leaves.iter().zip(&weak_ints).filter(|(_, &w)| w) {
-                    match leaf.kind {
+                let checked = |v: Expr| {
+                    Expr::new(
+                        ExprKind::Builtin {
+                            op: Builtin::CheckIntRange(narrow),
+                            args: vec![v],
+                            site,
+                        },
+                        Ty::I64,
+                    )
+                };
+                for leaf in weak_leaves {
+                    match leaf {
                         ExprKind::Int(v) if !(lo..=hi).contains(&v) => {
                             // Raised before the loop, when the statement runs: the literal
                             // becomes a checked scalar operand.
-                            let checked = Expr::new(
-                                ExprKind::Builtin {
-                                    op: Builtin::CheckIntRange(narrow),
-                                    args: vec![Expr::int(v)],
-                                    site,
-                                },
-                                Ty::I64,
-                            );
-                            m.scalars.push(checked);
+                            m.scalars.push(checked(Expr::int(v)));
                             let k = (m.scalars.len() - 1) as u32;
                             body = rewrite_leaves(body, &|e| {
                                 matches!(e.kind, ExprKind::Int(x) if x == v)
@@ -126,15 +136,7 @@ impl<'a> Env<'a> {
                         }
                         ExprKind::MapScalar(k) => {
                             let s = &mut m.scalars[k as usize];
-                            let v = std::mem::replace(s, Expr::none());
-                            *s = Expr::new(
-                                ExprKind::Builtin {
-                                    op: Builtin::CheckIntRange(narrow),
-                                    args: vec![v],
-                                    site,
-                                },
-                                Ty::I64,
-                            );
+                            *s = checked(std::mem::replace(s, Expr::none()));
                         }
                         _ => {}
                     }
