@@ -269,10 +269,14 @@ mod tests {
 
     #[test]
     fn a_background_process_holding_the_pipe_does_not_hold_the_cell() {
-        let t = Instant::now();
-        let (out, _, ended) = collect("echo fg; sleep 5 &");
+        // The background sleep keeps the pipe open for 30 s: had the cell waited for the
+        // pipe to close, the sleep would be over when it returns.
+        let (out, err, ended) = collect("echo fg; sleep 30 & echo $! >&2");
         assert_eq!((out.as_str(), ended), ("fg\n", Ended::Exited(0)));
-        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        let pid = err.trim();
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        let _ = Command::new("kill").arg("-9").arg(pid).status();
+        assert!(alive, "the cell ended only after its background process");
     }
 
     #[test]
