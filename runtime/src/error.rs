@@ -26,6 +26,15 @@ pub enum ErrorKind {
     /// NumPy's `numpy.exceptions.AxisError` (a ValueError and an IndexError there): an axis
     /// argument out of range.
     AxisError,
+    /// ctypes: a library has no such symbol (`lib.foo`), CPython's `AttributeError`.
+    AttributeError,
+    /// `ctypes.ArgumentError`: a foreign function's argument failed its `argtypes` check
+    /// (the message starts `argument N: `, as ctypes prints it).
+    ArgumentError,
+    /// A C function called through ctypes faulted (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT).
+    /// CPython has no such exception (the process dies there); Kiln survives the signal and
+    /// reports it, see `ffi/guard.c`.
+    ForeignCrash,
 }
 
 impl ErrorKind {
@@ -49,12 +58,15 @@ impl ErrorKind {
             ErrorKind::AssertionError => "AssertionError",
             ErrorKind::KeyError => "KeyError",
             ErrorKind::AxisError => "AxisError",
+            ErrorKind::AttributeError => "AttributeError",
+            ErrorKind::ArgumentError => "ArgumentError",
+            ErrorKind::ForeignCrash => "ForeignCrash",
         }
     }
 
     pub fn from_i64(v: i64) -> ErrorKind {
         use ErrorKind::*;
-        const ALL: [ErrorKind; 18] = [
+        const ALL: [ErrorKind; 21] = [
             SyntaxError,
             IndentationError,
             TabError,
@@ -73,6 +85,9 @@ impl ErrorKind {
             AssertionError,
             KeyError,
             AxisError,
+            AttributeError,
+            ArgumentError,
+            ForeignCrash,
         ];
         ALL.iter()
             .copied()

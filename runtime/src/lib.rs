@@ -7,6 +7,7 @@ pub mod array;
 pub mod array_ops;
 pub mod ctx;
 pub mod error;
+pub mod ffi;
 pub mod format;
 pub mod guard;
 pub mod headroom;
@@ -33,6 +34,9 @@ pub use array::{Array, DType};
 pub use array_ops::*;
 pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
+pub use ffi::{
+    find_library, kiln_ffi_array_data, kiln_ffi_call, kiln_ffi_open, kiln_ffi_sym, Library,
+};
 pub use format::*;
 pub use linalg::{kiln_dot, kiln_dot_scalar};
 pub use lists::*;
@@ -127,6 +131,11 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_par_for,
         // opencl/mod.rs
         kiln_gpu_for,
+        // ffi/
+        kiln_ffi_open,
+        kiln_ffi_sym,
+        kiln_ffi_call,
+        kiln_ffi_array_data,
         // lists.rs
         kiln_list_new,
         kiln_list_push,

@@ -193,6 +193,8 @@ pub enum Value {
         name: &'static str,
         class: bool,
     },
+    /// A value shown by a fixed text, as Python shows an object (`<CDLL ...>`).
+    Opaque(String),
 }
 
 /// What a notebook shows as `Out[n]`: Python's repr for scalars, strings and tuples,
@@ -207,6 +209,7 @@ pub fn repr_value(v: &Value) -> String {
         Value::F32(x) => pyfmt::f32_repr(*x),
         Value::Complex(r, i) => pyfmt::complex_repr(*r, *i),
         Value::Str(s) => pyfmt::str_repr(s),
+        Value::Opaque(s) => s.clone(),
         Value::Array(a) => a.repr(),
         Value::Tuple(items) => tuple_text(items, repr_value),
         Value::List(items) => {

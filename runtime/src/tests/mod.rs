@@ -2,6 +2,7 @@
 //! (see `runtime/testgen/`), so a mismatch means Kiln differs from what users compare with.
 
 mod arrays;
+mod ffi;
 mod formatting;
 mod headroom;
 mod masks;
@@ -120,6 +121,9 @@ fn symbols_complete() {
         include_str!("../alloc.rs"),
         include_str!("../array_ops.rs"),
         include_str!("../ctx.rs"),
+        include_str!("../ffi/guard.rs"),
+        include_str!("../ffi/library.rs"),
+        include_str!("../ffi/ndpointer.rs"),
         include_str!("../format.rs"),
         include_str!("../linalg.rs"),
         include_str!("../lists.rs"),
