@@ -152,6 +152,34 @@ pub(crate) static DEFS: &[Def] = &[
         lower: savefig,
     },
     Def {
+        names: &["xticks"],
+        params: &[
+            Param {
+                form: Form::Literal,
+                ..opt("ticks", "None")
+            },
+            opt("labels", "None"),
+        ],
+        arrays: Arrays::Rejected,
+        method: Method::No,
+        help: "xticks([]): draw the x axis without ticks (Kiln places round ticks itself).",
+        lower: no_ticks,
+    },
+    Def {
+        names: &["yticks"],
+        params: &[
+            Param {
+                form: Form::Literal,
+                ..opt("ticks", "None")
+            },
+            opt("labels", "None"),
+        ],
+        arrays: Arrays::Rejected,
+        method: Method::No,
+        help: "yticks([]): draw the y axis without ticks (Kiln places round ticks itself).",
+        lower: no_ticks,
+    },
+    Def {
         names: &["colorbar"],
         params: &[],
         arrays: Arrays::Rejected,
@@ -390,6 +418,30 @@ fn show(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 
 fn savefig(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     one_text(env, cx, c, PlotOp::Savefig)
+}
+
+/// `xticks([])` / `yticks([])`, the one form Kiln takes: ticks at chosen places are
+/// matplotlib's, Kiln's axes place round ones.
+fn no_ticks(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    let empty = matches!(c.tree(0).map(|t| &t.kind), Some(ast::ExprKind::List(items) | ast::ExprKind::Tuple(items)) if items.is_empty());
+    if !empty || c.given(1) {
+        return type_err(
+            c.span,
+            format!("{}() takes only [] in Kiln (no ticks on that axis)", c.name),
+        )
+        .map_err(|e| {
+            crate::lower::with_hint(
+                e,
+                "the axes fit the data with round ticks: plot only the range you want to see",
+            )
+        });
+    }
+    let op = if c.name == "xticks" {
+        PlotOp::NoXTicks
+    } else {
+        PlotOp::NoYTicks
+    };
+    Ok(call(env, cx, c, op, operands()))
 }
 
 fn colorbar(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {

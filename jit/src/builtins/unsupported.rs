@@ -33,7 +33,7 @@ pub(super) const INSTEAD: &[(&[&str], &str)] = &[
         "Kiln draws one axes per figure: call figure() to start another figure",
     ),
     (
-        &["xlim", "ylim", "axis", "xticks", "yticks", "xscale", "yscale"],
+        &["xlim", "ylim", "axis", "xscale", "yscale"],
         "the axes fit the data with round ticks: plot only the range you want to see, e.g. plot(x[lo:hi], y[lo:hi])",
     ),
     (

@@ -204,6 +204,8 @@ unsafe fn call(ctx: *mut ExecCtx, op: PlotOp, w: &[u64]) -> Result<(), String> {
                 return Ok(());
             }
         }
+        PlotOp::NoXTicks => with_figure(|f| f.no_ticks.0 = true),
+        PlotOp::NoYTicks => with_figure(|f| f.no_ticks.1 = true),
         PlotOp::Colorbar => {
             if !with_figure(|f| f.image.is_some()) {
                 return Err("No mappable was found to use for colorbar creation. First define a mappable such as an image (with imshow)".into());

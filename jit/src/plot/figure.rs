@@ -36,7 +36,7 @@ pub struct Image {
     pub rows: usize,
     pub cols: usize,
     pub values: Vec<f64>,
-    pub cmap: colorous::Gradient,
+    pub cmap: style::Colormap,
     pub reversed: bool,
     pub lo: f64,
     pub hi: f64,
@@ -79,6 +79,8 @@ pub struct Figure {
     pub series: Vec<Series>,
     pub image: Option<Image>,
     pub legend: Option<Loc>,
+    /// `xticks([])`, `yticks([])`: the axis drawn without ticks or their labels.
+    pub no_ticks: (bool, bool),
     /// The next colour of the cycle.
     next_color: usize,
 }
@@ -101,6 +103,7 @@ impl Figure {
             series: Vec::new(),
             image: None,
             legend: None,
+            no_ticks: (false, false),
             next_color: 0,
         }
     }
@@ -272,8 +275,7 @@ impl Image {
     /// The colormap at `t` in [0, 1].
     pub fn color_at(&self, t: f64) -> Rgb {
         let t = if self.reversed { 1.0 - t } else { t };
-        let c = self.cmap.eval_continuous(t);
-        (c.r, c.g, c.b)
+        self.cmap.eval(t)
     }
 }
 

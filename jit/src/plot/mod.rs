@@ -38,6 +38,9 @@ pub enum PlotOp {
     Show = 9,
     Colorbar = 10,
     Savefig = 11,
+    /// `xticks([])` / `yticks([])`: no ticks on that axis.
+    NoXTicks = 12,
+    NoYTicks = 13,
 }
 
 impl PlotOp {
@@ -55,6 +58,8 @@ impl PlotOp {
             PlotOp::Show => "show",
             PlotOp::Colorbar => "colorbar",
             PlotOp::Savefig => "savefig",
+            PlotOp::NoXTicks => "xticks",
+            PlotOp::NoYTicks => "yticks",
         }
     }
 
@@ -62,7 +67,7 @@ impl PlotOp {
         use PlotOp::*;
         [
             Plot, Scatter, Hist, Imshow, Title, XLabel, YLabel, Legend, Figure, Show, Colorbar,
-            Savefig,
+            Savefig, NoXTicks, NoYTicks,
         ]
         .get(usize::try_from(k).ok()?)
         .copied()

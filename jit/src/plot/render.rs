@@ -208,13 +208,18 @@ fn frame(area: &Area, r: Rect) -> Res {
     .map_err(err)
 }
 
-/// The x ticks below the axes and the y ticks left of them; returns the widest y label.
-fn draw_ticks(area: &Area, ax: &Axes) -> Result<f64, String> {
+/// The x ticks below the axes and the y ticks left of them (not those `xticks([])` /
+/// `yticks([])` removed); returns the widest y label.
+fn draw_ticks(area: &Area, ax: &Axes, (no_x, no_y): (bool, bool)) -> Result<f64, String> {
     let nx = ((ax.r.w() * 0.72 / 30.0) as usize).clamp(1, 9);
     let ny = ((ax.r.h() * 0.72 / 20.0) as usize).clamp(1, 9);
     let sorted = |(a, b): (f64, f64)| (a.min(b), a.max(b));
     let (xlo, xhi) = sorted(ax.x);
-    let xt = ticks::ticks(xlo, xhi, nx);
+    let xt = if no_x {
+        Vec::new()
+    } else {
+        ticks::ticks(xlo, xhi, nx)
+    };
     let line = ShapeStyle::from(&BLACK).stroke_width(1);
     for (t, label) in xt.iter().zip(ticks::labels(&xt)) {
         let (x, _) = pt(ax.px(*t, ax.y.0));
@@ -230,7 +235,11 @@ fn draw_ticks(area: &Area, ax: &Axes) -> Result<f64, String> {
         )?;
     }
     let (ylo, yhi) = sorted(ax.y);
-    let yt = ticks::ticks(ylo, yhi, ny);
+    let yt = if no_y {
+        Vec::new()
+    } else {
+        ticks::ticks(ylo, yhi, ny)
+    };
     let mut widest: f64 = 0.0;
     for (t, label) in yt.iter().zip(ticks::labels(&yt)) {
         let (_, y) = pt(ax.px(ax.x.0, *t));
@@ -529,7 +538,7 @@ fn draw(area: &Area, fig: &Figure) -> Res {
         draw_series(area, &ax, s)?;
     }
     frame(area, ax.r)?;
-    let widest = draw_ticks(area, &ax)?;
+    let widest = draw_ticks(area, &ax, fig.no_ticks)?;
     if let Some(loc) = fig.legend {
         draw_legend(area, &ax, fig, loc)?;
     }

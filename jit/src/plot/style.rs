@@ -198,10 +198,42 @@ pub fn parse_color(s: &str) -> Result<Rgb, String> {
     })
 }
 
-const CMAPS: &str = "'viridis', 'magma', 'inferno', 'plasma', 'cividis', 'turbo', 'gray'";
+const CMAPS: &str = "'viridis', 'magma', 'inferno', 'plasma', 'cividis', 'turbo', 'gray', 'hot'";
+
+/// A colormap: one of colorous's gradients, or matplotlib's piecewise-linear `hot`.
+#[derive(Clone, Copy)]
+pub enum Colormap {
+    Gradient(colorous::Gradient),
+    /// Black, red, yellow, white: red rises over the first 3/8, green over the next 3/8,
+    /// blue over the last quarter (matplotlib's `_hot_data`).
+    Hot,
+}
+
+impl Colormap {
+    /// The colour at `t` in [0, 1].
+    pub fn eval(&self, t: f64) -> Rgb {
+        match self {
+            Colormap::Gradient(g) => {
+                let c = g.eval_continuous(t);
+                (c.r, c.g, c.b)
+            }
+            Colormap::Hot => {
+                let ramp = |lo: f64, hi: f64| {
+                    let v = ((t - lo) / (hi - lo)).clamp(0.0, 1.0);
+                    (v * 255.0).round() as u8
+                };
+                (
+                    ramp(0.0, 0.365079),
+                    ramp(0.365079, 0.746032),
+                    ramp(0.746032, 1.0),
+                )
+            }
+        }
+    }
+}
 
 /// `imshow`'s colormap by name (`_r` reverses it).
-pub fn colormap(name: &str) -> Result<(colorous::Gradient, bool), String> {
+pub fn colormap(name: &str) -> Result<(Colormap, bool), String> {
     let (base, reversed) = match name.strip_suffix("_r") {
         Some(b) => (b, true),
         None => (name, false),
@@ -214,7 +246,8 @@ pub fn colormap(name: &str) -> Result<(colorous::Gradient, bool), String> {
         "cividis" => colorous::CIVIDIS,
         "turbo" => colorous::TURBO,
         // matplotlib's `gray` runs black → white; colorous's GREYS white → black.
-        "gray" | "grey" => return Ok((colorous::GREYS, !reversed)),
+        "gray" | "grey" => return Ok((Colormap::Gradient(colorous::GREYS), !reversed)),
+        "hot" => return Ok((Colormap::Hot, reversed)),
         "Greys" | "greys" => colorous::GREYS,
         _ => {
             return Err(format!(
@@ -222,7 +255,7 @@ pub fn colormap(name: &str) -> Result<(colorous::Gradient, bool), String> {
             ))
         }
     };
-    Ok((g, reversed))
+    Ok((Colormap::Gradient(g), reversed))
 }
 
 #[cfg(test)]
