@@ -343,6 +343,7 @@ fn kind(v: &Value) -> String {
         Value::Tuple(_) => "tuple".into(),
         Value::List(_) => "list".into(),
         Value::DType { .. } => "dtype".into(),
+        Value::Opaque(_) => "object".into(),
         Value::None => "None".into(),
     }
 }

@@ -343,6 +343,30 @@ pub enum Reduce {
     Mean = 4,
 }
 
+/// A typed call of a C function, as its declaration (ctypes' `argtypes`/`restype`, or a
+/// `%%c` prototype) and the arguments given decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FfiCall {
+    /// The C function's name, for a fault's message.
+    pub name: Rc<str>,
+    pub args: Vec<FfiArg>,
+    /// The C return type (None: `void`). Integers come back as `i64`, `bool` as `bool`,
+    /// `float` and `double` as `f64`.
+    pub ret: Option<crate::ffi::CScalar>,
+}
+
+/// One argument of a C call, as the C function receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FfiArg {
+    /// A scalar of this C type. The operand is an `i64` for integers and pointers
+    /// (`U64`), a `bool`, an `f32` for `F32`, an `f64` for `F64`.
+    Value(crate::ffi::CScalar),
+    /// An array passed as the address of its first element, after its flags (`ctype::FLAG_*`)
+    /// are checked (ctypes' ArgumentError for argument `argno`, 1-based). The array operand
+    /// stays held until the call returns.
+    Array { flags: u32, argno: u32 },
+}
+
 /// Operations the backends implement by instruction or by a runtime call. Argument types are
 /// fixed by the lowering (noted per variant); the result type is the expression's.
 #[derive(Clone, Debug, PartialEq)]
@@ -493,6 +517,14 @@ pub enum Builtin {
     Plot(crate::plot::PlotOp),
     /// `array([...])` from a nested list literal: the elements, row-major, already cast.
     ArrayLit(DType, Vec<i64>),
+    /// `ctypes.CDLL(path)` (args: the path, a str): the library's handle (an OSError
+    /// naming the paths tried when it cannot be opened).
+    FfiOpen,
+    /// `lib.name` (args: the library's handle): the function's address (ctypes'
+    /// AttributeError when the library has no such symbol).
+    FfiSym(Rc<str>),
+    /// A call of a C function (args: its address, then one operand per `FfiCall::args`).
+    FfiCall(Rc<FfiCall>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.
     Format {
         spec: Rc<str>,
@@ -959,6 +991,8 @@ pub fn builtin_name(op: &Builtin) -> String {
         }
         Builtin::Raise(k) => format!("raise[{}]", k.name()),
         Builtin::List(op) => format!("list_{op:?}").to_lowercase(),
+        Builtin::FfiSym(name) => format!("c_symbol[{name}]"),
+        Builtin::FfiCall(c) => format!("c_call[{}]", c.name),
         other => format!("{other:?}").to_lowercase(),
     }
 }

@@ -9,6 +9,7 @@ pub mod codegen;
 pub mod compare;
 pub mod diag;
 pub mod disasm;
+pub mod ffi;
 pub mod ir;
 pub mod lower;
 pub mod magics;

@@ -40,6 +40,8 @@ pub trait Host {
     fn restore(&mut self, s: crate::session::Snapshot);
     /// The flag an interrupt sets (shell commands watch it to kill their child).
     fn interrupt_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool>;
+    /// Define C functions a `%%c` cell compiled as globals, each called by its signature.
+    fn define_c_functions(&mut self, funcs: Vec<crate::ffi::cell::CFunction>);
 }
 
 /// Session settings the magics change.
@@ -84,6 +86,7 @@ pub const CELL_MAGICS: &[&str] = &[
     "writefile",
     "bash",
     "sh",
+    "c",
 ];
 
 pub enum Magic<'a> {
@@ -123,6 +126,8 @@ pub enum Magic<'a> {
     WriteFile(&'a str, &'a str),
     /// `%cd [-q] [DIR|-|~]`
     Cd(&'a str),
+    /// `%%c [FLAGS]`: the body is C, compiled and loaded; its functions become globals.
+    C(&'a str, &'a str),
     /// `%pwd`: the current directory as the cell's result.
     Pwd,
     Unknown(&'a str),
@@ -160,6 +165,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
             "compare" => Magic::Compare(arg, body),
             "writefile" => Magic::WriteFile(arg, body),
             "bash" | "sh" => Magic::Script(name, body),
+            "c" => Magic::C(arg, body),
             _ => Magic::Unknown(name),
         });
     }
@@ -546,6 +552,7 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
         }
         Magic::Script(shell, body) => run_script(session, shell, body, sink),
         Magic::WriteFile(args, body) => write_file(args, body, sink),
+        Magic::C(flags, body) => crate::ffi::cell::run(session, flags, body, sink),
         Magic::Cd(arg) => change_dir(session, arg, sink),
         Magic::Pwd => match std::env::current_dir() {
             Ok(dir) => ExecResult::Ok(Some(kiln_runtime::Value::Str(
@@ -868,6 +875,7 @@ mod tests {
             Some(Magic::Script(sh, b)) => format!("script {sh} {b:?}"),
             Some(Magic::WriteFile(a, b)) => format!("writefile {a:?} {b:?}"),
             Some(Magic::Cd(a)) => format!("cd {a:?}"),
+            Some(Magic::C(f, b)) => format!("c {f:?} {b:?}"),
             Some(Magic::Pwd) => "pwd".into(),
             Some(Magic::Unknown(n)) => format!("unknown {n}"),
             Some(_) => "other".into(),

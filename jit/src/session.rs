@@ -88,6 +88,8 @@ pub struct Session {
     /// Every OpenCL kernel compiled so far: (the function its loop is in, its listing), for
     /// `%opencl NAME`.
     opencl_log: Vec<(String, String)>,
+    /// The C declarations made so far (`ctypes` argtypes/restype, `%%c` prototypes).
+    pub(crate) ffi: crate::ffi::ForeignTable,
 }
 
 impl Default for Session {
@@ -124,6 +126,7 @@ impl Session {
             settings: Settings::default(),
             timings: Timings::default(),
             opencl_log: Vec::new(),
+            ffi: Default::default(),
         }
     }
 
@@ -393,6 +396,7 @@ impl Session {
             globals: &globals,
             target_override: self.settings.target_override,
             mark_lines: matches!(emit, Some(Stage::Asm | Stage::Clif)),
+            ffi: &self.ffi,
         };
         let mut lowered = lower::lower_cell(&input).map_err(|d| self.diag_error(&d, code, cell))?;
         let t2 = Instant::now();
@@ -503,8 +507,10 @@ impl Session {
             }
         }
         let compiled = compiled.expect("compiled");
-        // The cell's functions exist from now on, even if it fails at run time.
+        // The cell's functions exist from now on, even if it fails at run time; so do its
+        // C declarations.
         self.funcs = funcs;
+        self.ffi = lowered.ffi.clone();
         // Globals rebound to a wider type keep their value (an i64 read as f64, ...).
         for (name, g) in fresh.iter_mut() {
             if let Some(old) = self.globals.get(name) {
@@ -715,6 +721,8 @@ impl Session {
     pub fn reset(&mut self) {
         self.globals.clear();
         self.funcs.clear();
+        // Library numbers are never reused: a function compiled earlier keeps its own.
+        self.ffi.sigs.clear();
     }
 
     /// Completions at byte offset `cursor` of `code`.
@@ -1000,6 +1008,7 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
             name: dtype.numpy_name(),
             class: *class,
         },
+        Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => Value::Opaque(crate::ffi::describe(t)),
         Ty::Bool => Value::Bool(*(p as *const u8) != 0),
         Ty::I64 => Value::Int(*(p as *const i64)),
         Ty::F64 => Value::Float(*(p as *const f64)),
@@ -1162,6 +1171,18 @@ unsafe fn convert_slot(from: &Ty, src: *const u64, to: &Ty, dst: *mut u64) {
 }
 
 impl Host for Session {
+    fn define_c_functions(&mut self, funcs: Vec<crate::ffi::cell::CFunction>) {
+        // One library number per `%%c` cell: its functions' signatures are their own.
+        let lib = self.ffi.next_lib;
+        self.ffi.next_lib += 1;
+        for f in funcs {
+            let name: Rc<str> = f.name.as_str().into();
+            self.ffi.sigs.insert((lib, name.clone()), f.sig);
+            let mut g = Global::new(Ty::CFunc { lib, name });
+            g.slot[0] = f.addr as u64;
+            self.globals.insert(f.name, g);
+        }
+    }
     fn execute(&mut self, code: &str, sink: &mut dyn FnMut(Output)) -> ExecResult {
         self.execute_part(code, sink)
     }

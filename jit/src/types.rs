@@ -1,6 +1,7 @@
 //! Kiln's static types (SPEC.md §2) and the Numba-style unification that gives every variable
 //! one type from all of its assignments.
 
+use crate::ffi::CType;
 use kiln_runtime::DType;
 use std::fmt;
 use std::rc::Rc;
@@ -35,6 +36,19 @@ pub enum Ty {
     /// runtime `KList`, shared by assignment. The element is `None` for an empty literal `[]`
     /// whose element type nothing has told yet.
     List(Rc<Ty>),
+    /// A C type as a value (`ctypes.c_int`, `POINTER(c_double)`, `ndpointer(...)`), known at
+    /// compile time like a dtype: no machine words.
+    CType(Rc<CType>),
+    /// A loaded C library (`ctypes.CDLL(path)`): the runtime's handle, one word. The number
+    /// tells apart the libraries a session opened (each `CDLL` call site is one), so that a
+    /// function's declarations (`restype`, `argtypes`) belong to its library.
+    CLib(u32),
+    /// A C function of a library (`lib.name`): its address, one word. Its signature is the
+    /// session's declarations for `(lib, name)` (see `crate::ffi::ForeignTable`).
+    CFunc {
+        lib: u32,
+        name: Rc<str>,
+    },
 }
 
 impl Ty {
@@ -119,7 +133,7 @@ impl Ty {
     /// Number of machine words a value occupies once flattened (complex = 2, tuples summed).
     pub fn slots(&self) -> usize {
         match self {
-            Ty::None | Ty::DType { .. } => 0,
+            Ty::None | Ty::DType { .. } | Ty::CType(_) => 0,
             Ty::C128 => 2,
             Ty::Tuple(items) => items.iter().map(Ty::slots).sum(),
             Ty::Optional(t) => 1 + t.slots(),
@@ -229,6 +243,9 @@ impl fmt::Display for Ty {
             Ty::Optional(t) => write!(f, "Optional[{t}]"),
             Ty::List(t) if **t == Ty::None => write!(f, "list[unknown]"),
             Ty::List(t) => write!(f, "list[{t}]"),
+            Ty::CType(t) => write!(f, "ctypes type {t}"),
+            Ty::CLib(_) => write!(f, "CDLL"),
+            Ty::CFunc { name, .. } => write!(f, "C function {name}"),
         }
     }
 }

@@ -93,7 +93,7 @@ fn flatten(v: &Value, out: &mut Vec<Item>) {
             out.push(Item::F(*i))
         }
         Value::Str(s) => out.push(Item::Str(s.clone())),
-        Value::DType { .. } => out.push(Item::Str(kiln_runtime::repr_value(v))),
+        Value::DType { .. } | Value::Opaque(_) => out.push(Item::Str(kiln_runtime::repr_value(v))),
         Value::Tuple(items) => {
             for it in items {
                 flatten(it, out)

@@ -36,6 +36,7 @@ mod complex;
 mod constants;
 mod conversions;
 mod creation;
+mod ffi;
 mod iteration;
 mod linalg;
 pub(crate) mod lists;
@@ -85,6 +86,7 @@ static FAMILIES: &[&[Def]] = &[
     plot::DEFS,
     text::DEFS,
     iteration::DEFS,
+    ffi::DEFS,
 ];
 
 /// A builtin's lowering: the bound call to typed IR.
@@ -468,6 +470,11 @@ pub(crate) fn opencl(
             "random numbers cannot be drawn in a @gpu body: the generator lives on the host",
             "draw them into an array before the loop (`r = rand(n)`) and read r[i] in the body",
         ),
+        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) => gpu_err(
+            site,
+            "a C function cannot be called from a @gpu body: it is machine code for the host",
+            "call it from a @par loop, or before or after the @gpu loop",
+        ),
         B::Display(_) | B::ClearOutput | B::Plot(_) => gpu_err(
             site,
             "output cannot be shown from a @gpu body: the kernel runs on the device",
@@ -568,6 +575,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::Raise(_)
         | B::Unwrap => text::clif(g, op, o),
         B::List(_) => lists::clif(g, op, o),
+        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) => ffi::clif(g, op, o),
     }
 }
 

@@ -64,8 +64,16 @@ pub(crate) fn module_of(e: &ast::Expr) -> Option<&'static str> {
             "numba" | "nb" => "numba",
             "sys" => "sys",
             "plt" | "pyplot" => "plt",
+            "ctypes" => "ctypes",
             _ => return None,
         }),
+        // ctypes.util.find_library, ctypes.cdll.LoadLibrary, np.ctypeslib.ndpointer.
+        ast::ExprKind::Attribute { value, attr, .. } if attr == "util" || attr == "cdll" => {
+            module_of(value).filter(|m| *m == "ctypes")
+        }
+        ast::ExprKind::Attribute { value, attr, .. } if attr == "ctypeslib" => {
+            module_of(value).filter(|m| *m == "np").map(|_| "ctypes")
+        }
         // matplotlib.pyplot.plot
         ast::ExprKind::Attribute { value, attr, .. } if attr == "pyplot" => {
             matches!(&value.kind, ast::ExprKind::Name(m) if m == "matplotlib").then_some("plt")
@@ -100,6 +108,7 @@ pub(crate) const MODULES: &[&str] = &[
     "plt",
     "pyplot",
     "matplotlib",
+    "ctypes",
 ];
 
 impl<'a> Env<'a> {
@@ -132,6 +141,10 @@ impl<'a> Env<'a> {
             };
             if !is_module {
                 let recv = self.expr(cx, value)?;
+                if matches!(recv.ty, Ty::CLib(_)) {
+                    let f = self.ffi_symbol(cx, recv, attr, func.span);
+                    return self.ffi_call(cx, f, args, keywords, span);
+                }
                 if matches!(recv.ty, Ty::List(_)) {
                     return self
                         .list_method(cx, recv, value, attr, *attr_span, args, keywords, span);
@@ -145,6 +158,10 @@ impl<'a> Env<'a> {
         let Some((name, module)) = callee_name(func) else {
             return type_err(func.span, "only named functions can be called in Kiln");
         };
+        if module.is_none() && self.names_c_function(cx, &name) {
+            let f = self.expr(cx, func)?;
+            return self.ffi_call(cx, f, args, keywords, span);
+        }
         if module.is_none() {
             if let Some(def) = self.input.funcs.get(&name).cloned() {
                 return self.call_user(cx, &name, &def, args, keywords, span);

@@ -26,6 +26,8 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         annotated_maps: Default::default(),
         name_uses: crate::parallel::NameUses::new(&input.module.body),
         comp_types: HashMap::new(),
+        ffi: input.ffi.clone(),
+        ffi_lib_sites: HashMap::new(),
     };
     let started = std::time::Instant::now();
     let mut rounds = 0;
@@ -91,6 +93,7 @@ pub fn lower_cell(input: &LowerInput) -> Result<Lowered, Diagnostic> {
         result_ty,
         check_time,
         lower_time: lowering.elapsed(),
+        ffi: env.ffi,
     })
 }
 
@@ -147,6 +150,7 @@ impl<'a> Env<'a> {
         self.globals_changed = false;
         self.par_count = 0;
         self.display_types.clear();
+        self.ffi.sigs = self.input.ffi.sigs.clone();
     }
 
     // ----- the cell ------------------------------------------------------------------------

@@ -503,6 +503,9 @@ impl<'a> Env<'a> {
                 if let Some(d) = numpy_scalar_type(attr) {
                     return Ok(dtype_value(d, true));
                 }
+                if let Some(v) = self.ctypes_type_value(attr, attr_span) {
+                    return v;
+                }
                 if super::convert::NARROW_DTYPES.contains(&attr) {
                     let (msg, hint) = super::convert::unsupported_dtype(attr);
                     return type_err(attr_span, msg).map_err(|e| with_hint(e, hint));
@@ -513,7 +516,21 @@ impl<'a> Env<'a> {
                 );
             }
         }
+        // `plt.cm.hot`, `matplotlib.cm.hot`, `cm.hot`: a colormap is its name to `imshow`.
+        let is_cm = match &value.kind {
+            ast::ExprKind::Attribute { value: m, attr, .. } => {
+                attr == "cm" && matches!(&m.kind, ast::ExprKind::Name(n) if self.names_module(n))
+            }
+            ast::ExprKind::Name(n) => n == "cm" && self.global_ty(n).is_none(),
+            _ => false,
+        };
+        if is_cm {
+            return Ok(Expr::new(ExprKind::Str(attr.into()), Ty::Str));
+        }
         let v = self.expr(cx, value)?;
+        if matches!(v.ty, Ty::CLib(_)) {
+            return Ok(self.ffi_symbol(cx, v, attr, span));
+        }
         match (&v.ty, attr) {
             (Ty::Array { ndim, .. }, "shape") => {
                 let n = *ndim as usize;
@@ -1062,6 +1079,9 @@ impl<'a> Env<'a> {
             Ty::Optional(_) => "NoneType",
             Ty::DType { class: true, .. } => "type",
             Ty::DType { .. } => "numpy.dtype",
+            Ty::CType(_) => "_ctypes.PyCSimpleType",
+            Ty::CLib(_) => "CDLL",
+            Ty::CFunc { .. } => "_FuncPtr",
         };
         let msg = match conv {
             'c' => "%c requires int or char".to_string(),

@@ -26,6 +26,7 @@ mod calls;
 mod convert;
 mod driver;
 mod exprs;
+mod ffi;
 mod gpu_maps;
 mod lists;
 mod loops;
@@ -68,6 +69,8 @@ pub struct LowerInput<'a> {
     /// Mark each statement's source line in the IR (`ir::Stmt::Line`), for a listing that
     /// interleaves source and machine code.
     pub mark_lines: bool,
+    /// The session's C declarations before this cell.
+    pub ffi: &'a crate::ffi::ForeignTable,
 }
 
 /// The result: the program, the globals whose slots are new (fresh type) and the type of the
@@ -81,6 +84,8 @@ pub struct Lowered {
     /// reported by `%time` and `--timings`.
     pub check_time: std::time::Duration,
     pub lower_time: std::time::Duration,
+    /// The C declarations after this cell (the session keeps them once it compiles).
+    pub ffi: crate::ffi::ForeignTable,
 }
 
 /// The hidden global that receives the cell's result value.
@@ -144,6 +149,12 @@ pub(crate) struct Env<'a> {
     /// Types of the cell's comprehension variables, by (span start, name), kept across
     /// rounds (the cell's `FnCx` is new each round).
     comp_types: HashMap<(u32, String), Ty>,
+    /// C declarations as this round has met them so far (reset to the session's at every
+    /// round: a declaration applies from its statement on).
+    pub(crate) ffi: crate::ffi::ForeignTable,
+    /// The library number of each `CDLL(...)` call site of the cell, kept across rounds so
+    /// that a library's type is the same in every round.
+    pub(crate) ffi_lib_sites: HashMap<(usize, u32), u32>,
 }
 
 /// Per-function lowering state (the cell is a function whose assigned names are globals).

@@ -167,6 +167,9 @@ impl<'a> Env<'a> {
         if let Some(c) = crate::builtins::constant(name) {
             return Ok(c);
         }
+        if let Some(v) = self.ctypes_type_value(name, span) {
+            return v;
+        }
         if self.input.funcs.contains_key(name) {
             return type_err(span, format!("function '{name}' used as a value"))
                 .map_err(|e| with_hint(e, "functions are not values in Kiln; call it instead"));

@@ -204,6 +204,11 @@ impl<'a> Env<'a> {
                 Ok(vec![Stmt::Eval(v)])
             }
             ast::StmtKind::Assign { targets, value } => {
+                if let [target] = &targets[..] {
+                    if let Some(done) = self.ffi_declare(cx, target, value)? {
+                        return Ok(done);
+                    }
+                }
                 if let Some(done) = self.jit_wrap_assign(cx, targets, value)? {
                     return Ok(done);
                 }
@@ -427,13 +432,23 @@ impl<'a> Env<'a> {
             }
             ast::StmtKind::Import { module, .. } => {
                 let root = module.split('.').next().unwrap_or("");
-                if ["numpy", "math", "cmath", "sys", "numba", "matplotlib"].contains(&root) {
+                if [
+                    "numpy",
+                    "math",
+                    "cmath",
+                    "sys",
+                    "numba",
+                    "matplotlib",
+                    "ctypes",
+                ]
+                .contains(&root)
+                {
                     Ok(vec![])
                 } else {
                     err(
                         ErrorKind::NameError,
                         s.span,
-                        format!("No module named '{module}' in Kiln (numpy, math, sys, numba and matplotlib are accepted and do nothing)"),
+                        format!("No module named '{module}' in Kiln (numpy, math, sys, numba, matplotlib and ctypes are accepted and do nothing)"),
                     )
                 }
             }

@@ -215,7 +215,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// Static bytes the code can point at (kept alive by the `Compiled` unit).
-    pub(super) fn static_bytes(&mut self, s: &str) -> (Value, Value) {
+    pub(crate) fn static_bytes(&mut self, s: &str) -> (Value, Value) {
         let bytes: Box<[u8]> = s.as_bytes().into();
         let p = bytes.as_ptr() as i64;
         let n = bytes.len() as i64;

@@ -36,6 +36,7 @@ use std::sync::OnceLock;
 mod arith;
 mod builtins;
 mod exprs;
+pub(crate) mod ffi;
 mod function;
 mod gpu;
 mod loops;
@@ -156,9 +157,11 @@ fn isa() -> Result<OwnedTargetIsa, String> {
 /// The Cranelift types a Kiln type flattens to.
 pub fn clif_types(t: &Ty) -> Vec<types::Type> {
     match t {
-        Ty::None | Ty::DType { .. } => vec![],
+        Ty::None | Ty::DType { .. } | Ty::CType(_) => vec![],
         Ty::Bool => vec![types::I8],
-        Ty::I64 | Ty::Str | Ty::Array { .. } | Ty::List(_) => vec![types::I64],
+        Ty::I64 | Ty::Str | Ty::Array { .. } | Ty::List(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+            vec![types::I64]
+        }
         Ty::F64 => vec![types::F64],
         Ty::F32 => vec![types::F32],
         Ty::C128 => vec![types::F64, types::F64],
@@ -255,6 +258,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     let mut strings: Vec<Box<[u8]>> = Vec::new();
     let mut consts: Vec<u64> = Vec::new();
     let mut imports: HashMap<&'static str, FuncId> = HashMap::new();
+    let mut ffi_thunks: Vec<(ffi::ThunkAbi, FuncId)> = Vec::new();
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
     let mut clif = Vec::new();
@@ -309,6 +313,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 gpu_kernels: &opts.gpu_kernels,
                 map_fns: &map_fns,
                 imports: &mut imports,
+                ffi_thunks: &mut ffi_thunks,
                 strings: &mut strings,
                 consts: &mut consts,
                 depth_counted: false,
@@ -414,6 +419,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
         }
         module.clear_context(&mut ctx);
     }
+    ffi::define_thunks(&mut module, &ffi_thunks, &mut fctx)?;
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let code = code
         .into_iter()
@@ -498,6 +504,8 @@ pub(crate) struct Gen<'a, 'b> {
     gpu_kernels: &'a HashMap<u32, usize>,
     map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,
+    /// The thunks of the C signatures the unit calls (`ffi.rs`).
+    ffi_thunks: &'a mut Vec<(ffi::ThunkAbi, FuncId)>,
     strings: &'a mut Vec<Box<[u8]>>,
     /// The unit's table of scalar float constants (f32 ones in the low half of a word),
     /// reached at run time through `ExecCtx::consts`.

@@ -48,6 +48,11 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (p, n) = self.static_bytes(&text);
                 return Ok(self.call_rt1("kiln_str_new", &[p, n]));
             }
+            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+                let text = crate::ffi::describe(t);
+                let (p, n) = self.static_bytes(&text);
+                return Ok(self.call_rt1("kiln_str_new", &[p, n]));
+            }
             Ty::I64 => self.call_rt1("kiln_fmt_i64", &[ctx, v[0], sp, sn]),
             Ty::Bool => {
                 let w = self.b.ins().uextend(types::I64, v[0]);

@@ -34,6 +34,9 @@ impl TypeDecls {
             }
             Ty::Str => return Err("a string".into()),
             Ty::List(_) => return Err("a list".into()),
+            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+                return Err("a C library, function or type".into())
+            }
             Ty::Optional(_) => return Err("an optional value (a number or None)".into()),
             Ty::Array { dtype, ndim } => {
                 let name = array_struct(*dtype, *ndim as usize);
