@@ -523,6 +523,9 @@ pub enum Builtin {
     /// `lib.name` (args: the library's handle): the function's address (ctypes'
     /// AttributeError when the library has no such symbol).
     FfiSym(Rc<str>),
+    /// `a.ctypes.data` / `a.ctypes.data_as(T)` (args: the array): the address of its first
+    /// element.
+    FfiDataPtr,
     /// A call of a C function (args: its address, then one operand per `FfiCall::args`).
     FfiCall(Rc<FfiCall>),
     /// Text: `str(v)` / `format(v, spec)` / `repr(v)` of any value.

@@ -1008,7 +1008,9 @@ pub unsafe fn read_slot(t: &Ty, p: *const u64) -> Value {
             name: dtype.numpy_name(),
             class: *class,
         },
-        Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => Value::Opaque(crate::ffi::describe(t)),
+        Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } | Ty::CPointer(_) => {
+            Value::Opaque(crate::ffi::describe(t))
+        }
         Ty::Bool => Value::Bool(*(p as *const u8) != 0),
         Ty::I64 => Value::Int(*(p as *const i64)),
         Ty::F64 => Value::Float(*(p as *const f64)),
@@ -1175,6 +1177,7 @@ impl Host for Session {
         // One library number per `%%c` cell: its functions' signatures are their own.
         let lib = self.ffi.next_lib;
         self.ffi.next_lib += 1;
+        self.ffi.c_cells.insert(lib);
         for f in funcs {
             let name: Rc<str> = f.name.as_str().into();
             self.ffi.sigs.insert((lib, name.clone()), f.sig);

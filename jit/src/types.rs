@@ -49,6 +49,8 @@ pub enum Ty {
         lib: u32,
         name: Rc<str>,
     },
+    /// A C pointer to `T` (`a.ctypes.data_as(POINTER(T))`): the address, one word.
+    CPointer(Rc<CType>),
 }
 
 impl Ty {
@@ -246,6 +248,7 @@ impl fmt::Display for Ty {
             Ty::CType(t) => write!(f, "ctypes type {t}"),
             Ty::CLib(_) => write!(f, "CDLL"),
             Ty::CFunc { name, .. } => write!(f, "C function {name}"),
+            Ty::CPointer(t) => write!(f, "LP_{t}"),
         }
     }
 }

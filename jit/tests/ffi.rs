@@ -174,6 +174,9 @@ fn a_c_cell_compiles_and_its_functions_are_typed_calls() {
     );
     let (_, v) = ok(&mut s, "total(np.array([5, 6]))");
     assert_eq!(v.as_deref(), Some("11"));
+    // A prototype says how many arguments there are.
+    let (_, e) = err(&mut s, "add(1, 2, 3)");
+    assert_eq!(e.evalue, "add() takes 2 arguments (3 given)");
     // Recompiled with a new body: the name is the new function.
     ok(&mut s, "%%c\nint add(int a, int b) { return a - b; }\n");
     let (_, v) = ok(&mut s, "add(5, 6)");
@@ -351,6 +354,31 @@ fn libraries_and_symbols_that_are_missing_say_where_kiln_looked() {
     );
     let (_, v) = ok(&mut s, "libm.cos(0.5) == math.cos(0.5)");
     assert_eq!(v.as_deref(), Some("True"));
+    // An array's address, as ctypes' pointer types take it.
+    ok(
+        &mut s,
+        "libm.frexp.restype = ctypes.c_double\n\
+         libm.frexp.argtypes = [ctypes.c_double, ctypes.POINTER(ctypes.c_int)]\n\
+         e = np.zeros(1, dtype=np.int32)",
+    );
+    let (_, v) = ok(
+        &mut s,
+        "m = libm.frexp(48.0, e.ctypes.data_as(ctypes.POINTER(ctypes.c_int)))\n(m, e[0])",
+    );
+    assert_eq!(v.as_deref(), Some("(0.75, 6)"));
+    let (_, e) = err(
+        &mut s,
+        "libm.frexp(48.0, e.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))",
+    );
+    assert_eq!(
+        e.evalue,
+        "argument 2: TypeError: expected LP_c_int instance instead of LP_c_double"
+    );
+    let (_, v) = ok(&mut s, "e.ctypes.data != 0");
+    assert_eq!(v.as_deref(), Some("True"));
+    // CDLL(None): the process's own symbols.
+    let (_, v) = ok(&mut s, "me = ctypes.CDLL(None)\nme.abs(-7)");
+    assert_eq!(v.as_deref(), Some("7"));
     // A value made by its ctypes type is passed as that type without argtypes.
     ok(&mut s, "libm.sqrt.restype = ctypes.c_double");
     let (_, v) = ok(&mut s, "libm.sqrt(ctypes.c_double(2.25))");

@@ -119,7 +119,13 @@ fn ctype_arg(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> LR
 
 fn open_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let path = c.req(env, cx, 0)?;
-    if path.ty != Ty::Str {
+    // `CDLL(None)`: the program itself and the libraries it loaded (libc, libm).
+    let path = if path.ty == Ty::None {
+        Expr::int(0)
+    } else {
+        path
+    };
+    if !matches!(path.ty, Ty::Str | Ty::I64) {
         return type_err(
             c.span_of(0),
             format!(
@@ -292,6 +298,12 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
             let f = g.call_rt1("kiln_ffi_sym", &[ctx, vals[0][0], p, n]);
             g.check_null(f, site);
             Ok(vec![f])
+        }
+        Builtin::FfiDataPtr => {
+            let none = g.iconst(0);
+            let p = g.call_rt1("kiln_ffi_array_data", &[ctx, vals[0][0], none, none]);
+            g.check_err(site);
+            Ok(vec![p])
         }
         Builtin::FfiCall(call) => {
             // The arguments go into one buffer, [address, arg..., result], read by a thunk

@@ -470,7 +470,7 @@ pub(crate) fn opencl(
             "random numbers cannot be drawn in a @gpu body: the generator lives on the host",
             "draw them into an array before the loop (`r = rand(n)`) and read r[i] in the body",
         ),
-        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) => gpu_err(
+        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) | B::FfiDataPtr => gpu_err(
             site,
             "a C function cannot be called from a @gpu body: it is machine code for the host",
             "call it from a @par loop, or before or after the @gpu loop",
@@ -575,7 +575,7 @@ pub(crate) fn clif(g: &mut Gen<'_, '_>, op: &ir::Builtin, o: &Operands) -> Resul
         | B::Raise(_)
         | B::Unwrap => text::clif(g, op, o),
         B::List(_) => lists::clif(g, op, o),
-        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) => ffi::clif(g, op, o),
+        B::FfiOpen | B::FfiSym(_) | B::FfiCall(_) | B::FfiDataPtr => ffi::clif(g, op, o),
     }
 }
 

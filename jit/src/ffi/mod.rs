@@ -25,6 +25,9 @@ pub struct ForeignTable {
     /// prototype. A function not here has ctypes' default (returns `c_int`, arguments
     /// converted by value).
     pub sigs: HashMap<(u32, Rc<str>), CSig>,
+    /// The libraries `%%c` cells made: their functions take exactly their prototype's
+    /// arguments (a ctypes function takes more than its argtypes, as C's varargs).
+    pub c_cells: std::collections::HashSet<u32>,
 }
 
 /// How Python shows a C type, library or function (`repr`).
@@ -38,6 +41,7 @@ pub fn describe(t: &crate::types::Ty) -> String {
         },
         Ty::CLib(_) => "<CDLL>".into(),
         Ty::CFunc { name, .. } => format!("<_FuncPtr object '{name}'>"),
+        Ty::CPointer(t) => format!("<LP_{t} object>"),
         other => other.to_string(),
     }
 }

@@ -139,6 +139,16 @@ impl<'a> Env<'a> {
                 ast::ExprKind::Name(m) => self.names_module(m),
                 _ => module_of(value).is_some(),
             };
+            if let ast::ExprKind::Attribute {
+                value: arr,
+                attr: ct,
+                ..
+            } = &value.kind
+            {
+                if ct == "ctypes" && !is_module {
+                    return self.array_ctypes(cx, arr, attr, Some((args, keywords)), span);
+                }
+            }
             if !is_module {
                 let recv = self.expr(cx, value)?;
                 if matches!(recv.ty, Ty::CLib(_)) {

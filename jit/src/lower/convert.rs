@@ -271,7 +271,7 @@ impl<'a> Env<'a> {
                     .map_err(|e| with_hint(e, "assign it to a name first, or test it with `is not None`"))
             }
             // A dtype (or scalar type) is always true in Python.
-            Ty::DType { .. } | Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+            Ty::DType { .. } | Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } | Ty::CPointer(_) => {
                 Expr::new(ExprKind::Bool(true), Ty::Bool)
             }
             Ty::Tuple(items) => Expr::new(ExprKind::Bool(!items.is_empty()), Ty::Bool),

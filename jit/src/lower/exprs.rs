@@ -527,6 +527,16 @@ impl<'a> Env<'a> {
         if is_cm {
             return Ok(Expr::new(ExprKind::Str(attr.into()), Ty::Str));
         }
+        if let ast::ExprKind::Attribute {
+            value: arr,
+            attr: ct,
+            ..
+        } = &value.kind
+        {
+            if ct == "ctypes" {
+                return self.array_ctypes(cx, arr, attr, None, span);
+            }
+        }
         let v = self.expr(cx, value)?;
         if matches!(v.ty, Ty::CLib(_)) {
             return Ok(self.ffi_symbol(cx, v, attr, span));
@@ -1082,6 +1092,7 @@ impl<'a> Env<'a> {
             Ty::CType(_) => "_ctypes.PyCSimpleType",
             Ty::CLib(_) => "CDLL",
             Ty::CFunc { .. } => "_FuncPtr",
+            Ty::CPointer(_) => "LP_c_void_p",
         };
         let msg = match conv {
             'c' => "%c requires int or char".to_string(),

@@ -9,6 +9,11 @@ use crate::ffi::ctype::{self, CScalar, CSig, CType};
 use crate::ir::{FfiArg, FfiCall};
 use std::rc::Rc;
 
+/// A pointer's address as the `i64` it is (one word either way).
+fn retype(v: Expr, ty: Ty) -> Expr {
+    Expr { ty, ..v }
+}
+
 fn argument_error<T>(span: Span, argno: usize, msg: impl std::fmt::Display) -> LResult<T> {
     err(
         ErrorKind::ArgumentError,
@@ -263,6 +268,19 @@ impl<'a> Env<'a> {
             return type_err(k.span, "this function takes no keyword arguments");
         }
         let sig = self.ffi.sig(lib, &name);
+        if self.ffi.c_cells.contains(&lib) {
+            let n = sig.argtypes.as_ref().map_or(0, Vec::len);
+            if args.len() != n {
+                return type_err(
+                    span,
+                    format!(
+                        "{name}() takes {n} argument{} ({} given)",
+                        if n == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                );
+            }
+        }
         if let Some(types) = &sig.argtypes {
             if args.len() < types.len() {
                 let n = types.len();
@@ -313,6 +331,7 @@ impl<'a> Env<'a> {
     /// a C `int`, None a NULL pointer; nothing else.
     fn ffi_default_arg(&self, v: Expr, argno: usize, span: Span) -> LResult<(Expr, FfiArg)> {
         match v.ty {
+            Ty::CPointer(_) => Ok((retype(v, Ty::I64), FfiArg::Value(CScalar::U64))),
             Ty::Bool | Ty::I64 => {
                 let v = cast(v, Ty::I64);
                 Ok((v, FfiArg::Value(CScalar::I32)))
@@ -349,12 +368,17 @@ impl<'a> Env<'a> {
             CType::VoidP => match v.ty {
                 Ty::None => Ok((Expr::int(0), FfiArg::Value(CScalar::U64))),
                 Ty::I64 | Ty::Bool => Ok((cast(v, Ty::I64), FfiArg::Value(CScalar::U64))),
+                Ty::CPointer(_) => Ok((retype(v, Ty::I64), FfiArg::Value(CScalar::U64))),
                 _ => argument_error(span, argno, "wrong type"),
             },
             CType::Pointer(to) => match v.ty {
                 Ty::None => Ok((Expr::int(0), FfiArg::Value(CScalar::U64))),
+                Ty::CPointer(ref p) if p == to => {
+                    Ok((retype(v, Ty::I64), FfiArg::Value(CScalar::U64)))
+                }
                 ref other => {
                     let given = match other {
+                        Ty::CPointer(p) => format!("LP_{p}"),
                         Ty::Array { .. } => "numpy.ndarray".to_string(),
                         Ty::I64 => "int".into(),
                         Ty::F64 => "float".into(),
@@ -417,6 +441,44 @@ impl<'a> Env<'a> {
                     },
                 ))
             }
+        }
+    }
+
+    /// `a.ctypes.data` (the address, an int) and `a.ctypes.data_as(POINTER(T))` (a pointer
+    /// to pass where ctypes wants an `LP_T`); `call` holds a method's arguments.
+    pub(crate) fn array_ctypes(
+        &mut self,
+        cx: &mut FnCx,
+        arr: &ast::Expr,
+        attr: &str,
+        call: Option<(&[ast::Expr], &[ast::Keyword])>,
+        span: Span,
+    ) -> LResult<Expr> {
+        let a = self.expr(cx, arr)?;
+        if !matches!(a.ty, Ty::Array { .. }) {
+            return type_err(arr.span, format!("a {} has no attribute 'ctypes'", a.ty));
+        }
+        match (attr, call) {
+            ("data", None) => Ok(self.builtin(cx, Builtin::FfiDataPtr, vec![a], Ty::I64, span)),
+            ("data_as", Some(([t], []))) => {
+                let t = self.expr(cx, t)?;
+                let Ty::CType(ct) = &t.ty else {
+                    return type_err(span, format!("data_as() takes a ctypes pointer type such as POINTER(c_double), not a {}", t.ty));
+                };
+                let to = match &**ct {
+                    CType::Pointer(to) => to.clone(),
+                    CType::VoidP => Rc::new(CType::VoidP),
+                    other => {
+                        return type_err(
+                            span,
+                            format!("data_as() takes a pointer type, not {other}"),
+                        )
+                    }
+                };
+                Ok(self.builtin(cx, Builtin::FfiDataPtr, vec![a], Ty::CPointer(to), span))
+            }
+            _ => type_err(span, format!("a.ctypes.{attr} is not supported in Kiln"))
+                .map_err(|e| with_hint(e, "use a.ctypes.data or a.ctypes.data_as(POINTER(T))")),
         }
     }
 

@@ -159,7 +159,13 @@ pub fn clif_types(t: &Ty) -> Vec<types::Type> {
     match t {
         Ty::None | Ty::DType { .. } | Ty::CType(_) => vec![],
         Ty::Bool => vec![types::I8],
-        Ty::I64 | Ty::Str | Ty::Array { .. } | Ty::List(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+        Ty::I64
+        | Ty::Str
+        | Ty::Array { .. }
+        | Ty::List(_)
+        | Ty::CLib(_)
+        | Ty::CFunc { .. }
+        | Ty::CPointer(_) => {
             vec![types::I64]
         }
         Ty::F64 => vec![types::F64],

@@ -48,7 +48,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                 let (p, n) = self.static_bytes(&text);
                 return Ok(self.call_rt1("kiln_str_new", &[p, n]));
             }
-            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } | Ty::CPointer(_) => {
                 let text = crate::ffi::describe(t);
                 let (p, n) = self.static_bytes(&text);
                 return Ok(self.call_rt1("kiln_str_new", &[p, n]));

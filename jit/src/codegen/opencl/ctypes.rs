@@ -34,7 +34,7 @@ impl TypeDecls {
             }
             Ty::Str => return Err("a string".into()),
             Ty::List(_) => return Err("a list".into()),
-            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } => {
+            Ty::CType(_) | Ty::CLib(_) | Ty::CFunc { .. } | Ty::CPointer(_) => {
                 return Err("a C library, function or type".into())
             }
             Ty::Optional(_) => return Err("an optional value (a number or None)".into()),
