@@ -93,7 +93,9 @@ pub enum Magic<'a> {
     /// `%time stmt` / `%%time`
     Time(&'a str),
     /// `%timeit stmt` / `%%timeit`
-    TimeIt(&'a str),
+    /// `%timeit [-n N] [-r R] code` / `%%timeit [-n N] [-r R]` over a body: (the options of
+    /// a cell magic's first line, the rest).
+    TimeIt(&'a str, &'a str),
     /// `%%tokens`, `%%ast`, `%%ir`, `%%clif`, `%%asm`: print a stage of the cell instead of
     /// running it.
     Stage(Stage, &'a str),
@@ -154,7 +156,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
         let arg = first[name.len()..].trim();
         return Some(match name {
             "time" => Magic::Time(body),
-            "timeit" => Magic::TimeIt(body),
+            "timeit" => Magic::TimeIt(arg, body),
             "tokens" => Magic::Stage(Stage::Tokens, body),
             "ast" => Magic::Stage(Stage::Ast, body),
             "ir" => Magic::Stage(Stage::Ir, body),
@@ -184,7 +186,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
     let arg = rest[name.len()..].trim();
     Some(match name {
         "time" => Magic::Time(arg),
-        "timeit" => Magic::TimeIt(arg),
+        "timeit" => Magic::TimeIt("", arg),
         "threads" => Magic::Threads(arg),
         "bounds" => Magic::Bounds(arg),
         "opencl" => Magic::OpenClOf(arg),
@@ -360,7 +362,11 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             }
             r
         }
-        Magic::TimeIt(code) => {
+        Magic::TimeIt(opts, code) => {
+            let (options, code) = match timeit_options(opts, code) {
+                Ok(o) => o,
+                Err(e) => return usage_error(e),
+            };
             // As IPython: pick loops per run so a run takes ≥ 0.2 s, then 7 runs.
             let first = session.execute_repeat(code, 1, &mut |_| {});
             if let ExecResult::Err(e) = first {
@@ -376,11 +382,12 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
             // 1, 2, 5, 10, 20, 50, ... loops, as IPython chooses them.
             let mut loops: u32 = 1;
             let mut k = 0;
-            while (loops as f64) * once < 200.0 && loops < 10_000_000 {
+            while options.loops.is_none() && (loops as f64) * once < 200.0 && loops < 10_000_000 {
                 loops = [1, 2, 5][(k + 1) % 3] * 10u32.pow((k + 1) as u32 / 3);
                 k += 1;
             }
-            let runs = 7u32;
+            let loops = options.loops.unwrap_or(loops);
+            let runs = options.runs.unwrap_or(7);
             let r = session.execute_repeat(code, loops * runs, &mut |_| {});
             let times = session.timings().run_ms.clone();
             let per_run: Vec<f64> = times
@@ -745,6 +752,51 @@ fn path_arg(arg: &str) -> String {
     unquoted.to_string()
 }
 
+/// What `%timeit`'s options ask for (IPython's `-n` loops per run, `-r` runs).
+#[derive(Debug, Default, PartialEq)]
+pub struct TimeItOptions {
+    pub loops: Option<u32>,
+    pub runs: Option<u32>,
+}
+
+/// `%timeit`'s options, before the code on a line magic's line (`-n 10 -r 3 f(x)`) or on a
+/// cell magic's first line; `-q`, `-o`, `-t`, `-c` are accepted and change nothing.
+pub fn timeit_options<'c>(
+    first: &'c str,
+    code: &'c str,
+) -> Result<(TimeItOptions, &'c str), String> {
+    let mut o = TimeItOptions::default();
+    let line_magic = first.trim().is_empty();
+    let mut rest = if line_magic {
+        code.trim_start()
+    } else {
+        first.trim()
+    };
+    while let Some(opt) = rest.strip_prefix('-') {
+        let flag = opt.chars().next().unwrap_or(' ');
+        let after = opt[flag.len_utf8()..].trim_start();
+        match flag {
+            'n' | 'r' | 'p' => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                let v: u32 = after[..end]
+                    .parse()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| format!("%timeit -{flag} takes a positive integer"))?;
+                match flag {
+                    'n' => o.loops = Some(v),
+                    'r' => o.runs = Some(v),
+                    _ => {}
+                }
+                rest = after[end..].trim_start();
+            }
+            'q' | 'o' | 't' | 'c' => rest = after,
+            _ => return Err(format!("%timeit: option -{flag} not recognized")),
+        }
+    }
+    Ok((o, if line_magic { rest } else { code }))
+}
+
 /// The arguments of `%%writefile`: (append, file name).
 pub fn writefile_args(args: &str) -> Result<(bool, String), String> {
     let mut append = false;
@@ -880,6 +932,18 @@ mod tests {
             Some(Magic::Unknown(n)) => format!("unknown {n}"),
             Some(_) => "other".into(),
         }
+    }
+
+    #[test]
+    fn timeit_reads_ipythons_loop_and_run_counts() {
+        let (o, code) = timeit_options("", "-n 3 -r2 f(x, -1)").unwrap();
+        assert_eq!((o.loops, o.runs, code), (Some(3), Some(2), "f(x, -1)"));
+        let (o, code) = timeit_options("", "x - 1").unwrap();
+        assert_eq!((o, code), (TimeItOptions::default(), "x - 1"));
+        let (o, code) = timeit_options("-q -n 10", "y = -x\n").unwrap();
+        assert_eq!((o.loops, o.runs, code), (Some(10), None, "y = -x\n"));
+        assert!(timeit_options("", "-n zero f()").is_err());
+        assert!(timeit_options("", "-z f()").is_err());
     }
 
     #[test]

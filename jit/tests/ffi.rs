@@ -134,8 +134,11 @@ fn the_ctypes_recipe_runs_as_printed_and_draws_kilns_picture() {
         &mut s,
         "plt.imshow(np.log(col + 1), cmap=plt.cm.hot)\nplt.xticks([])\nplt.yticks([])",
     );
-    let (out, _) = ok(&mut s, "%timeit mandelbrot(size, iterations, col)");
-    assert!(out.contains("per loop"), "{out}");
+    let (out, _) = ok(
+        &mut s,
+        "%timeit -n 2 -r 3 mandelbrot(size, iterations, col)",
+    );
+    assert!(out.contains("of 3 runs, 2 loops each"), "{out}");
 }
 
 #[test]
