@@ -120,12 +120,7 @@ fn ctype_arg(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> LR
 fn open_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let path = c.req(env, cx, 0)?;
     // `CDLL(None)`: the program itself and the libraries it loaded (libc, libm).
-    let path = if path.ty == Ty::None {
-        Expr::int(0)
-    } else {
-        path
-    };
-    if !matches!(path.ty, Ty::Str | Ty::I64) {
+    if !matches!(path.ty, Ty::Str | Ty::None) {
         return type_err(
             c.span_of(0),
             format!(
@@ -134,6 +129,11 @@ fn open_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<E
             ),
         );
     }
+    let path = if path.ty == Ty::None {
+        Expr::int(0)
+    } else {
+        path
+    };
     let id = env.ffi_library_id(cx, c.span);
     Ok(env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span))
 }

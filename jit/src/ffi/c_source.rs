@@ -1222,8 +1222,8 @@ inline int inline_only(int x) { return x; }
 inline int inline_declared(int x) { return x; }
 int inline_declared(int x);
 extern inline int extern_inline(int x) { return x; }
-static int later(int);
-int later(int x) { return x; }
+static int defined_after(int);
+int defined_after(int x) { return x; }
 ";
         let ps = prototypes(src);
         assert_eq!(names(&ps), ["shown", "inline_declared", "extern_inline"]);

@@ -85,7 +85,7 @@ pub(crate) fn crash_message(function: &str, sig: c_int, code: c_int, addr: usize
     format!(
         "{what} ({name}) in C function '{function}'{at}; the process may be damaged \
          (memory the C code changed is not restored; locks it held stay held): save your \
-         work and restart the kernel if later results look wrong"
+         work and restart the kernel if results from here on look wrong"
     )
 }
 

@@ -104,7 +104,7 @@ fn crash(c: &mut ExecCtx) -> String {
 
 const DAMAGE: &str = "; the process may be damaged (memory the C code changed is not restored; \
                       locks it held stay held): save your work and restart the kernel if \
-                      later results look wrong";
+                      results from here on look wrong";
 
 // ---------------------------------------------------------------------------------------
 // dlopen / dlsym
