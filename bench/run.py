@@ -44,6 +44,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 BUILD = BENCH / "build"
 CFLAGS = ["-O3", "-march=native", "-ffp-contract=off"]
+# Shared libraries that the rows call (ccall): as `%%c` builds a cell (cc -O2 -fPIC -shared),
+# with contraction off so every row sums the same bits.
+SHARED_CFLAGS = ["-O2", "-fPIC", "-shared", "-ffp-contract=off"]
 TIMEOUT_S = 900
 
 
@@ -102,6 +105,9 @@ class Workload:
     baseline: str = "C"
     bytes_per_run: float | None = None    # bytes one run moves: adds a GB/s column
     targets: list[Target] = dataclasses.field(default_factory=list)
+    # C files built as shared libraries before the rows run: bench/build/lib<dir>_<stem>.so,
+    # with SHARED_CFLAGS (see shared_lib_path; the rows get the path as an argument).
+    shared_libs: list[str] = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if not self.impls:
@@ -138,6 +144,16 @@ def _elementwise_targets(kiln1="Kiln 1 thr", c1="C 1 thr", numpy="NumPy as writt
 
 TRIAD = "triad:C OpenMP 2 thr"
 N10M = 10_000_000
+
+
+def shared_lib_path(wdir: str, file: str) -> Path:
+    """Where `Workload.shared_libs` puts a library: bench/build/lib<dir>_<stem>.so."""
+    return BUILD / f"lib{wdir}_{Path(file).stem}.so"
+
+
+# ccall's library; its .kiln files name it relative to the repository root (the directory
+# the harness runs them in): bench/build/libccall_poly.so.
+CCALL_LIB = str(shared_lib_path("ccall", "poly.c"))
 
 WORKLOADS = [
     Workload(
@@ -362,6 +378,34 @@ WORKLOADS = [
         note="C reordered = `omp parallel for simd reduction(+:s)` (lanes + threads keep "
              "partial sums); Kiln and NumPy sum pairwise; checksums agree to 1e-9",
     ),
+    Workload(
+        name="ccall",
+        title="1,000,000 calls of a small C function, poly(x) = x*x*0.5 + x - 3.0, summed "
+              "over x = i*1e-6",
+        dir="ccall",
+        checksum=-2333334.0833332324,
+        rel_tol=1e-9,
+        shared_libs=["poly.c"],
+        impls=[
+            Impl("C via pointer", "c", "ccall.c", args=[CCALL_LIB]),
+            Impl("CPython ctypes", "py", "ccall_py.py", args=["ctypes", CCALL_LIB, "5"]),
+            Impl("Numba ctypes", "py", "ccall_py.py", args=["numba", CCALL_LIB]),
+            _kiln("Kiln ctypes", "ccall_ctypes.kiln", 1, cell=3),
+            _kiln("Kiln %%c", "ccall_cmagic.kiln", 1, cell=3),
+            _kiln("Kiln @par 2 thr", "ccall_par.kiln", 2, cell=3),
+        ],
+        baseline="C via pointer",
+        targets=[
+            Target("Kiln ctypes within 2x of C via pointer", "time", "Kiln ctypes",
+                   "C via pointer", "<=", 2.0),
+            Target("Kiln ctypes >= 10x faster than CPython ctypes", "speedup", "Kiln ctypes",
+                   "CPython ctypes", ">=", 10.0),
+        ],
+        note="the library: gcc -O2 -fPIC -shared -ffp-contract=off poly.c (Kiln %%c: the same "
+             "text, its own cc -O2 build); C calls it through a dlsym pointer; CPython ctypes "
+             "does at most 5 timed runs; serial rows sum in order (identical bits), @par sums "
+             "per chunk (rel 1e-9)",
+    ),
 ]
 
 
@@ -472,6 +516,20 @@ def build_c(w: Workload, cc: str, impl: Impl | None = None) -> tuple[Path | None
     if p.returncode != 0:
         return None, f"build failed: {shlex.join(cmd)}\n{tail(p.stderr)}"
     return exe, shlex.join(cmd)
+
+
+def build_shared(cc: str, src: Path, out: Path) -> str:
+    """A shared library the rows call (`Workload.shared_libs`); what was run, or why not (then
+    the rows that load it fail on their own, naming the missing file)."""
+    BUILD.mkdir(exist_ok=True)
+    cmd = [cc, *SHARED_CFLAGS, str(src), "-o", str(out)]
+    try:
+        p = run_cmd(cmd)
+    except OSError as e:
+        return f"cannot run {cc}: {e}"
+    if p.returncode != 0:
+        return f"build failed: {shlex.join(cmd)}\n{tail(p.stderr)}"
+    return shlex.join(cmd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,6 +714,8 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
     print(f"   {args.k} timed runs after a warm-up"
           + (f", {args.rounds} rounds (rows alternating)" if args.rounds > 1 else ""))
 
+    for lib in w.shared_libs:
+        print(f"   C library: {build_shared(args.cc, BENCH / w.dir / lib, shared_lib_path(w.dir, lib))}")
     exes, built = {}, {}
     for impl in w.impls:
         if impl.kind == "c":
@@ -680,7 +740,7 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
     lw = max(8, *(len(r.impl) for r in results)) + 2
     bname = w.baseline if len(w.baseline) <= 10 else "base"
     header = (f"   {'impl':<{lw}}{'min ms':>9}{'median ms':>11}{'/' + bname + ' min':>{len(bname) + 6}}"
-              f"{'med':>6}")
+              f"{'med':>7}")
     if show_bw:
         header += f"{'GB/s min':>10}{'med':>7}"
     if show_triad:
@@ -709,7 +769,7 @@ def run_workload(w: Workload, args, py: str, done: dict | None = None
                      if base and r.median_ms and base.median_ms else None)
         mark = "ok" if ok else f"WRONG (expected {w.checksum})"
         line = (f"   {r.impl:<{lw}}{fmt(r.min_ms):>9}{fmt(r.median_ms):>11}"
-                f"{fmt(ratio_min, 2):>{len(bname) + 6}}{fmt(ratio_med, 2):>6}")
+                f"{fmt(ratio_min, 2):>{len(bname) + 6}}{fmt(ratio_med, 2):>7}")
         r.detail["ratio_min_vs_baseline"] = ratio_min
         r.detail["ratio_median_vs_baseline"] = ratio_med
         if show_bw:
