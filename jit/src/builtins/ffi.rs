@@ -335,9 +335,23 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
                 abi.push(scalar);
             }
             let thunk = g.ffi_thunk(&abi, call.ret)?;
-            let (p, len) = g.static_bytes(&call.name);
-            g.call_rt("kiln_ffi_call", &[ctx, thunk, buf, p, len]);
-            g.check_err(site);
+            // The guard is C (`guard.c`), called directly; only a fault calls into the
+            // runtime, which words the error.
+            let fault =
+                g.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+            let fault_addr = g.b.ins().stack_addr(types::I64, fault, 0);
+            let sig = g.call_rt1("kiln_ffi_guarded", &[thunk, buf, fault_addr]);
+            let name = call.name.clone();
+            g.fail_if(
+                sig,
+                |g| {
+                    let sig = g.b.ins().sextend(types::I64, sig);
+                    let addr = g.b.ins().load(types::I64, flags, fault_addr, 0);
+                    let (p, len) = g.static_bytes(&name);
+                    g.call_rt("kiln_ffi_fault", &[g.ctx, sig, addr, p, len])
+                },
+                site,
+            );
             Ok(match call.ret {
                 None => vec![],
                 Some(r) => {

@@ -1,6 +1,6 @@
 /* The fault guard around foreign calls (see guard.rs).
  *
- * Written in C because sigsetjmp must be called by the frame that siglongjmp returns to,
+ * Written in C because setjmp must be called by the frame that longjmp returns to,
  * and Rust has no way to express a function that returns twice.
  *
  * A thread inside kiln_ffi_guarded has `current` pointing at its jump buffer; the handler
@@ -24,7 +24,11 @@
 #include <unistd.h>
 
 struct guard {
-    sigjmp_buf env;
+    /* GCC's and Clang's __builtin_setjmp buffer: the frame, stack pointer and resume
+     * address. Lighter than sigsetjmp (which also goes through __sigjmp_save on every
+     * call): the compiler saves the callee-saved registers around the setjmp itself. The
+     * signal mask is not saved either way (see install). */
+    void *env[5];
     struct guard *prev;
     /* Written by the handler, read after the jump back. */
     volatile int sig;
@@ -87,7 +91,7 @@ static void handler(int sig, siginfo_t *info, void *uctx) {
         g->code = info->si_code;
         g->addr = info->si_addr;
         current = g->prev;
-        siglongjmp(g->env, 1);
+        __builtin_longjmp(g->env, 1);
     }
     for (size_t i = 0; i < NSIG_GUARDED; i++) {
         if (SIGNALS[i] == sig) {
@@ -181,22 +185,28 @@ static void ensure_altstack(void) {
     pthread_setspecific(altstack_key, a);
 }
 
+/* Whether this thread has the handlers installed and an alternate stack. */
+static __thread int thread_ready __attribute__((tls_model("initial-exec")));
+
 /* Runs thunk(buf). Returns 0 when it returned, or the signal that interrupted it, with the
  * fault address in *fault_addr (si_addr: the bad address for SIGSEGV/SIGBUS, the
  * instruction for SIGFPE/SIGILL). Nested calls (C calling back into code that calls C
  * again) each get their own buffer; the innermost one catches. */
 int kiln_ffi_guarded(void (*thunk)(void *), void *buf, void **fault_addr) {
-    pthread_once(&install_once, install);
-    ensure_altstack();
+    if (!thread_ready) {
+        pthread_once(&install_once, install);
+        ensure_altstack();
+        thread_ready = 1;
+    }
     struct guard g;
     /* volatile: read after the jump back, and the frame's registers are not restored. */
     struct guard *volatile prev = current;
     g.prev = prev;
     g.sig = 0;
     g.addr = NULL;
-    /* 0: the mask is not saved (see install); the handler ran with the mask the C code
-     * had, which is the caller's unless the C code changed it. */
-    if (sigsetjmp(g.env, 0) == 0) {
+    /* The mask is not saved (see install); the handler ran with the mask the C code had,
+     * which is the caller's unless the C code changed it. */
+    if (__builtin_setjmp(g.env) == 0) {
         current = &g;
         thunk(buf);
         current = prev;

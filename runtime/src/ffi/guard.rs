@@ -16,7 +16,10 @@ use crate::error::ErrorKind;
 use std::ffi::{c_int, c_void};
 
 extern "C" {
-    fn kiln_ffi_guarded(
+    /// `guard.c`: runs `thunk(buf)`; 0, or the signal that interrupted it (the fault's
+    /// address in `*fault_addr`). Compiled code calls it directly and, on a signal, calls
+    /// [`kiln_ffi_fault`].
+    pub fn kiln_ffi_guarded(
         thunk: unsafe extern "C" fn(*mut u8),
         buf: *mut u8,
         fault_addr: *mut *mut c_void,
@@ -107,6 +110,23 @@ pub unsafe extern "C" fn kiln_ffi_call(
     if sig == 0 {
         return;
     }
+    kiln_ffi_fault(ctx, sig as i64, addr as i64, name, name_len)
+}
+
+/// Raises `ForeignCrash` for signal `sig` (at `addr`) in the C function `name`, after
+/// [`kiln_ffi_guarded`] caught it on this thread.
+/// # Safety
+/// `ctx` live; `name` points at `name_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn kiln_ffi_fault(
+    ctx: *mut ExecCtx,
+    sig: i64,
+    addr: i64,
+    name: *const u8,
+    name_len: i64,
+) {
+    let sig = sig as c_int;
+    let addr = addr as usize as *mut c_void;
     let code = kiln_ffi_last_code();
     crate::guard::guard(ctx, (), || {
         let bytes = if name.is_null() || name_len <= 0 {

@@ -2,8 +2,9 @@
 //!
 //! The compiler turns `lib = ctypes.CDLL(path)` into [`kiln_ffi_open`], `lib.f` into
 //! [`kiln_ffi_sym`], and a call `f(a, b)` into a thunk of its own (the C call itself, with
-//! the arguments it reads from a buffer) that it hands to [`kiln_ffi_call`], which runs it
-//! under a fault guard. An `ndpointer` argument's address comes from
+//! the arguments it reads from a buffer) that it runs under the fault guard,
+//! [`kiln_ffi_guarded`] (C, called directly), raising [`kiln_ffi_fault`]'s error on a
+//! fault; [`kiln_ffi_call`] is the two in one, for Rust callers. An `ndpointer` argument's address comes from
 //! [`kiln_ffi_array_data`], which checks the flags NumPy checks. [`find_library`] is
 //! `ctypes.util.find_library`, evaluated by the compiler.
 //!
@@ -18,7 +19,7 @@ pub(crate) mod library;
 mod ndpointer;
 
 pub use find::find_library;
-pub use guard::kiln_ffi_call;
+pub use guard::{kiln_ffi_call, kiln_ffi_fault, kiln_ffi_guarded};
 pub use library::{kiln_ffi_open, kiln_ffi_sym, Library};
 pub use ndpointer::{
     kiln_ffi_array_data, FLAG_ALIGNED, FLAG_C_CONTIGUOUS, FLAG_F_CONTIGUOUS, FLAG_OWNDATA,

@@ -158,6 +158,17 @@ fn symbols_complete() {
             }
         }
     }
+    // The entry point written in C (the fault guard, `ffi/guard.c`).
+    let c_source = include_str!("../ffi/guard.c");
+    assert!(
+        c_source.contains("int kiln_ffi_guarded("),
+        "kiln_ffi_guarded is not in guard.c"
+    );
+    assert!(
+        syms.contains("kiln_ffi_guarded"),
+        "kiln_ffi_guarded is missing from symbols()"
+    );
+    found += 1;
     assert_eq!(
         found,
         syms.len(),
