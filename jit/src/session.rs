@@ -183,7 +183,8 @@ impl Session {
     }
 
     /// Like `execute`, but compiles once and runs the cell `repeat` times (benchmarks,
-    /// `%timeit`); the result is the last run's. A magic cell (`%bounds off`) runs once.
+    /// `%timeit`); the result is the last run's. A magic cell (`%bounds off`), and a cell
+    /// with `!` or `%` lines among its code, runs once.
     pub fn execute_repeat(
         &mut self,
         code: &str,
@@ -195,10 +196,10 @@ impl Session {
     }
 
     fn repeat_part(&mut self, code: &str, repeat: u32, sink: &mut dyn FnMut(Output)) -> ExecResult {
-        if repeat > 1 {
-            if let Some(m) = magics::parse(code) {
-                return magics::run(self, m, sink);
-            }
+        if repeat > 1
+            && (magics::parse(code).is_some() || magics::split_line_magics(code).is_some())
+        {
+            return self.execute_part(code, sink);
         }
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.execute_inner(code, repeat.max(1), sink)

@@ -232,3 +232,19 @@ fn magics_are_listed_and_complete() {
     let c = s.complete("%ti", 3);
     assert_eq!(c.matches, vec!["%time", "%timeit"]);
 }
+
+#[test]
+fn a_repeated_cell_with_bang_lines_runs_once_in_order() {
+    // `kiln run --repeat` and `%timeit` compile a cell once and run it N times; a cell
+    // with `!` lines among its code cannot be one unit, so it runs once, part by part.
+    let mut s = Session::new();
+    let mut out = String::new();
+    let r = s.execute_repeat("x = 20\n!echo from the shell\ny = x + 1", 3, &mut |o| {
+        if let Output::Stdout(t) = o {
+            out.push_str(&t)
+        }
+    });
+    assert!(matches!(r, ExecResult::Ok(_)));
+    assert_eq!(out, "from the shell\n");
+    assert_eq!(ok(&mut s, "y").1.as_deref(), Some("21"));
+}
