@@ -123,6 +123,17 @@ fn the_ctypes_recipe_runs_as_printed_and_draws_kilns_picture() {
         &mut s,
         "mine = mandelbrot_kiln(size, iterations)\n(col == mine).all()",
     );
+    // The same library through NumPy's loader, given the C file's path.
+    let (_, v) = ok(
+        &mut s,
+        &format!(
+            "lib2 = np.ctypeslib.load_library('mandelbrot', '{src}')\n\
+             m2 = lib2.mandelbrot\nm2.restype = None\n\
+             m2.argtypes = [ctypes.c_int, ctypes.c_int, ndpointer(np.int32, flags='C')]\n\
+             again = np.zeros_like(col)\nm2(size, iterations, again)\n(again == col).all()"
+        ),
+    );
+    assert_eq!(v.as_deref(), Some("True"));
     assert_eq!(same.as_deref(), Some("True"));
     // A picture, not zeros: the set's interior reaches the last iteration.
     let (_, top) = ok(&mut s, "col.max()");
@@ -320,6 +331,19 @@ fn libraries_and_symbols_that_are_missing_say_where_kiln_looked() {
     assert!(e.evalue.contains("nope.so"), "{}", e.evalue);
     assert!(
         e.evalue.contains("cannot open shared object file"),
+        "{}",
+        e.evalue
+    );
+    // NumPy's loader: the extension added, the directory of a file taken.
+    let (_, e) = err(
+        &mut s,
+        &format!(
+            "lib3 = np.ctypeslib.load_library('nope', '{}')",
+            d.display()
+        ),
+    );
+    assert!(
+        e.evalue.contains(&format!("{}/nope.so", d.display())),
         "{}",
         e.evalue
     );

@@ -22,6 +22,16 @@ pub(crate) static DEFS: &[Def] = &[
         lower: open_library,
     },
     Def {
+        names: &["load_library"],
+        params: &[arg("libname"), arg("loader_path")],
+        arrays: Arrays::Rejected,
+        method: Method::No,
+        help: "np.ctypeslib.load_library(name, path): the library name (with '.so' added when \
+               it has no extension) in the directory path (or path's directory, when path is \
+               a file), opened as ctypes.CDLL opens it.",
+        lower: load_library,
+    },
+    Def {
         names: &["find_library"],
         params: &[arg("name")],
         arrays: Arrays::Rejected,
@@ -134,6 +144,38 @@ fn open_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<E
     } else {
         path
     };
+    let id = env.ffi_library_id(cx, c.span);
+    Ok(env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span))
+}
+
+fn load_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
+    // Both are literals in the programs that use it; NumPy's path rules, applied while
+    // compiling (a file as `loader_path` means its directory, as `__file__` is passed).
+    let literal =
+        |env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize| -> LResult<String> {
+            match c.req(env, cx, k)?.kind {
+                ExprKind::Str(s) => Ok(s.to_string()),
+                _ => type_err(
+                    c.span_of(k),
+                    "load_library() takes string literals in Kiln (or use ctypes.CDLL(path))",
+                ),
+            }
+        };
+    let name = literal(env, cx, c, 0)?;
+    let dir = literal(env, cx, c, 1)?;
+    let dir = std::path::Path::new(&dir);
+    let dir = if dir.is_file() {
+        dir.parent().unwrap_or(std::path::Path::new("."))
+    } else {
+        dir
+    };
+    let file = if std::path::Path::new(&name).extension().is_some() {
+        name
+    } else {
+        format!("{name}.so")
+    };
+    let path = dir.join(file).to_string_lossy().into_owned();
+    let path = Expr::new(ExprKind::Str(path.into()), Ty::Str);
     let id = env.ffi_library_id(cx, c.span);
     Ok(env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span))
 }
