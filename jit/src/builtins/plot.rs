@@ -152,7 +152,7 @@ pub(crate) static DEFS: &[Def] = &[
         lower: savefig,
     },
     Def {
-        names: &["xticks"],
+        names: &["xticks", "yticks"],
         params: &[
             Param {
                 form: Form::Literal,
@@ -162,21 +162,8 @@ pub(crate) static DEFS: &[Def] = &[
         ],
         arrays: Arrays::Rejected,
         method: Method::No,
-        help: "xticks([]): draw the x axis without ticks (Kiln places round ticks itself).",
-        lower: no_ticks,
-    },
-    Def {
-        names: &["yticks"],
-        params: &[
-            Param {
-                form: Form::Literal,
-                ..opt("ticks", "None")
-            },
-            opt("labels", "None"),
-        ],
-        arrays: Arrays::Rejected,
-        method: Method::No,
-        help: "yticks([]): draw the y axis without ticks (Kiln places round ticks itself).",
+        help: "xticks([]) / yticks([]): draw that axis without ticks (Kiln places round ticks \
+               itself).",
         lower: no_ticks,
     },
     Def {
