@@ -44,7 +44,7 @@ pub(crate) fn ctypes_type_name(name: &str) -> Option<Result<CType, (String, &'st
         "c_void_p" => Some(Ok(CType::VoidP)),
         "c_char_p" | "c_wchar_p" | "c_wchar" => Some(Err((
             format!("{name} (C strings) is not supported in Kiln"),
-            "pass text as a uint8 array (np.frombuffer is not needed: fill one with the bytes)",
+            "pass text as a uint8 array of its bytes, declared np.ctypeslib.ndpointer(np.uint8)",
         ))),
         "c_longdouble" => Some(Err((
             "c_longdouble is not supported in Kiln".into(),
