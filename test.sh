@@ -20,6 +20,7 @@ fi
 
 echo "==> differential tester: 300 random programs, CPython + NumPy against kiln run"
 .venv/bin/python tests/difftest/run.py --seeds 0..300 || failed+=("tests/difftest")
+.venv/bin/python tests/difftest/ctypes_diff.py --seeds 0..40 || failed+=("tests/difftest/ctypes_diff.py (C calls against CPython's ctypes)")
 
 echo "==> bench harness self-test (its parsers and target arithmetic; no timings)"
 python3 bench/run.py --selftest || failed+=("bench/run.py --selftest")

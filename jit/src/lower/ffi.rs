@@ -22,6 +22,23 @@ fn argument_error<T>(span: Span, argno: usize, msg: impl std::fmt::Display) -> L
     )
 }
 
+/// The name Python gives the type of a value of type `t`, for ctypes' messages.
+fn python_type_name(t: &Ty) -> String {
+    match t {
+        Ty::F64 => "float".into(),
+        Ty::F32 => "numpy.float32".into(),
+        Ty::I64 => "int".into(),
+        Ty::Bool => "bool".into(),
+        Ty::None | Ty::Optional(_) => "NoneType".into(),
+        Ty::Str => "str".into(),
+        Ty::C128 => "complex".into(),
+        Ty::List(_) => "list".into(),
+        Ty::Tuple(_) => "tuple".into(),
+        Ty::Array { .. } => "numpy.ndarray".into(),
+        other => other.to_string(),
+    }
+}
+
 /// The ctypes type a call's argument names by its constructor (`c_double(x)`), which ctypes
 /// passes as that type when the function declares no `argtypes`.
 fn constructor_type(e: &ast::Expr) -> Option<CType> {
@@ -107,13 +124,17 @@ impl<'a> Env<'a> {
         span: Span,
     ) -> Option<Expr> {
         let numeric = matches!(v.ty, Ty::Bool | Ty::I64 | Ty::F64 | Ty::F32);
-        if !numeric {
+        // c_bool takes any object by its truth, as ctypes does: None is False.
+        let none_as_bool = kind == CScalar::Bool && v.ty == Ty::None;
+        if !numeric && !none_as_bool {
             return None;
         }
         Some(match kind {
             CScalar::Bool => self.truth(v, span).ok()?,
             CScalar::F64 => cast(v, Ty::F64),
-            CScalar::F32 => cast(v, Ty::F32),
+            // ctypes makes a C double of the value first, then a float: an int rounds
+            // twice (2**60 + 2**36 + 1 becomes 2**60, not 2**60 + 2**37).
+            CScalar::F32 => cast(cast(v, Ty::F64), Ty::F32),
             _ if v.ty.is_float() => return None,
             CScalar::I64 | CScalar::U64 => cast(v, Ty::I64),
             k => {
@@ -133,13 +154,18 @@ impl<'a> Env<'a> {
         name: &str,
         span: Span,
     ) -> LResult<Expr> {
-        let given = v.ty.clone();
+        let given = python_type_name(&v.ty);
         let v = self.ffi_convert(cx, v, kind, span);
         match v {
             Some(v) if kind.is_float() => Ok(cast(v, Ty::F64)),
             Some(v) => Ok(v),
+            // ctypes' own texts (`c_int(0.5)`, `c_double(None)`).
             None if kind.is_float() => type_err(span, format!("must be real number, not {given}")),
-            None => type_err(span, format!("{name}() takes an integer, not a {given}")),
+            None => type_err(
+                span,
+                format!("'{given}' object cannot be interpreted as an integer"),
+            )
+            .map_err(|e| with_hint(e, format!("{name}() takes an integer: convert with int(...)"))),
         }
     }
 
@@ -268,6 +294,12 @@ impl<'a> Env<'a> {
             return type_err(k.span, "this function takes no keyword arguments");
         }
         let sig = self.ffi.sig(lib, &name);
+        // Python evaluates every argument before ctypes counts or converts any of them
+        // (`f(1.5, c_int(0.5))` raises c_int's TypeError, not argument 1's).
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.expr_opt(cx, a)?);
+        }
         if self.ffi.c_cells.contains(&lib) {
             let n = sig.argtypes.as_ref().map_or(0, Vec::len);
             if args.len() != n {
@@ -296,11 +328,22 @@ impl<'a> Env<'a> {
         }
         let mut operands = vec![f];
         let mut kinds = Vec::with_capacity(args.len());
-        for (k, a) in args.iter().enumerate() {
+        for (k, (a, v)) in args.iter().zip(values).enumerate() {
             let argno = k + 1;
             let declared = sig.argtypes.as_ref().and_then(|t| t.get(k)).cloned();
             let written = constructor_type(a);
-            let v = self.expr_opt(cx, a)?;
+            // A ctypes instance of another type is refused, as ctypes' from_param refuses
+            // it (`c_int(5)` for a c_double); c_bool takes anything by its truth, and
+            // aliases (c_int32 and c_int) are one type, under one name.
+            if let (
+                Some(CType::Scalar { kind, name: d }),
+                Some(CType::Scalar { name: w, .. }),
+            ) = (&declared, &written)
+            {
+                if d != w && *kind != CScalar::Bool {
+                    return argument_error(a.span, argno, "wrong type");
+                }
+            }
             let (v, kind) = match declared.or(written) {
                 Some(t) => self.ffi_arg(cx, v, &t, argno, a.span)?,
                 None => self.ffi_default_arg(v, argno, a.span)?,
