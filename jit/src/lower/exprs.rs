@@ -1114,7 +1114,9 @@ impl<'a> Env<'a> {
         repr: bool,
         span: Span,
     ) -> LResult<Expr> {
-        if v.ty == Ty::None {
+        // A literal None is known; a call that returns None still runs (the backend's
+        // formatting of a None value is the text "None").
+        if v.ty == Ty::None && matches!(v.kind, ExprKind::None) {
             return Ok(Expr::new(ExprKind::Str("None".into()), Ty::Str));
         }
         if let Ty::DType { dtype, class } = v.ty {

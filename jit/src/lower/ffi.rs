@@ -165,7 +165,12 @@ impl<'a> Env<'a> {
                 span,
                 format!("'{given}' object cannot be interpreted as an integer"),
             )
-            .map_err(|e| with_hint(e, format!("{name}() takes an integer: convert with int(...)"))),
+            .map_err(|e| {
+                with_hint(
+                    e,
+                    format!("{name}() takes an integer: convert with int(...)"),
+                )
+            }),
         }
     }
 
@@ -335,10 +340,8 @@ impl<'a> Env<'a> {
             // A ctypes instance of another type is refused, as ctypes' from_param refuses
             // it (`c_int(5)` for a c_double); c_bool takes anything by its truth, and
             // aliases (c_int32 and c_int) are one type, under one name.
-            if let (
-                Some(CType::Scalar { kind, name: d }),
-                Some(CType::Scalar { name: w, .. }),
-            ) = (&declared, &written)
+            if let (Some(CType::Scalar { kind, name: d }), Some(CType::Scalar { name: w, .. })) =
+                (&declared, &written)
             {
                 if d != w && *kind != CScalar::Bool {
                     return argument_error(a.span, argno, "wrong type");

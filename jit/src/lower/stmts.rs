@@ -400,7 +400,16 @@ impl<'a> Env<'a> {
                 if let Some(id) = cx.id {
                     self.in_progress.insert(id, Some(target.clone()));
                 }
-                let (mut out, v) = hold_for_convert(cx, v, &target);
+                // `return f()` of a function returning None still calls it.
+                let mut out = Vec::new();
+                let v = if v.ty == Ty::None && !matches!(v.kind, ExprKind::None) {
+                    out.push(Stmt::Eval(v));
+                    Expr::none()
+                } else {
+                    v
+                };
+                let (mut held, v) = hold_for_convert(cx, v, &target);
+                out.append(&mut held);
                 let v = self.convert(v, &target, span)?;
                 out.push(Stmt::Return(if v.ty == Ty::None { None } else { Some(v) }));
                 Ok(out)
