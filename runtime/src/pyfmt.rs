@@ -96,7 +96,10 @@ fn break_shortest_tie(v: f64, f32: bool, digits: &mut [u8], decpt: i32) {
     if fd.len() <= n + 1 || fd[..n + 1] != md[..] || fd[n + 1..].iter().any(|&b| b != b'0') {
         return;
     }
-    // The candidates are P = md[..n] and P+1; keep the one whose last digit is even.
+    // The candidates are P = md[..n] and P+1; keep the one whose last digit is even, if it
+    // reads back as `v` (at a power of two the gap below is half the gap above, so the
+    // lower candidate may belong to the next double down: 2**-24 is ...063e-08, not ...062).
+    let before = digits.to_vec();
     let p = &md[..n];
     if digits[..] == p[..] {
         if p[n - 1] != b'9' {
@@ -104,6 +107,15 @@ fn break_shortest_tie(v: f64, f32: bool, digits: &mut [u8], decpt: i32) {
         }
     } else if digits[..n - 1] == p[..n - 1] && digits[n - 1] == p[n - 1] + 1 {
         digits[n - 1] -= 1;
+    }
+    let text = format!("0.{}e{decpt}", String::from_utf8_lossy(digits));
+    let same = if f32 {
+        text.parse::<f32>().ok() == Some(v as f32)
+    } else {
+        text.parse::<f64>().ok() == Some(v)
+    };
+    if !same {
+        digits.copy_from_slice(&before);
     }
 }
 

@@ -119,6 +119,8 @@ fn python_format_errors() {
 #[test]
 fn float_repr_rules() {
     assert_eq!(float_repr(1.0), "1.0");
+    // A tie at a power of two: the even candidate (…062) is another double (CPython).
+    assert_eq!(float_repr(2f64.powi(-24)), "5.960464477539063e-08");
     assert_eq!(float_repr(0.1 + 0.2), "0.30000000000000004");
     assert_eq!(float_repr(1e-5), "1e-05");
     assert_eq!(float_repr(1e16), "1e+16");
@@ -245,5 +247,20 @@ fn extern_formatting_entry_points() {
         let s = crate::kiln_fmt_array(&mut *c, a.as_ptr(), ">5".as_ptr(), 2);
         assert!(s.is_null());
         assert_eq!(take_err(&mut c).map(|e| e.0), Some(ErrorKind::TypeError));
+    }
+}
+
+#[test]
+fn every_power_of_two_reads_back() {
+    // Where a tie is broken, the digits chosen must still be the shortest that read back.
+    for k in -1074i64..=1023 {
+        // Exactly 2**k: a subnormal's one bit, or a normal's exponent field.
+        let v = if k < -1022 {
+            f64::from_bits(1u64 << (k + 1074))
+        } else {
+            f64::from_bits(((k + 1023) as u64) << 52)
+        };
+        let text = float_repr(v);
+        assert_eq!(text.parse::<f64>().ok(), Some(v), "2**{k} printed {text}");
     }
 }
