@@ -51,8 +51,6 @@ Known differences, encoded here as expected (not reported):
     Likewise np.bool_ is bool (ctypes refuses it for an integer), so it is not generated.
   * CPython's ctypes ignores keyword arguments (`f(a=1)` calls f with none); Kiln raises
     TypeError. Not generated.
-Known Kiln bugs outside the C calls are avoided or not counted without --strict (STRICT
-below says which); a difference they explain is printed as `known ...`.
 """
 import argparse
 import math
@@ -351,13 +349,6 @@ def array_call(f, rng, bad):
     return Call(setup, f"{f.name}({arg}, {n}, {third})", show, nargs=3)
 
 
-# Kiln bugs outside its C calls that this tester finds, avoided (or not counted) unless
-# --strict: `return g()` inside a def, where g() returns None (a void C function), does
-# not call g (nor does `repr(k())` of a def k without a return); and `repr(2.0**-24)` is
-# 5.960464477539062e-08, which reads back as another double (CPython:
-# 5.960464477539063e-08): runtime/src/pyfmt.rs's break_shortest_tie takes the even
-# candidate without checking that it round-trips, which at a power of two it does not.
-STRICT = False
 
 
 def styled(i, name, args, rng, void=False):
@@ -381,7 +372,7 @@ def styled_call(i, name, args, rng, void):
         # its types before and in the loop, where Python's is the last value's)
         return Call([f"for j in range(3):", f"    r{i} = {name}({', '.join(args)})"], f"r{i}", [],
                     fname=name)
-    ret = "" if void and not STRICT else "return "
+    ret = "return "
     setup = [f"def call{i}():", f"    {ret}{name}({', '.join(args)})"]
     return Call(setup, f"call{i}()", [], fname=name)
 
@@ -628,10 +619,7 @@ def check_seed(seed, kiln, py, verbose=False, keep=None):
                 w = want[i]
                 if mode == "%%c":
                     w = c_cell_expectation(c, arity.get(c.fname), w)
-                if g != w and not STRICT and power_of_two_misprinted(g, w):
-                    print(f"known (float printing, not a C call): seed {seed} [{mode}] call {i}: "
-                          f"{' | '.join(want[i])} printed {' | '.join(g)}")
-                elif g != w:
+                if g != w:
                     mismatches.append((mode, i, c, w, g))
                 elif verbose:
                     print(f"  seed {seed} [{mode}] {c.expr} -> {' | '.join(g)}")
@@ -649,28 +637,6 @@ def check_seed(seed, kiln, py, verbose=False, keep=None):
             shutil.rmtree(dst, ignore_errors=True)
             shutil.copytree(work, dst)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def power_of_two_misprinted(kiln, want):
-    """Whether two outputs differ only where CPython printed a power of two and Kiln a
-    decimal one unit away in the last digit (the known printing bug, see STRICT: at a power
-    of two the doubles below are twice as close as those above, and Kiln's text reads back
-    as the double below)."""
-    ta, tb = " ".join(kiln).split(), " ".join(want).split()
-    if len(ta) != len(tb) or ta == tb:
-        return False
-    for x, y in zip(ta, tb):
-        if x != y:
-            try:
-                a, b = float(x), float(y)
-            except ValueError:
-                return False
-            if not (b != 0 and math.isfinite(b) and math.frexp(b)[0] in (0.5, -0.5)):
-                return False
-            floaty = all("." in t or "e" in t for t in (x, y))
-            if not floaty or a == b or abs(a - b) > 4e-16 * abs(b):
-                return False
-    return True
 
 
 def plan(seed):
@@ -713,12 +679,8 @@ def main():
     ap.add_argument("--keep", metavar="DIR", help="keep each seed's files (C, library, last .kiln) here")
     ap.add_argument("--repro", metavar="SEED:CALL", help="print a standalone .kiln file for one call")
     ap.add_argument("--mode", default="%%c", choices=["%%c", "ctypes"], help="for --repro")
-    ap.add_argument("--strict", action="store_true",
-                    help="also make the calls and count the differences of the known Kiln bugs (see STRICT)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
-    global STRICT
-    STRICT = args.strict
     if args.repro:
         seed, index = map(int, args.repro.split(":"))
         print(reproducer(seed, index, args.mode))
