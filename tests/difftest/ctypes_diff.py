@@ -656,7 +656,8 @@ def reproducer(seed, index, mode):
     if mode == "%%c":
         cells = ["%%c -O1 -lm\n" + src]
     else:
-        c, so = f"/tmp/kiln-cdiff-repro{seed}.c", f"/tmp/kiln-cdiff-repro{seed}.so"
+        tmp = Path(tempfile.gettempdir())
+        c, so = tmp / f"kiln-cdiff-repro{seed}.c", tmp / f"kiln-cdiff-repro{seed}.so"
         cells = [f"%%writefile {c}\n" + src, f"!gcc -O1 -shared -fPIC -o {so} {c} -lm",
                  ctypes_decls(used, so, True)]
     cells.append(call.cell(index))
