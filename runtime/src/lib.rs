@@ -35,8 +35,8 @@ pub use array_ops::*;
 pub use ctx::{ExecCtx, Stream};
 pub use error::{ErrorKind, RuntimeError};
 pub use ffi::{
-    find_library, kiln_ffi_array_data, kiln_ffi_call, kiln_ffi_fault, kiln_ffi_guarded,
-    kiln_ffi_open, kiln_ffi_sym, Library,
+    find_library, kiln_ffi_array_data, kiln_ffi_fault, kiln_ffi_guarded, kiln_ffi_open,
+    kiln_ffi_sym, Library,
 };
 pub use format::*;
 pub use linalg::{kiln_dot, kiln_dot_scalar};
@@ -135,7 +135,6 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         // ffi/
         kiln_ffi_open,
         kiln_ffi_sym,
-        kiln_ffi_call,
         kiln_ffi_guarded,
         kiln_ffi_fault,
         kiln_ffi_array_data,

@@ -141,15 +141,10 @@ static void altstack_key_make(void) {
 
 /* Rust's std gives its threads an alternate signal stack, but a thread made elsewhere (by
  * a C library, or a host that embeds Kiln) may have none, and then a stack overflow in C
- * kills the process before the handler can run. */
-static __thread int altstack_checked __attribute__((tls_model("initial-exec")));
-
+ * kills the process before the handler can run.
+ * Called once per thread (see thread_ready): a foreign call in a hot loop should not pay a
+ * system call. */
 static void ensure_altstack(void) {
-    /* Once per thread: a foreign call in a hot loop should not pay a system call. */
-    if (altstack_checked) {
-        return;
-    }
-    altstack_checked = 1;
     stack_t cur;
     if (sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE)) {
         return;

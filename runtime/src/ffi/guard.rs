@@ -92,25 +92,27 @@ pub(crate) fn crash_message(function: &str, sig: c_int, code: c_int, addr: usize
     )
 }
 
-/// Runs `thunk(buf)`, the compiled call of the C function `name`. A fault inside it raises
-/// `ForeignCrash` on `ctx`; the caller checks `ctx.err` as after any call.
+/// Runs `thunk(buf)`, a call of the C function `name`, as compiled code does: under
+/// [`kiln_ffi_guarded`], a fault raising `ForeignCrash` on `ctx`.
 /// # Safety
-/// `ctx` live; `thunk` sound to call with `buf` and owning nothing that needs dropping;
-/// `name` points at `name_len` bytes of UTF-8.
-#[no_mangle]
-pub unsafe extern "C" fn kiln_ffi_call(
+/// `ctx` live; `thunk` sound to call with `buf` and owning nothing that needs dropping.
+pub unsafe fn call_guarded(
     ctx: *mut ExecCtx,
     thunk: unsafe extern "C" fn(*mut u8),
     buf: *mut u8,
-    name: *const u8,
-    name_len: i64,
+    name: &str,
 ) {
     let mut addr: *mut c_void = std::ptr::null_mut();
     let sig = kiln_ffi_guarded(thunk, buf, &mut addr);
-    if sig == 0 {
-        return;
+    if sig != 0 {
+        kiln_ffi_fault(
+            ctx,
+            sig as i64,
+            addr as i64,
+            name.as_ptr(),
+            name.len() as i64,
+        )
     }
-    kiln_ffi_fault(ctx, sig as i64, addr as i64, name, name_len)
 }
 
 /// Raises `ForeignCrash` for signal `sig` (at `addr`) in the C function `name`, after

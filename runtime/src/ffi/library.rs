@@ -108,7 +108,7 @@ fn where_looked(path: &str) -> String {
 }
 
 /// dlopen with `ctypes.CDLL`'s mode; the error is CPython's `OSError` text.
-pub(crate) fn open(path: Option<&str>) -> KResult<&'static Library> {
+pub fn open(path: Option<&str>) -> KResult<&'static Library> {
     let c_path = match path {
         Some(p) => Some(
             CString::new(p)
@@ -155,7 +155,7 @@ pub(crate) fn open(path: Option<&str>) -> KResult<&'static Library> {
 }
 
 /// dlsym; the error is CPython's `AttributeError` text (`./m.so: undefined symbol: foo`).
-pub(crate) fn sym(lib: &Library, name: &str) -> KResult<*const u8> {
+pub fn sym(lib: &Library, name: &str) -> KResult<*const u8> {
     let c_name = CString::new(name)
         .map_err(|_| (ErrorKind::ValueError, "embedded null character".to_string()))?;
     // SAFETY: clears this thread's pending error so that the one read below is dlsym's.

@@ -37,7 +37,7 @@ unsafe fn sym(c: &mut ExecCtx, lib: *mut u8, name: &str) -> *const u8 {
 }
 
 unsafe fn call(c: &mut ExecCtx, thunk: unsafe extern "C" fn(*mut u8), buf: *mut u8, name: &str) {
-    kiln_ffi_call(c, thunk, buf, name.as_ptr(), name.len() as i64)
+    call_guarded(c, thunk, buf, name)
 }
 
 /// The argument buffer of a call `out = f(x)` with `double f(double)`.

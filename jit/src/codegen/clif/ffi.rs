@@ -1,8 +1,8 @@
 //! Calls into C: one *thunk* per C signature a unit calls, `fn(buf)`, which reads the
 //! function's address and its arguments from `buf`, calls it with the platform's C calling
 //! convention and writes the result back. The compiled code never calls C directly: the
-//! runtime's `kiln_ffi_call` runs the thunk under a guard that turns a fault into an error,
-//! which a direct call could not do (the guard needs `sigsetjmp` around the call).
+//! runtime's `kiln_ffi_guarded` (C) runs the thunk under a guard that turns a fault into an
+//! error, which a direct call could not do (the guard needs a `setjmp` around the call).
 
 use super::*;
 use crate::ffi::CScalar;

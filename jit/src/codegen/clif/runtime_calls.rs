@@ -90,7 +90,6 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_ffi_open" => (vec![p, p], vec![p]),
         "kiln_ffi_sym" => (vec![p, p, p, I64], vec![p]),
         "kiln_ffi_array_data" => (vec![p, p, I64, I64], vec![p]),
-        "kiln_ffi_call" => (vec![p, p, p, p, I64], vec![]),
         "kiln_ffi_guarded" => (vec![p, p, p], vec![types::I32]),
         "kiln_ffi_fault" => (vec![p, I64, I64, p, I64], vec![]),
         "kiln_display" => (vec![p, p, I64], vec![]),
