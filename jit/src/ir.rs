@@ -364,7 +364,7 @@ pub enum FfiArg {
     /// An array passed as the address of its first element, after its flags (`ctype::FLAG_*`)
     /// are checked (ctypes' ArgumentError for argument `argno`, 1-based). The array operand
     /// stays held until the call returns.
-    Array { flags: u32, argno: u32 },
+    Array { flags: i64, argno: u32 },
 }
 
 /// Operations the backends implement by instruction or by a runtime call. Argument types are

@@ -720,7 +720,7 @@ fn os_error(e: &std::io::Error, path: &str) -> ExecResult {
 }
 
 /// IPython gives a cell magic its body with a final newline.
-fn with_newline(body: &str) -> String {
+pub(crate) fn with_newline(body: &str) -> String {
     if body.is_empty() || body.ends_with('\n') {
         body.to_string()
     } else {

@@ -132,6 +132,27 @@ impl Ty {
             _ => None,
         }
     }
+    /// The name of a value's type as Python's messages print it (`float`, `numpy.ndarray`).
+    pub fn python_name(&self) -> &'static str {
+        match self {
+            Ty::I64 => "int",
+            Ty::Bool => "bool",
+            Ty::F64 => "float",
+            Ty::F32 => "numpy.float32",
+            Ty::Str => "str",
+            Ty::C128 => "complex",
+            Ty::None | Ty::Optional(_) => "NoneType",
+            Ty::Array { .. } => "numpy.ndarray",
+            Ty::Tuple(_) => "tuple",
+            Ty::List(_) => "list",
+            Ty::DType { class: true, .. } => "type",
+            Ty::DType { .. } => "numpy.dtype",
+            Ty::CType(_) => "_ctypes.PyCSimpleType",
+            Ty::CLib(_) => "CDLL",
+            Ty::CFunc { .. } => "_FuncPtr",
+            Ty::CPointer(_) => "LP_c_void_p",
+        }
+    }
     /// Number of machine words a value occupies once flattened (complex = 2, tuples summed).
     pub fn slots(&self) -> usize {
         match self {

@@ -7,7 +7,7 @@
 use super::*;
 use crate::ffi::ctype::{self, CScalar, CType, NdPointer};
 use crate::ir::{Builtin, ExprKind, FfiArg};
-use crate::lower::type_err;
+use crate::lower::{ctype_value, type_err};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind};
 use std::rc::Rc;
 
@@ -108,10 +108,6 @@ pub(crate) static DEFS: &[Def] = &[
     },
 ];
 
-fn ctype_expr(t: CType) -> Expr {
-    Expr::new(ExprKind::None, Ty::CType(Rc::new(t)))
-}
-
 /// A C type given as an argument (`POINTER(c_int)`, `sizeof(c_double)`).
 fn ctype_arg(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>, k: usize) -> LResult<CType> {
     let v = c.req(env, cx, k)?;
@@ -144,8 +140,13 @@ fn open_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<E
     } else {
         path
     };
+    Ok(open(env, cx, c, path))
+}
+
+/// The library at `path` (a str, or 0 for the program itself), opened when the call runs.
+fn open(env: &mut Env<'_>, cx: &mut FnCx, c: &Call<'_>, path: Expr) -> Expr {
     let id = env.ffi_library_id(cx, c.span);
-    Ok(env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span))
+    env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span)
 }
 
 fn load_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
@@ -176,8 +177,7 @@ fn load_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<E
     };
     let path = dir.join(file).to_string_lossy().into_owned();
     let path = Expr::new(ExprKind::Str(path.into()), Ty::Str);
-    let id = env.ffi_library_id(cx, c.span);
-    Ok(env.builtin(cx, Builtin::FfiOpen, vec![path], Ty::CLib(id), c.span))
+    Ok(open(env, cx, c, path))
 }
 
 fn find_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
@@ -198,7 +198,7 @@ fn find_library(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<E
 
 fn pointer(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
     let t = ctype_arg(env, cx, c, 0)?;
-    Ok(ctype_expr(CType::Pointer(Rc::new(t))))
+    Ok(ctype_value(CType::Pointer(Rc::new(t))))
 }
 
 fn sizeof(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
@@ -211,8 +211,8 @@ fn sizeof(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr> {
 
 /// `ndpointer(flags=...)`: a name, a comma-separated string of names, or a list or tuple of
 /// them (NumPy's spellings: `C_CONTIGUOUS`, `CONTIGUOUS`, `C`, ...).
-fn flag_bits(spec: &ast::Expr) -> Result<u32, String> {
-    let one = |name: &str| -> Result<u32, String> {
+fn flag_bits(spec: &ast::Expr) -> Result<i64, String> {
+    let one = |name: &str| -> Result<i64, String> {
         Ok(match name.trim().to_ascii_uppercase().as_str() {
             "C_CONTIGUOUS" | "CONTIGUOUS" | "C" => ctype::FLAG_C_CONTIGUOUS,
             "F_CONTIGUOUS" | "FORTRAN" | "F" => ctype::FLAG_F_CONTIGUOUS,
@@ -303,10 +303,9 @@ fn ndpointer(env: &mut Env<'_>, cx: &mut FnCx, c: &mut Call<'_>) -> LResult<Expr
         Some(t) => flag_bits(t)
             .map_err(|m| LErr::Diag(Diagnostic::new(ErrorKind::TypeError, c.span_of(3), m)))?,
     };
-    Ok(ctype_expr(CType::NdPointer(Rc::new(NdPointer {
+    Ok(ctype_value(CType::NdPointer(Rc::new(NdPointer {
         dtype,
         ndim,
-        shape: None,
         flags,
         nullable: false,
     }))))
@@ -366,7 +365,7 @@ pub(super) fn clif(g: &mut Gen<'_, '_>, op: &Builtin, o: &Operands) -> Result<Va
                 let (word, scalar) = match a {
                     FfiArg::Value(s) => (v, *s),
                     FfiArg::Array { flags, argno } => {
-                        let f = g.iconst(*flags as i64);
+                        let f = g.iconst(*flags);
                         let k = g.iconst(*argno as i64);
                         let p = g.call_rt1("kiln_ffi_array_data", &[ctx, v, f, k]);
                         g.check_err(site);

@@ -1122,7 +1122,6 @@ fn nd_pointer(dtype: Option<kiln_runtime::DType>) -> CType {
     CType::NdPointer(Rc::new(NdPointer {
         dtype,
         ndim: None,
-        shape: None,
         flags: FLAG_C_CONTIGUOUS,
         nullable: true,
     }))
@@ -1180,7 +1179,6 @@ mod tests {
             CType::NdPointer(Rc::new(NdPointer {
                 dtype: Some(DType::I32),
                 ndim: None,
-                shape: None,
                 flags: FLAG_C_CONTIGUOUS,
                 nullable: true,
             }))

@@ -5,9 +5,8 @@
 use super::c_compile::{self, CompileError};
 use super::c_source;
 use super::CSig;
-use crate::magics::Host;
+use crate::magics::{with_newline, Host};
 use crate::outcome::{CellError, ExecResult, Output};
-use std::ffi::{CStr, CString};
 
 /// A function the cell exports: its name, address and signature.
 pub struct CFunction {
@@ -22,18 +21,6 @@ fn cell_error(ename: &str, evalue: String, traceback: Vec<String>) -> ExecResult
         evalue,
         traceback,
     })
-}
-
-fn dlerror() -> String {
-    // SAFETY: dlerror returns null or a NUL-terminated message owned by libc.
-    unsafe {
-        let e = libc::dlerror();
-        if e.is_null() {
-            "unknown error".into()
-        } else {
-            CStr::from_ptr(e).to_string_lossy().into_owned()
-        }
-    }
 }
 
 /// `%%c [FLAGS]` with the cell's source `body`.
@@ -62,25 +49,24 @@ pub fn run(
     if !built.warnings.trim().is_empty() {
         sink(Output::Stderr(with_newline(&built.warnings)));
     }
-    let path = CString::new(built.path.to_string_lossy().as_bytes()).expect("no NUL in a path");
-    // RTLD_NOW: a symbol the library needs and nothing provides (a forgotten -lm) fails
-    // here, naming it, not at the first call.
-    // SAFETY: a valid path; the handle is never closed (the session's code may point into it).
-    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    if handle.is_null() {
-        let why = dlerror();
-        let hint = if why.contains("undefined symbol") {
-            " (a library the code needs is missing from the flags: %%c -lm, ...)"
-        } else {
-            ""
-        };
-        let evalue = format!("{why}{hint}");
-        return cell_error(
-            "OSError",
-            evalue.clone(),
-            vec![format!("OSError: {evalue}")],
-        );
-    }
+    // As ctypes.CDLL opens a library: RTLD_NOW, so a symbol the library needs and nothing
+    // provides (a forgotten -lm) fails here, naming it, not at the first call.
+    let lib = match kiln_runtime::ffi::open(Some(&built.path.to_string_lossy())) {
+        Ok(lib) => lib,
+        Err((_, why)) => {
+            let hint = if why.contains("undefined symbol") {
+                " (a library the code needs is missing from the flags: %%c -lm, ...)"
+            } else {
+                ""
+            };
+            let evalue = format!("{why}{hint}");
+            return cell_error(
+                "OSError",
+                evalue.clone(),
+                vec![format!("OSError: {evalue}")],
+            );
+        }
+    };
     let mut funcs = Vec::new();
     let mut notes = String::new();
     for p in c_source::prototypes(body) {
@@ -94,16 +80,13 @@ pub fn run(
                 continue;
             }
         };
-        let name = CString::new(p.name.as_bytes()).expect("a C name has no NUL");
-        // SAFETY: a live handle and a NUL-terminated name.
-        let addr = unsafe { libc::dlsym(handle, name.as_ptr()) };
-        if addr.is_null() {
+        let Ok(addr) = kiln_runtime::ffi::sym(lib, &p.name) else {
             notes.push_str(&format!(
                 "%%c: {}() (line {}) is not exported by the library (hidden or inline)\n",
                 p.name, p.line
             ));
             continue;
-        }
+        };
         funcs.push(CFunction {
             name: p.name,
             addr: addr as usize,
@@ -118,12 +101,4 @@ pub fn run(
     }
     host.define_c_functions(funcs);
     ExecResult::Ok(None)
-}
-
-fn with_newline(s: &str) -> String {
-    if s.ends_with('\n') {
-        s.to_string()
-    } else {
-        format!("{s}\n")
-    }
 }

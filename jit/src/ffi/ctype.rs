@@ -34,12 +34,6 @@ impl CScalar {
             CScalar::I64 | CScalar::U64 | CScalar::F64 => 8,
         }
     }
-    pub fn is_signed(self) -> bool {
-        matches!(
-            self,
-            CScalar::I8 | CScalar::I16 | CScalar::I32 | CScalar::I64 | CScalar::F32 | CScalar::F64
-        )
-    }
     /// The NumPy dtype of an array of these, where Kiln has one.
     pub fn dtype(self) -> Option<DType> {
         Some(match self {
@@ -58,12 +52,10 @@ impl CScalar {
     }
 }
 
-/// `ndpointer(flags=...)` bits, NumPy's names.
-pub const FLAG_C_CONTIGUOUS: u32 = 1;
-pub const FLAG_F_CONTIGUOUS: u32 = 2;
-pub const FLAG_ALIGNED: u32 = 4;
-pub const FLAG_WRITEABLE: u32 = 8;
-pub const FLAG_OWNDATA: u32 = 16;
+/// `ndpointer(flags=...)` bits, NumPy's names: the runtime's, which checks them.
+pub use kiln_runtime::ffi::{
+    FLAG_ALIGNED, FLAG_C_CONTIGUOUS, FLAG_F_CONTIGUOUS, FLAG_OWNDATA, FLAG_WRITEABLE,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CType {
@@ -86,9 +78,8 @@ pub enum CType {
 pub struct NdPointer {
     pub dtype: Option<DType>,
     pub ndim: Option<u8>,
-    pub shape: Option<Vec<i64>>,
     /// `FLAG_*` bits the array must have.
-    pub flags: u32,
+    pub flags: i64,
     /// Whether None is accepted (as NULL): `%%c` pointers, not `ndpointer` (NumPy raises).
     pub nullable: bool,
 }

@@ -503,7 +503,7 @@ impl<'a> Env<'a> {
                 if let Some(d) = numpy_scalar_type(attr) {
                     return Ok(dtype_value(d, true));
                 }
-                if let Some(v) = self.ctypes_type_value(attr, attr_span) {
+                if let Some(v) = self.ctypes_type_value(attr, false, attr_span) {
                     return v;
                 }
                 if super::convert::NARROW_DTYPES.contains(&attr) {
@@ -1078,21 +1078,7 @@ impl<'a> Env<'a> {
                 return Ok(to_text(self, arg))
             }
             Ty::Str if conv == 'c' => return Ok(to_text(self, arg)),
-            Ty::F64 => "float",
-            Ty::F32 => "numpy.float32",
-            Ty::Str => "str",
-            Ty::C128 => "complex",
-            Ty::None => "NoneType",
-            Ty::Array { .. } => "numpy.ndarray",
-            Ty::Tuple(_) => "tuple",
-            Ty::List(_) => "list",
-            Ty::Optional(_) => "NoneType",
-            Ty::DType { class: true, .. } => "type",
-            Ty::DType { .. } => "numpy.dtype",
-            Ty::CType(_) => "_ctypes.PyCSimpleType",
-            Ty::CLib(_) => "CDLL",
-            Ty::CFunc { .. } => "_FuncPtr",
-            Ty::CPointer(_) => "LP_c_void_p",
+            t => t.python_name(),
         };
         let msg = match conv {
             'c' => "%c requires int or char".to_string(),

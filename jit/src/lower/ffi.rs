@@ -14,29 +14,18 @@ fn retype(v: Expr, ty: Ty) -> Expr {
     Expr { ty, ..v }
 }
 
+/// A C type as a compile-time value (no machine words), as `convert::dtype_value` is a
+/// dtype's.
+pub(crate) fn ctype_value(t: CType) -> Expr {
+    Expr::new(ExprKind::None, Ty::CType(Rc::new(t)))
+}
+
 fn argument_error<T>(span: Span, argno: usize, msg: impl std::fmt::Display) -> LResult<T> {
     err(
         ErrorKind::ArgumentError,
         span,
         format!("argument {argno}: TypeError: {msg}"),
     )
-}
-
-/// The name Python gives the type of a value of type `t`, for ctypes' messages.
-fn python_type_name(t: &Ty) -> String {
-    match t {
-        Ty::F64 => "float".into(),
-        Ty::F32 => "numpy.float32".into(),
-        Ty::I64 => "int".into(),
-        Ty::Bool => "bool".into(),
-        Ty::None | Ty::Optional(_) => "NoneType".into(),
-        Ty::Str => "str".into(),
-        Ty::C128 => "complex".into(),
-        Ty::List(_) => "list".into(),
-        Ty::Tuple(_) => "tuple".into(),
-        Ty::Array { .. } => "numpy.ndarray".into(),
-        other => other.to_string(),
-    }
 }
 
 /// The ctypes type a call's argument names by its constructor (`c_double(x)`), which ctypes
@@ -93,10 +82,21 @@ impl<'a> Env<'a> {
         id
     }
 
-    /// A ctypes type as a value.
-    pub(crate) fn ctypes_type_value(&self, name: &str, span: Span) -> Option<LResult<Expr>> {
-        Some(match ctypes_type_name(name)? {
-            Ok(t) => Ok(Expr::new(ExprKind::None, Ty::CType(Rc::new(t)))),
+    /// The ctypes type `name` as a value: `ctypes.NAME`, or `NAME` alone (`bare`, after
+    /// `from ctypes import ...`), where only the types resolve, so that an undefined `cast`
+    /// or `Array` of a program without ctypes is still a NameError.
+    pub(crate) fn ctypes_type_value(
+        &self,
+        name: &str,
+        bare: bool,
+        span: Span,
+    ) -> Option<LResult<Expr>> {
+        let found = ctypes_type_name(name)?;
+        if bare && !name.starts_with("c_") {
+            return None;
+        }
+        Some(match found {
+            Ok(t) => Ok(ctype_value(t)),
             Err((msg, hint)) => type_err(span, msg).map_err(|e| with_hint(e, hint)),
         })
     }
@@ -154,7 +154,7 @@ impl<'a> Env<'a> {
         name: &str,
         span: Span,
     ) -> LResult<Expr> {
-        let given = python_type_name(&v.ty);
+        let given = v.ty.python_name();
         let v = self.ffi_convert(cx, v, kind, span);
         match v {
             Some(v) if kind.is_float() => Ok(cast(v, Ty::F64)),
@@ -193,11 +193,9 @@ impl<'a> Env<'a> {
         if !matches!(attr.as_str(), "restype" | "argtypes" | "errcheck") {
             return Ok(None);
         }
-        let f = match self.expr(cx, func) {
-            Ok(f) => f,
-            // Not a C function (or not known yet): the ordinary assignment reports it.
-            Err(_) => return Ok(None),
-        };
+        // An undefined `f` is its NameError (a later round may know it); anything but a C
+        // function is the ordinary assignment's to report.
+        let f = self.expr(cx, func)?;
         let Ty::CFunc { lib, name } = f.ty.clone() else {
             return Ok(None);
         };
@@ -425,11 +423,7 @@ impl<'a> Env<'a> {
                 ref other => {
                     let given = match other {
                         Ty::CPointer(p) => format!("LP_{p}"),
-                        Ty::Array { .. } => "numpy.ndarray".to_string(),
-                        Ty::I64 => "int".into(),
-                        Ty::F64 => "float".into(),
-                        Ty::List(_) => "list".into(),
-                        t => t.to_string(),
+                        t => t.python_name().to_string(),
                     };
                     argument_error(span, argno, format!("expected LP_{to} instance instead of {given}"))
                         .map_err(|e| {
@@ -476,13 +470,10 @@ impl<'a> Env<'a> {
                         );
                     }
                 }
-                // A pointer from a C prototype has no rank: the C code indexes it as one
-                // block, so the array must be one.
-                let flags = p.flags;
                 Ok((
                     v,
                     FfiArg::Array {
-                        flags,
+                        flags: p.flags,
                         argno: argno as u32,
                     },
                 ))

@@ -40,6 +40,7 @@ pub use convert::cast;
 pub(crate) use convert::{dtype_of_name, zero_of};
 pub use driver::lower_cell;
 use driver::*;
+pub(crate) use ffi::ctype_value;
 use names::*;
 pub(crate) use stmts::collect_target_names;
 use stmts::*;

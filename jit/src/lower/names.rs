@@ -167,7 +167,7 @@ impl<'a> Env<'a> {
         if let Some(c) = crate::builtins::constant(name) {
             return Ok(c);
         }
-        if let Some(v) = self.ctypes_type_value(name, span) {
+        if let Some(v) = self.ctypes_type_value(name, true, span) {
             return v;
         }
         if self.input.funcs.contains_key(name) {
