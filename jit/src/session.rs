@@ -495,7 +495,7 @@ impl Session {
         };
         self.sources.push(code.into());
         let Unit {
-            lowered,
+            mut lowered,
             compiled,
             kernels,
             mut fresh,
@@ -511,7 +511,7 @@ impl Session {
         // The cell's functions exist from now on, even if it fails at run time; so do its
         // C declarations.
         self.funcs = funcs;
-        self.ffi = lowered.ffi.clone();
+        self.ffi = std::mem::take(&mut lowered.ffi);
         // Globals rebound to a wider type keep their value (an i64 read as f64, ...).
         for (name, g) in fresh.iter_mut() {
             if let Some(old) = self.globals.get(name) {
