@@ -49,6 +49,9 @@ pub trait Host {
 pub struct Settings {
     /// Array bounds checks (`%bounds on|off`).
     pub bounds_checks: bool,
+    /// Parallel loops run several iterations side by side in vector lanes where they can
+    /// (`%vector on|off`).
+    pub vector: bool,
     /// Run every annotated loop on this target (`%%target`).
     pub target_override: Option<Target>,
     /// The directory before the last `%cd` (where `%cd -` goes back to).
@@ -59,6 +62,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             bounds_checks: true,
+            vector: true,
             target_override: None,
             previous_dir: None,
         }
@@ -67,8 +71,8 @@ impl Default for Settings {
 
 /// Every line magic, as `%lsmagic` lists them and `%` completes them.
 pub const LINE_MAGICS: &[&str] = &[
-    "time", "timeit", "threads", "bounds", "opencl", "devices", "device", "who", "whos", "memory",
-    "reset", "cd", "pwd", "lsmagic",
+    "time", "timeit", "threads", "bounds", "vector", "opencl", "devices", "device", "who", "whos",
+    "memory", "reset", "cd", "pwd", "lsmagic",
 ];
 
 /// Every cell magic.
@@ -107,6 +111,8 @@ pub enum Magic<'a> {
     Threads(&'a str),
     /// `%bounds on|off`
     Bounds(&'a str),
+    /// `%vector on|off`
+    Vector(&'a str),
     /// `%opencl NAME`: the kernels compiled so far for the `@gpu` loops in function NAME.
     OpenClOf(&'a str),
     /// `%devices`
@@ -189,6 +195,7 @@ pub fn parse(code: &str) -> Option<Magic<'_>> {
         "timeit" => Magic::TimeIt("", arg),
         "threads" => Magic::Threads(arg),
         "bounds" => Magic::Bounds(arg),
+        "vector" => Magic::Vector(arg),
         "opencl" => Magic::OpenClOf(arg),
         "devices" => Magic::Devices,
         "device" => Magic::Device(arg),
@@ -469,6 +476,22 @@ pub fn run(session: &mut dyn Host, magic: Magic, sink: &mut dyn FnMut(Output)) -
                 "off"
             };
             sink(Output::Stdout(format!("bounds checks {state}\n")));
+            ExecResult::Ok(None)
+        }
+        Magic::Vector(arg) => {
+            match arg {
+                "on" => session.settings().vector = true,
+                "off" => session.settings().vector = false,
+                "" => {}
+                other => return usage_error(format!("%vector takes on or off, not '{other}'")),
+            }
+            let state = if session.settings().vector {
+                "on: parallel loops run iterations side by side in vector lanes where they can \
+                 (%%ir says which)"
+            } else {
+                "off: every parallel loop runs one iteration at a time per thread"
+            };
+            sink(Output::Stdout(format!("vector lanes {state}\n")));
             ExecResult::Ok(None)
         }
         Magic::OpenClOf(name) => {

@@ -424,6 +424,7 @@ impl Session {
             &lowered.program,
             &codegen::opencl::Options {
                 bounds_checks: self.settings.bounds_checks,
+                lanes: self.settings.vector,
             },
         )
         .map_err(|e| self.gpu_error(&e, &lowered.program, code, cell))?;
@@ -435,6 +436,7 @@ impl Session {
                 keep_clif: emit == Some(Stage::Clif),
                 keep_code: emit == Some(Stage::Asm),
                 no_bounds_checks: !self.settings.bounds_checks,
+                lanes: self.settings.vector,
                 no_interrupt_poll: std::env::var_os("KILN_BENCH_NO_POLL").is_some(),
                 no_inline: std::env::var_os("KILN_BENCH_NO_INLINE").is_some(),
                 // A measurement knob for bench/par_threshold.sh.

@@ -4,6 +4,7 @@
 mod chunks;
 pub mod clif;
 mod inline;
+pub mod lanes;
 pub mod opencl;
 mod prune;
 pub mod support;

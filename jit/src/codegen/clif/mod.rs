@@ -67,6 +67,8 @@ pub struct Options {
     pub keep_code: bool,
     /// Array bounds checks (`%bounds on/off`).
     pub no_bounds_checks: bool,
+    /// Parallel loops run in vector lanes where they can (`%vector on|off`).
+    pub lanes: bool,
     /// Whole-array loops with at least this many elements run on the worker pool.
     pub par_min_elements: i64,
     /// Leave out the interrupt poll at loop back-edges. Only for measuring what the poll
@@ -86,6 +88,7 @@ impl Default for Options {
             keep_clif: false,
             keep_code: false,
             no_bounds_checks: false,
+            lanes: true,
             par_min_elements: PAR_MAP_THRESHOLD,
             no_interrupt_poll: false,
             no_inline: false,

@@ -38,6 +38,9 @@ pub const BUILD_OPTIONS: &str = "-cl-fp32-correctly-rounded-divide-sqrt";
 pub struct Options {
     /// Array bounds checks in kernels (`%bounds`).
     pub bounds_checks: bool,
+    /// Kernels for CPU devices run several iterations per work-item in vector lanes where
+    /// the loop allows (`%vector`).
+    pub lanes: bool,
 }
 
 /// A `@gpu` loop that cannot run on a device, found while emitting it.
