@@ -249,7 +249,20 @@ impl Session {
         let cell = self.sources.len() + 1;
         let unit = self.compile(code, cell, Some(stage))?;
         Ok(match stage {
-            Stage::Ir => unit.lowered.program.to_string(),
+            Stage::Ir => {
+                let prog = &unit.lowered.program;
+                let mut text = prog.to_string();
+                let remarks =
+                    codegen::lanes::remarks(prog, codegen::clif::lanes(), self.settings.vector);
+                for (site, remark) in remarks {
+                    let line = self
+                        .site_line(prog, code, cell, site)
+                        .map(|l| l.trim_start().to_string())
+                        .unwrap_or_default();
+                    text.push_str(&format!("# lanes, loop at line {line}\n#     {remark}\n"));
+                }
+                text
+            }
             Stage::OpenCl if unit.kernels.list.is_empty() => {
                 "# this cell has no @gpu loop: nothing runs as OpenCL\n".to_string()
             }

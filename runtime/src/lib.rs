@@ -46,7 +46,7 @@ pub use math::*;
 pub use nd::*;
 pub use npprint::html_table;
 pub use obj::{kiln_decref, kiln_incref, live_objects, KStr};
-pub use par::{kiln_par_for, set_threads, threads};
+pub use par::{kiln_par_for, kiln_par_for_lanes, set_threads, threads};
 pub use random::{kiln_rand, kiln_rand_scalar, kiln_randint, kiln_randn, kiln_seed};
 pub use shapes::{
     kiln_diagonal, kiln_flat_view, kiln_flip, kiln_join, kiln_matrix_power, kiln_meshgrid,
@@ -130,6 +130,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         kiln_randint,
         // par.rs
         kiln_par_for,
+        kiln_par_for_lanes,
         // opencl/mod.rs
         kiln_gpu_for,
         // ffi/

@@ -300,7 +300,42 @@ pub unsafe extern "C" fn kiln_par_for(
     red_io: *mut u64,
 ) -> i64 {
     guard(ctx, 1, || {
-        par_for(ctx, body, env, n, nred, red_ops, red_types, red_io)
+        par_for(ctx, body, env, n, nred, red_ops, red_types, red_io, 1)
+    })
+}
+
+/// [`kiln_par_for`] for a body that runs `granule` iterations per step (vector lanes):
+/// chunks hold at least that many iterations where the loop has them, so that short chunks
+/// do not leave lanes empty. The partition is still fixed by `n`, the thread count and
+/// `granule`.
+///
+/// # Safety
+/// As [`kiln_par_for`].
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn kiln_par_for_lanes(
+    ctx: *mut ExecCtx,
+    body: ParBody,
+    env: *const u64,
+    n: i64,
+    nred: i64,
+    red_ops: *const i64,
+    red_types: *const i64,
+    red_io: *mut u64,
+    granule: i64,
+) -> i64 {
+    guard(ctx, 1, || {
+        par_for(
+            ctx,
+            body,
+            env,
+            n,
+            nred,
+            red_ops,
+            red_types,
+            red_io,
+            granule.max(1) as u64,
+        )
     })
 }
 
@@ -314,6 +349,7 @@ unsafe fn par_for(
     red_ops: *const i64,
     red_types: *const i64,
     red_io: *mut u64,
+    granule: u64,
 ) -> KResult<i64> {
     if ctx.is_null() {
         return err(ErrorKind::InternalError, "parallel loop without a context");
@@ -345,7 +381,9 @@ unsafe fn par_for(
     let nwords = init.len();
 
     let pool = pool().map_err(|e| (ErrorKind::InternalError, e))?;
-    let nchunks = (n as u64).min((pool.current_num_threads() * CHUNKS_PER_THREAD) as u64) as usize;
+    let nchunks = (n as u64)
+        .div_ceil(granule)
+        .min((pool.current_num_threads() * CHUNKS_PER_THREAD) as u64) as usize;
     let nchunks = nchunks.max(1);
     let mut partials: Vec<u64> = Vec::with_capacity(nchunks * nwords);
     for _ in 0..nchunks {

@@ -660,3 +660,44 @@ fn builtin_name(op: &Builtin) -> String {
         }
     }
 }
+
+/// What `%%ir` says about each parallel loop of a program: (the loop's header site, the
+/// remark). `cpu_lanes` is how many iterations a CPU step runs; `on` is `%vector`.
+pub fn remarks(prog: &Program, cpu_lanes: usize, on: bool) -> Vec<(ir::SiteId, String)> {
+    let mut out = Vec::new();
+    for (k, f) in prog.funcs.iter().enumerate() {
+        super::walk::visit(&f.body, &mut |n| {
+            let super::walk::Node::Stmt(
+                st @ Stmt::For {
+                    par: Some(_),
+                    target,
+                    site,
+                    ..
+                },
+            ) = n
+            else {
+                return;
+            };
+            let gpu = *target == crate::syntax::ast::Target::Gpu;
+            let text = match plan(prog, k as u32, st) {
+                _ if !on => "not vectorised: %vector is off".to_string(),
+                Ok(_) if gpu => format!(
+                    "vectorised on CPU OpenCL devices: {} iterations per work-item \
+                     (double{0}/long{0} lanes with an alive mask); one per work-item on a GPU",
+                    OPENCL_LANES
+                ),
+                Ok(_) => format!(
+                    "vectorised: {cpu_lanes} iterations side by side ({} x F64X2/I64X2 per \
+                     value), masks for the control flow that differs between them",
+                    cpu_lanes / 2
+                ),
+                Err(why) => format!("not vectorised: {why}"),
+            };
+            out.push((*site, text));
+        });
+    }
+    out
+}
+
+/// Iterations per work-item of a lane kernel on a CPU OpenCL device (`double16`).
+pub const OPENCL_LANES: usize = 16;

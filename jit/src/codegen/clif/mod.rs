@@ -38,6 +38,8 @@ mod builtins;
 mod exprs;
 pub(crate) mod ffi;
 mod function;
+mod lanes;
+pub use lanes::lanes;
 mod gpu;
 mod loops;
 mod maps;
@@ -246,6 +248,26 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
             .map_err(|e| e.to_string())?;
         par_fns.insert(p.id, id);
     }
+    // Those whose iterations can run side by side in vector lanes get a second body.
+    let mut lane_fns: HashMap<u32, (super::lanes::Plan, FuncId)> = HashMap::new();
+    if opts.lanes {
+        for (k, st) in &par_loops {
+            let Stmt::For { par: Some(p), .. } = st else {
+                continue;
+            };
+            let Ok(plan) = super::lanes::plan(prog, *k as u32, st) else {
+                continue;
+            };
+            let mut sig = Signature::new(call_conv);
+            for _ in 0..5 {
+                sig.params.push(AbiParam::new(ptr));
+            }
+            let id = module
+                .declare_function(&format!("kiln_lanes{}", p.id), Linkage::Local, &sig)
+                .map_err(|e| e.to_string())?;
+            lane_fns.insert(p.id, (plan, id));
+        }
+    }
 
     // Large whole-array loops run on the worker pool: each map is also outlined.
     let mut maps: Vec<(usize, &ir::ArrayMap, MapKind)> = Vec::new();
@@ -278,6 +300,12 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
     let jobs: Vec<(usize, Job)> = (0..prog.funcs.len())
         .map(|k| (k, Job::Func))
         .chain(par_loops.iter().map(|(k, st)| (*k, Job::ParLoop(st))))
+        .chain(par_loops.iter().filter_map(|(k, st)| match st {
+            Stmt::For { par: Some(p), .. } if lane_fns.contains_key(&p.id) => {
+                Some((*k, Job::LaneLoop(st)))
+            }
+            _ => None,
+        }))
         .chain(maps.iter().map(|(k, m, kind)| (*k, Job::Map(m, *kind))))
         .collect();
     for (k, job) in jobs {
@@ -299,7 +327,15 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                     format!("{} (parallel loop {})", f.name, p.id),
                 )
             }
-            Job::ParLoop(_) => return Err("outlined a non-parallel loop".into()),
+            Job::LaneLoop(Stmt::For { par: Some(p), .. }) => {
+                let fid = lane_fns[&p.id].1;
+                (
+                    fid,
+                    outlined_sig(fid, &module),
+                    format!("{} (parallel loop {} in lanes)", f.name, p.id),
+                )
+            }
+            Job::ParLoop(_) | Job::LaneLoop(_) => return Err("outlined a non-parallel loop".into()),
             Job::Map(m, _) => {
                 let fid = map_fns[&(*m as *const ir::ArrayMap as usize)];
                 (
@@ -319,6 +355,7 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
                 module: &mut module,
                 ids: &ids,
                 par_fns: &par_fns,
+                lane_fns: &lane_fns,
                 gpu_kernels: &opts.gpu_kernels,
                 map_fns: &map_fns,
                 imports: &mut imports,
@@ -356,7 +393,8 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
             };
             match job {
                 Job::Func => g.function()?,
-                Job::ParLoop(st) => g.outlined(st)?,
+                Job::ParLoop(st) => g.outlined(st, false)?,
+                Job::LaneLoop(st) => g.outlined(st, true)?,
                 Job::Map(m, kind) => g.outlined_map(m, kind)?,
             }
             let target = g.module.target_config();
@@ -510,6 +548,8 @@ pub(crate) struct Gen<'a, 'b> {
     module: &'a mut JITModule,
     ids: &'a [(FuncId, Signature)],
     par_fns: &'a HashMap<u32, FuncId>,
+    /// The lane bodies of the parallel loops that have one, with their plans.
+    lane_fns: &'a HashMap<u32, (super::lanes::Plan, FuncId)>,
     gpu_kernels: &'a HashMap<u32, usize>,
     map_fns: &'a HashMap<usize, FuncId>,
     imports: &'a mut HashMap<&'static str, FuncId>,

@@ -103,19 +103,27 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
         let (env, _) = self.pack_loop_env(&dims);
         let (ops, tys, io) = self.pack_reductions(par)?;
-        let fref = self
-            .module
-            .declare_func_in_func(self.par_fns[&par.id], self.b.func);
+        let lanes = self.lane_fns.get(&par.id).map(|l| l.1);
+        let body = lanes.unwrap_or(self.par_fns[&par.id]);
+        let fref = self.module.declare_func_in_func(body, self.b.func);
         let faddr = self.b.ins().func_addr(types::I64, fref);
         let envp = self.b.ins().stack_addr(types::I64, env, 0);
         let opsp = self.b.ins().stack_addr(types::I64, ops, 0);
         let tysp = self.b.ins().stack_addr(types::I64, tys, 0);
         let iop = self.b.ins().stack_addr(types::I64, io, 0);
         let nr = self.iconst(par.reductions.len() as i64);
-        let rc = self.call_rt1(
-            "kiln_par_for",
-            &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop],
-        );
+        let rc = if lanes.is_some() {
+            let granule = self.iconst(super::lanes::lanes() as i64);
+            self.call_rt1(
+                "kiln_par_for_lanes",
+                &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop, granule],
+            )
+        } else {
+            self.call_rt1(
+                "kiln_par_for",
+                &[self.ctx, faddr, envp, total, nr, opsp, tysp, iop],
+            )
+        };
         self.fail_if(rc, |_| vec![], site);
         self.unpack_reductions(par, io)
     }
@@ -203,8 +211,9 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// The outlined body of a parallel loop: `fn(ctx, env, lo, hi, red)` runs the
-    /// iterations `lo..hi` of the flattened index space.
-    pub(super) fn outlined(&mut self, st: &Stmt) -> Result<(), String> {
+    /// iterations `lo..hi` of the flattened index space, one at a time or (`lanes`) in
+    /// vector lanes.
+    pub(super) fn outlined(&mut self, st: &Stmt, lanes: bool) -> Result<(), String> {
         let Stmt::For {
             vars,
             ranges,
@@ -298,7 +307,21 @@ impl<'a, 'b> Gen<'a, 'b> {
             let count = self.b.ins().load(types::I64, ro, env, base + 16);
             dims.push((start, step, count));
         }
-        let proven = self.versionable(vars, body).unwrap_or_default();
+        if lanes {
+            let lane_fns = self.lane_fns;
+            let plan = &lane_fns[&par.id].0;
+            let replay = self.par_fns[&par.id];
+            self.lane_chunk_loop(plan, vars, body, par, *site, &dims, lo, hi, env, replay)?;
+            return self.outlined_exit(par, &private, red);
+        }
+        // With a lane body, this one only replays a failed lane's iteration: no copy
+        // without checks.
+        let replay_only = self.lane_fns.contains_key(&par.id);
+        let proven = if replay_only {
+            Vec::new()
+        } else {
+            self.versionable(vars, body).unwrap_or_default()
+        };
         if !proven.is_empty() {
             // Every counter's whole range, from which each chunk takes a part: the first
             // value is `start`, the last `start + step * (count - 1)`, and the step must be
@@ -326,6 +349,17 @@ impl<'a, 'b> Gen<'a, 'b> {
             })?;
         }
         self.chunk_loop(vars, ranges, body, *site, &dims, lo, hi)?;
+        self.outlined_exit(par, &private, red)
+    }
+
+    /// The end of an outlined body: the error exit joins the normal one, the accumulators
+    /// go to the reduction buffer, private heap values are released.
+    fn outlined_exit(
+        &mut self,
+        par: &ir::ParInfo,
+        private: &std::collections::HashSet<ir::VarId>,
+        red: Value,
+    ) -> Result<(), String> {
         self.b.switch_to_block(self.err_block);
         self.jump(self.exit, &[]);
         self.b.switch_to_block(self.exit);

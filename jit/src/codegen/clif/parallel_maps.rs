@@ -29,6 +29,8 @@ pub(super) enum ParResult {
 pub(super) enum Job<'a> {
     Func,
     ParLoop(&'a Stmt),
+    /// The same loop's body in vector lanes (`lanes.rs`).
+    LaneLoop(&'a Stmt),
     Map(&'a ir::ArrayMap, MapKind),
 }
 

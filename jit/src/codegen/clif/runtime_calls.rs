@@ -70,6 +70,7 @@ pub(super) fn runtime_sig(name: &str) -> (Vec<types::Type>, Vec<types::Type>) {
         "kiln_write" => (vec![p, I64, p, I64], vec![]),
         "kiln_write_str" => (vec![p, I64, p], vec![]),
         "kiln_par_for" => (vec![p, p, p, I64, I64, p, p, p], vec![I64]),
+        "kiln_par_for_lanes" => (vec![p, p, p, I64, I64, p, p, p, I64], vec![I64]),
         "kiln_gpu_for" => (vec![p, p, p, p, p], vec![I64]),
         "kiln_trace_if_none" => (vec![p, I64], vec![]),
         "kiln_bcast" => (vec![p, I64, p, I64, p, p], vec![I64]),
