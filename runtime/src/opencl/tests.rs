@@ -36,6 +36,8 @@ fn spec(source: &str, name: &str, ndim: usize, args: Vec<KernelArg>) -> KernelSp
         errors: Vec::new(),
         uses_fp64: source.contains("double"),
         local_size: LS,
+        lane_kernel: None,
+        lane_width: 1,
     }
 }
 
