@@ -205,6 +205,35 @@ fn an_index_error_in_one_lane_is_the_serial_error() {
 }
 
 #[test]
+fn errors_inside_a_call_and_from_a_zero_step_are_the_serial_ones() {
+    if !have_device() {
+        return;
+    }
+    let setup = format!(
+        "{DATA}out = zeros(n)\n\ndef pick(a, k):\n    if k > 60:\n        return a[k + 50]\n    return a[k]\n"
+    );
+    let bodies = [
+        ("TARGET\nfor i in range(n):\n    if vals[i] > 0.1:\n        out[i] = pick(vals, idx[i])\n", "IndexError"),
+        ("TARGET\nfor i in range(n):\n    t = 0.0\n    if vals[i] > 0.2:\n        for q in range(0, 5, (i - 70) & 1):\n            t = t + q\n    out[i] = t\n", "ValueError"),
+    ];
+    for (body, kind) in bodies {
+        let errs: Vec<CellError> = [Mode::Lanes, Mode::NoLanes, Mode::Serial]
+            .iter()
+            .map(|&m| match in_mode(m, &setup, body, "") {
+                Ok(o) => panic!("{m:?}: the loop should fail, printed {o}\n{body}"),
+                Err(e) => e,
+            })
+            .collect();
+        assert_eq!(errs[0].ename, kind, "{}", errs[0].evalue);
+        for e in &errs[1..] {
+            assert_eq!(e.ename, errs[0].ename);
+            assert_eq!(e.evalue, errs[0].evalue);
+        }
+        assert_eq!(errs[0].traceback, errs[1].traceback);
+    }
+}
+
+#[test]
 fn tails_of_every_length() {
     if !have_device() {
         return;
@@ -246,4 +275,16 @@ fn the_listing_says_why_a_loop_is_not_vectorised() {
     );
     assert!(text.contains("#if KILN_LANES"), "{text}");
     assert!(text.contains("double16"), "{text}");
+}
+
+#[test]
+fn tuples_bools_nested_calls_and_odd_ranges() {
+    if !have_device() {
+        return;
+    }
+    let setup = format!(
+        "{DATA}o1 = zeros(n)\no2 = zeros(n, dtype=i64)\no3 = zeros(n)\n\ndef split(x):\n    if x > 0.5:\n        return x - 0.5, 1\n    return x, 0\n\ndef inner(x, k):\n    while k > 0:\n        x = x * 1.5\n        if x > 2.0:\n            return x\n        k -= 1\n    return -x\n\ndef outer(x, k):\n    a, b = split(x)\n    if b == 1 and inner(a, k) > 0.0:\n        return inner(a, k) + b\n    return min(a, 0.25) - max(x, 0.75)\n"
+    );
+    let body = "TARGET\nfor i in range(n):\n    x = vals[i]\n    big = x > 0.5\n    odd = (i & 1) == 1\n    flag = big != odd\n    if not flag or 0.1 < x < 0.3:\n        o1[i] = outer(x, i & 3)\n    else:\n        o1[i] = -outer(1.0 - x, 2)\n    c = 0\n    st = (i & 3) - 2\n    if st == 0:\n        st = 1\n    for q in range(20, idx[i] & 15, st):\n        c = c * 2 + q\n        if c > 100000:\n            c = c - 100000\n    for q in range(10, 0, -3):\n        if big:\n            c += q\n    o2[i] = c\n    y = 0.0\n    if big and odd:\n        y = inner(x, 3)\n    elif big or odd:\n        y = 1.0 if inner(x, 1) > 0.0 else 2.0\n    o3[i] = y\n";
+    same(&setup, body, &dump(&["o1", "o2", "o3"]));
 }
