@@ -288,3 +288,13 @@ fn tuples_bools_nested_calls_and_odd_ranges() {
     let body = "TARGET\nfor i in range(n):\n    x = vals[i]\n    big = x > 0.5\n    odd = (i & 1) == 1\n    flag = big != odd\n    if not flag or 0.1 < x < 0.3:\n        o1[i] = outer(x, i & 3)\n    else:\n        o1[i] = -outer(1.0 - x, 2)\n    c = 0\n    st = (i & 3) - 2\n    if st == 0:\n        st = 1\n    for q in range(20, idx[i] & 15, st):\n        c = c * 2 + q\n        if c > 100000:\n            c = c - 100000\n    for q in range(10, 0, -3):\n        if big:\n            c += q\n    o2[i] = c\n    y = 0.0\n    if big and odd:\n        y = inner(x, 3)\n    elif big or odd:\n        y = 1.0 if inner(x, 1) > 0.0 else 2.0\n    o3[i] = y\n";
     same(&setup, body, &dump(&["o1", "o2", "o3"]));
 }
+
+#[test]
+fn uniform_conditions_around_varying_work() {
+    if !have_device() {
+        return;
+    }
+    let setup = format!("{DATA}o4 = zeros(n)\no5 = zeros(n, dtype=i64)\nflagu = n > 50\nlim = 3\n");
+    let body = "TARGET\nfor i in range(n):\n    v = vals[idx[i]] if flagu else vals[i]\n    if flagu and vals[idx[i]] > 0.5:\n        v = v + 1.0\n    if not flagu or vals[i] > 0.7:\n        v = v * 2.0\n    k = 0\n    s = 0\n    while k < lim:\n        k += 1\n        if k == 2:\n            continue\n        s = s * 10 + idx[k]\n        if i > 90:\n            s += 1\n    o4[i] = v + vals[lim]\n    o5[i] = s\n";
+    same(&setup, body, &dump(&["o4", "o5"]));
+}
