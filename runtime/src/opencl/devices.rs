@@ -40,6 +40,8 @@ pub(crate) struct DevCtx {
     pub index: usize,
     pub name: String,
     pub fp64: bool,
+    /// A CPU device (CL_DEVICE_TYPE_CPU): kernels with a lane version run that one.
+    pub cpu: bool,
     pub device: Device,
     pub context: Context,
     pub queue: CommandQueue,
@@ -270,6 +272,7 @@ pub(crate) fn current() -> GResult<Arc<DevCtx>> {
         index: k,
         name: info.name.clone(),
         fp64: info.fp64,
+        cpu: info.kind == "CPU",
         device: info.device,
         context,
         queue,

@@ -301,16 +301,30 @@ fn reported_error(spec: &KernelSpec, iter: i64, k: &[i64; KERR_WORDS]) -> Fail {
     }
 }
 
-/// The launch shapes: (global, local) for the main pass, and the replay's.
-fn shapes(spec: &KernelSpec, counts: &[i64]) -> GResult<(Vec<usize>, Vec<usize>, usize)> {
+/// The launch shapes: (global, local, work-groups of a reduction). `lanes`: the lane
+/// kernel's, a 1-D range of one work-item per `lane_width` consecutive flat iterations.
+fn shapes(
+    spec: &KernelSpec,
+    counts: &[i64],
+    lanes: bool,
+) -> GResult<(Vec<usize>, Vec<usize>, usize)> {
     let ls = spec.local_size;
     let too_many = || Fail::device("a @gpu loop of more than 2**62 iterations cannot be launched");
-    if !spec.reductions.is_empty() {
+    if !spec.reductions.is_empty() || lanes {
         let total = counts
             .iter()
             .try_fold(1i64, |a, &c| a.checked_mul(c))
             .ok_or_else(too_many)? as usize;
-        let groups = total.div_ceil(ls).min(MAX_GROUPS);
+        let items = if lanes {
+            total.div_ceil(spec.lane_width.max(1))
+        } else {
+            total
+        };
+        if spec.reductions.is_empty() {
+            let global = items.checked_next_multiple_of(ls).ok_or_else(too_many)?;
+            return Ok((vec![global], vec![ls], 0));
+        }
+        let groups = items.div_ceil(ls).min(MAX_GROUPS);
         return Ok((vec![groups * ls], vec![ls], groups));
     }
     let nd = counts.len();
@@ -427,7 +441,10 @@ pub(crate) unsafe fn gpu_for(
         .enumerate()
         .filter(|(_, a)| a.off == 0 && c_contiguous(&*a.view))
         .fold(0u64, |m, (j, _)| m | 1 << j);
-    let built = programs::get(ctx, &dev, spec, contiguous, false)?;
+    // CPU devices run the lane kernel where the loop has one (PoCL does not vectorise a
+    // divergent kernel across work-items); GPUs the one-iteration-per-work-item kernel.
+    let lanes = dev.cpu && spec.lane_kernel.is_some();
+    let built = programs::get(ctx, &dev, spec, contiguous, false, lanes)?;
     let kernel = built.kernel.lock().unwrap_or_else(|e| e.into_inner());
     let mut written: Vec<(*mut Array, &str)> = Vec::new();
     {
@@ -462,6 +479,7 @@ pub(crate) unsafe fn gpu_for(
         &arrays,
         red_io,
         contiguous,
+        lanes,
         &mut kernel_done,
     );
     if kernel_done {
@@ -494,9 +512,10 @@ unsafe fn launch(
     arrays: &[ArrayArg],
     red_io: *mut i64,
     contiguous: u64,
+    lanes: bool,
     kernel_done: &mut bool,
 ) -> GResult<()> {
-    let (global, local, groups) = shapes(spec, counts)?;
+    let (global, local, groups) = shapes(spec, counts, lanes)?;
 
     // Reduction partials, one element per work-group.
     for (r, red) in spec.reductions.iter().enumerate() {
@@ -556,17 +575,20 @@ unsafe fn launch(
         write_kerr(dev, &mut scratch.kerr, iter)?;
         // The replay build records what failed and where (KILN_REPLAY): the main build
         // keeps those stores out of its body so that PoCL can vectorise it.
-        let replay = programs::get(ctx, dev, spec, contiguous, true)?;
+        // Always the scalar kernel (a lane kernel's failing lane recorded its own flat
+        // iteration), so the error, its operands and its call sites are the serial run's.
+        let replay = programs::get(ctx, dev, spec, contiguous, true, false)?;
         let rk = replay.kernel.lock().unwrap_or_else(|e| e.into_inner());
         set_args(&rk, spec, dev, scratch, res, env, d, arrays, iter)?;
-        let mut g1 = vec![1usize; global.len()];
+        let (sglobal, slocal, _) = shapes(spec, counts, false)?;
+        let mut g1 = vec![1usize; sglobal.len()];
         g1[0] = spec.local_size;
         let (ev, k) = run_kernel(
             dev,
             &rk,
             &scratch.kerr,
             &g1,
-            &local,
+            &slocal,
             ctx,
             &mut interrupted,
             &format!("the replay of {what}"),

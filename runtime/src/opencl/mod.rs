@@ -105,6 +105,10 @@ pub struct KernelSpec {
     /// Work-group size along NDRange dimension 0 (the others are 1); fixed per kernel, so
     /// that PoCL compiles its work-group function once.
     pub local_size: usize,
+    /// The lane kernel in the same source (under `#if KILN_LANES`), which CPU devices run:
+    /// each work-item takes `lane_width` consecutive flat iterations in vector lanes.
+    pub lane_kernel: Option<String>,
+    pub lane_width: usize,
 }
 
 /// An error on its way to the context, with the call sites (innermost first) the kernel

@@ -21,7 +21,7 @@ pub(crate) struct Built {
     /// The spec's options and the launch's variant (contiguity mask, replay), from which
     /// the build's options were made.
     spec_options: String,
-    variant: (u64, bool),
+    variant: (u64, bool, bool),
     name: String,
     /// Launches set arguments on the kernel object, so only one may hold it at a time.
     pub kernel: Mutex<Kernel>,
@@ -43,6 +43,7 @@ static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 
 /// The kernel for `spec` on `dev` with these arrays C-contiguous (`contiguous`, bit j for
 /// array argument j: the kernel's `KILN_C`), in its replay build or not (`KILN_REPLAY`),
+/// its lane kernel or the scalar one (`lanes`: `KILN_LANES`, the spec's `lane_kernel`),
 /// built now if needed.
 pub(crate) fn get(
     ctx: &mut ExecCtx,
@@ -50,35 +51,42 @@ pub(crate) fn get(
     spec: &KernelSpec,
     contiguous: u64,
     replay: bool,
+    lanes: bool,
 ) -> GResult<Arc<Built>> {
-    let variant = (contiguous, replay);
+    let lanes = lanes && !replay && spec.lane_kernel.is_some();
+    let variant = (contiguous, replay, lanes);
+    let kname = match (&spec.lane_kernel, lanes) {
+        (Some(n), true) => n.as_str(),
+        _ => spec.name.as_str(),
+    };
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = guard.get_or_insert_with(Cache::default);
     let fast = (
         spec as *const KernelSpec as usize,
         dev.index,
-        contiguous << 1 | replay as u64,
+        contiguous << 2 | (lanes as u64) << 1 | replay as u64,
     );
     // The launch path: no text is built or hashed when the spec's program is cached.
     if let Some(b) = cache.by_spec.get(&fast) {
         if b.source == spec.source
             && b.spec_options == spec.options
             && b.variant == variant
-            && b.name == spec.name
+            && b.name == kname
         {
             stats::add(|s| s.cached += 1);
             return Ok(b.clone());
         }
     }
     let options = format!(
-        "{} -DKILN_C={contiguous}{}",
+        "{} -DKILN_C={contiguous}{}{}",
         spec.options,
-        if replay { " -DKILN_REPLAY=1" } else { "" }
+        if replay { " -DKILN_REPLAY=1" } else { "" },
+        if lanes { " -DKILN_LANES=1" } else { "" }
     );
     let key: TextKey = (
         spec.source.clone(),
         options.clone(),
-        spec.name.clone(),
+        kname.to_string(),
         dev.index,
     );
     if let Some(b) = cache.by_text.get(&key) {
@@ -87,7 +95,7 @@ pub(crate) fn get(
         stats::add(|s| s.cached += 1);
         return Ok(b);
     }
-    let b = Arc::new(build(ctx, dev, spec, options, variant)?);
+    let b = Arc::new(build(ctx, dev, spec, kname, options, variant)?);
     cache.by_text.insert(key, b.clone());
     cache.by_spec.insert(fast, b.clone());
     Ok(b)
@@ -97,8 +105,9 @@ fn build(
     ctx: &mut ExecCtx,
     dev: &DevCtx,
     spec: &KernelSpec,
+    kname: &str,
     options: String,
-    variant: (u64, bool),
+    variant: (u64, bool, bool),
 ) -> GResult<Built> {
     let t0 = Instant::now();
     let fail = |what: &str, e: opencl3::error_codes::ClError| {
@@ -117,8 +126,7 @@ fn build(
             dev.name, spec.name
         )));
     }
-    let kernel =
-        Kernel::create(&program, &spec.name).map_err(|e| fail("creating the kernel", e))?;
+    let kernel = Kernel::create(&program, kname).map_err(|e| fail("creating the kernel", e))?;
     let ns = t0.elapsed().as_nanos() as u64;
     stats::add(|s| {
         s.builds += 1;
@@ -134,7 +142,7 @@ fn build(
         source: spec.source.clone(),
         spec_options: spec.options.clone(),
         variant,
-        name: spec.name.clone(),
+        name: kname.to_string(),
         kernel: Mutex::new(kernel),
         launched: AtomicBool::new(false),
         _program: program,

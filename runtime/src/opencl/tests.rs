@@ -36,6 +36,8 @@ fn spec(source: &str, name: &str, ndim: usize, args: Vec<KernelArg>) -> KernelSp
         errors: Vec::new(),
         uses_fp64: source.contains("double"),
         local_size: LS,
+        lane_kernel: None,
+        lane_width: 1,
     }
 }
 
@@ -903,4 +905,82 @@ fn build_logs_are_shown_once() {
         "a\n  ^\nb\n  ^"
     );
     assert_eq!(programs::tidy_log_for_tests("\n"), "");
+}
+
+/// A scalar kernel and, under `KILN_LANES`, a lane kernel of width 4 that marks what it
+/// did: which work-item ran each iteration. Iteration `bad` fails in both (the lane kernel
+/// records the flat iteration, the scalar replay the error).
+const LANES: &str = r#"
+__kernel void lanes(long start0, long step0, long count0,
+    __global long* a_d, long a_off, long a_n0, long a_s0, long bad,
+    __global long* kerr, long only)
+{
+    long g0 = get_global_id(0);
+    if (only < 0) { if (g0 >= count0) return; }
+    else { if (get_global_id(0) != 0) return; g0 = only; }
+    if (g0 == bad) {
+#if KILN_REPLAY
+        kerr[1] = 0; kerr[2] = g0; kerr[3] = 0; kerr[4] = a_n0; kerr[5] = 1; kerr[6] = 9;
+#else
+        atom_min((volatile __global long*)&kerr[0], g0);
+#endif
+        return;
+    }
+    a_d[a_off + g0 * a_s0] = g0;
+}
+#if KILN_LANES
+__kernel void lanes_l4(long start0, long step0, long count0,
+    __global long* a_d, long a_off, long a_n0, long a_s0, long bad,
+    __global long* kerr, long only)
+{
+    long w = get_global_id(0);
+    for (long l = 0; l < 4; l++) {
+        long f = 4 * w + l;
+        if (f >= count0) return;
+        if (f == bad) { atom_min((volatile __global long*)&kerr[0], f); continue; }
+        a_d[a_off + f * a_s0] = 1000 + w;
+    }
+}
+#endif
+"#;
+
+#[test]
+fn cpu_devices_run_the_lane_kernel_and_replay_errors_with_the_scalar_one() {
+    let Some(_g) = lock() else { return };
+    let cpu = devices::current().map(|d| d.cpu).unwrap_or(false);
+    unsafe {
+        let n = 1001i64;
+        let a = new_array(DType::I64, &[n]).unwrap();
+        let mut s = spec(
+            LANES,
+            "lanes",
+            1,
+            vec![
+                arr(ArgSource::Env(0), 1, DType::I64, true, "a"),
+                KernelArg::Scalar {
+                    kind: ScalarKind::I64,
+                    src: ArgSource::Env(1),
+                },
+            ],
+        );
+        s.lane_kernel = Some("lanes_l4".into());
+        s.lane_width = 4;
+        s.errors = vec![ErrorSpec {
+            kind: ErrorKind::IndexError,
+            message: String::new(),
+        }];
+        ok(go(&s, &[a as i64, -1], &[0, 1, n], &mut []));
+        for i in 0..n as usize {
+            let want = if cpu { 1000 + i as i64 / 4 } else { i as i64 };
+            assert_eq!(slice::<i64>(a)[i], want, "iteration {i}");
+        }
+        // Iteration 10 fails: the error is the scalar replay's.
+        let (rc, e) = go(&s, &[a as i64, 10], &[0, 1, n], &mut []);
+        assert_eq!(rc, 1);
+        let (kind, msg, sites) = e.expect("an error");
+        assert_eq!(kind, ErrorKind::IndexError);
+        assert_eq!(msg, "index 10 is out of bounds for axis 0 with size 1001");
+        assert_eq!(sites, vec![9]);
+        kiln_decref(a as *mut u8);
+    }
 }

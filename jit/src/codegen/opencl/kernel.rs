@@ -408,6 +408,31 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
     }
     drop(e);
 
+    // The lane kernel's body, before the captures: it may name globals too.
+    let lane_indent = if par.reductions.is_empty() { 1 } else { 2 };
+    let lane = if !opts.lanes {
+        Err("%vector off".to_string())
+    } else {
+        crate::codegen::lanes::plan(prog, fi as FuncId, st).and_then(|plan| {
+            if !super::lanes::diverges(prog, &plan, body) {
+                return Err("no control flow differs between iterations, and PoCL vectorises the one-iteration kernel itself".to_string());
+            }
+            let accs: Vec<ir::VarId> = par.reductions.iter().map(|r| r.acc).collect();
+            super::lanes::body(
+                &mut u,
+                prog,
+                fi,
+                &plan,
+                body,
+                &used,
+                &private,
+                &accs,
+                lane_indent,
+            )
+            .map(|b| (plan, b))
+        })
+    };
+
     let mut params: Vec<String> = Vec::new();
     for d in 0..ndim {
         params.push(format!("long start{d}, long step{d}, long count{d}"));
@@ -665,7 +690,7 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
     }
     src.push_str("#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n");
     src.push_str("#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable\n");
-    src.push_str("/* Bit j: array argument j is C-contiguous from its buffer's start (-DKILN_C=...,\n   chosen by the runtime at each launch). */\n#ifndef KILN_C\n#define KILN_C 0\n#endif\n/* 1 in the build that replays one failed iteration to record its error. */\n#ifndef KILN_REPLAY\n#define KILN_REPLAY 0\n#endif\n\n");
+    src.push_str("/* Bit j: array argument j is C-contiguous from its buffer's start (-DKILN_C=...,\n   chosen by the runtime at each launch). */\n#ifndef KILN_C\n#define KILN_C 0\n#endif\n/* 1 in the build that replays one failed iteration to record its error. */\n#ifndef KILN_REPLAY\n#define KILN_REPLAY 0\n#endif\n/* 1 in the build for CPU devices, which adds the lane kernel. */\n#ifndef KILN_LANES\n#define KILN_LANES 0\n#endif\n\n");
     src.push_str(&u.types.text());
     src.push_str(&ctx);
     src.push('\n');
@@ -685,6 +710,37 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
         }
     }
     src.push_str(&k);
+    let (lane_kernel, lanes_note) = match &lane {
+        Ok((plan, b)) => {
+            let (text, lane_launch) = super::lanes::kernel(
+                &super::lanes::Shape {
+                    name: &name,
+                    params: &params,
+                    prologue: &prologue,
+                    red_locals: &red_locals,
+                    ndim,
+                    ranges,
+                    counters: &counters,
+                    func,
+                    reductions: &par.reductions,
+                    plan,
+                },
+                b,
+            );
+            src.push('\n');
+            src.push_str(&text);
+            (
+                Some(format!("{name}_l{}", super::lanes::W)),
+                format!(
+                    "// lanes: {} iterations per work-item (double{}), kernel {name}_l{} on CPU devices\n// launch on CPU devices: {lane_launch}\n",
+                    super::lanes::W,
+                    super::lanes::W,
+                    super::lanes::W
+                ),
+            )
+        }
+        Err(why) => (None, format!("// not vectorised: {why}\n")),
+    };
     Ok(Kernel {
         par_id: par.id,
         func: func.display.clone(),
@@ -698,7 +754,10 @@ pub(super) fn kernel(prog: &Program, fi: usize, st: &Stmt, opts: &Options) -> GR
             errors: u.errors,
             uses_fp64: fp64,
             local_size: LOCAL_SIZE,
+            lane_kernel,
+            lane_width: super::lanes::W,
         }),
         launch,
+        lanes_note,
     })
 }

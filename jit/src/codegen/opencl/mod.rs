@@ -14,6 +14,7 @@
 mod ctypes;
 mod emit;
 mod kernel;
+mod lanes;
 mod nonneg;
 mod prelude;
 
@@ -71,6 +72,9 @@ pub struct Kernel {
     pub spec: Box<KernelSpec>,
     /// How the launch is shaped, for the header comment of `%%opencl`.
     pub launch: String,
+    /// Whether CPU devices run the loop in vector lanes (and how), or why not: comment
+    /// lines for `%%opencl`.
+    pub lanes_note: String,
 }
 
 /// Every kernel of a program.
@@ -106,7 +110,7 @@ impl Kernels {
 /// The header comment `%%opencl` puts above a kernel's source.
 pub fn header(k: &Kernel) -> String {
     format!(
-        "// kernel {} (the @gpu loop in {})\n// build options: {} -DKILN_C=<which arrays are contiguous, at each launch>\n// launch: {}\n",
+        "// kernel {} (the @gpu loop in {})\n// build options: {} -DKILN_C=<which arrays are contiguous, at each launch>\n// launch: {}\n{}",
         k.spec.name,
         k.func,
         if k.spec.options.is_empty() {
@@ -114,7 +118,8 @@ pub fn header(k: &Kernel) -> String {
         } else {
             &k.spec.options
         },
-        k.launch
+        k.launch,
+        k.lanes_note
     )
 }
 
