@@ -62,7 +62,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             bounds_checks: true,
-            vector: true,
+            // `KILN_VECTOR=off` starts a session without lanes (the bench's comparison row).
+            vector: std::env::var("KILN_VECTOR").map_or(true, |v| v != "off"),
             target_override: None,
             previous_dir: None,
         }
