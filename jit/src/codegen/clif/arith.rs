@@ -172,33 +172,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         y: &[Value],
     ) -> Result<Value, String> {
         Ok(match t {
-            Ty::I64 | Ty::Bool => {
-                let signed = *t == Ty::I64;
-                let cc = match op {
-                    CmpOp::Eq => IntCC::Equal,
-                    CmpOp::Ne => IntCC::NotEqual,
-                    CmpOp::Lt if signed => IntCC::SignedLessThan,
-                    CmpOp::Le if signed => IntCC::SignedLessThanOrEqual,
-                    CmpOp::Gt if signed => IntCC::SignedGreaterThan,
-                    CmpOp::Ge if signed => IntCC::SignedGreaterThanOrEqual,
-                    CmpOp::Lt => IntCC::UnsignedLessThan,
-                    CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
-                    CmpOp::Gt => IntCC::UnsignedGreaterThan,
-                    CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
-                };
-                self.b.ins().icmp(cc, x[0], y[0])
-            }
-            Ty::F64 | Ty::F32 => {
-                let cc = match op {
-                    CmpOp::Eq => FloatCC::Equal,
-                    CmpOp::Ne => FloatCC::NotEqual,
-                    CmpOp::Lt => FloatCC::LessThan,
-                    CmpOp::Le => FloatCC::LessThanOrEqual,
-                    CmpOp::Gt => FloatCC::GreaterThan,
-                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
-                };
-                self.b.ins().fcmp(cc, x[0], y[0])
-            }
+            // Bools compare unsigned (True above False), also as all-ones lane masks.
+            Ty::I64 | Ty::Bool => self.b.ins().icmp(int_cc(op, *t == Ty::I64), x[0], y[0]),
+            Ty::F64 | Ty::F32 => self.b.ins().fcmp(float_cc(op), x[0], y[0]),
             Ty::C128 => {
                 let cc = if op == CmpOp::Eq {
                     FloatCC::Equal
@@ -215,5 +191,33 @@ impl<'a, 'b> Gen<'a, 'b> {
             }
             t => return Err(format!("comparison of {t} reached codegen")),
         })
+    }
+}
+
+/// Python's comparison as a Cranelift float condition (NaN: only `!=` holds).
+pub(super) fn float_cc(op: CmpOp) -> FloatCC {
+    match op {
+        CmpOp::Eq => FloatCC::Equal,
+        CmpOp::Ne => FloatCC::NotEqual,
+        CmpOp::Lt => FloatCC::LessThan,
+        CmpOp::Le => FloatCC::LessThanOrEqual,
+        CmpOp::Gt => FloatCC::GreaterThan,
+        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+/// Python's comparison as a Cranelift integer condition, signed or unsigned.
+pub(super) fn int_cc(op: CmpOp, signed: bool) -> IntCC {
+    match op {
+        CmpOp::Eq => IntCC::Equal,
+        CmpOp::Ne => IntCC::NotEqual,
+        CmpOp::Lt if signed => IntCC::SignedLessThan,
+        CmpOp::Le if signed => IntCC::SignedLessThanOrEqual,
+        CmpOp::Gt if signed => IntCC::SignedGreaterThan,
+        CmpOp::Ge if signed => IntCC::SignedGreaterThanOrEqual,
+        CmpOp::Lt => IntCC::UnsignedLessThan,
+        CmpOp::Le => IntCC::UnsignedLessThanOrEqual,
+        CmpOp::Gt => IntCC::UnsignedGreaterThan,
+        CmpOp::Ge => IntCC::UnsignedGreaterThanOrEqual,
     }
 }

@@ -1302,9 +1302,11 @@ impl<'a, 'b> Gen<'a, 'b> {
             (0..groups())
                 .map(|g| {
                     if float {
-                        self.b.ins().fcmp(float_cc(op), xv[g], yv[g])
+                        self.b.ins().fcmp(super::arith::float_cc(op), xv[g], yv[g])
                     } else {
-                        self.b.ins().icmp(int_cc(op, unsigned), xv[g], yv[g])
+                        self.b
+                            .ins()
+                            .icmp(super::arith::int_cc(op, !unsigned), xv[g], yv[g])
                     }
                 })
                 .collect(),
@@ -1534,30 +1536,4 @@ fn loop_exits(body: &[Stmt]) -> (bool, bool) {
         }
     }
     out
-}
-
-fn float_cc(op: CmpOp) -> FloatCC {
-    match op {
-        CmpOp::Eq => FloatCC::Equal,
-        CmpOp::Ne => FloatCC::NotEqual,
-        CmpOp::Lt => FloatCC::LessThan,
-        CmpOp::Le => FloatCC::LessThanOrEqual,
-        CmpOp::Gt => FloatCC::GreaterThan,
-        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
-    }
-}
-
-fn int_cc(op: CmpOp, unsigned: bool) -> IntCC {
-    match op {
-        CmpOp::Eq => IntCC::Equal,
-        CmpOp::Ne => IntCC::NotEqual,
-        CmpOp::Lt if unsigned => IntCC::UnsignedLessThan,
-        CmpOp::Le if unsigned => IntCC::UnsignedLessThanOrEqual,
-        CmpOp::Gt if unsigned => IntCC::UnsignedGreaterThan,
-        CmpOp::Ge if unsigned => IntCC::UnsignedGreaterThanOrEqual,
-        CmpOp::Lt => IntCC::SignedLessThan,
-        CmpOp::Le => IntCC::SignedLessThanOrEqual,
-        CmpOp::Gt => IntCC::SignedGreaterThan,
-        CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
-    }
 }

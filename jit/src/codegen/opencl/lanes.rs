@@ -955,37 +955,29 @@ impl<'a, 'p> Lanes<'a, 'p> {
         (y, yv): (String, bool),
     ) -> LResult<LV> {
         let v = xv || yv;
-        if !v {
-            let s = match (t, op) {
-                (Ty::I64, BinOp::Add) => format!("(long)((ulong)({x}) + (ulong)({y}))"),
-                (Ty::I64, BinOp::Sub) => format!("(long)((ulong)({x}) - (ulong)({y}))"),
-                (Ty::I64, BinOp::Mul) => format!("(long)((ulong)({x}) * (ulong)({y}))"),
-                (Ty::F64, BinOp::Add) => format!("({x} + {y})"),
-                (Ty::F64, BinOp::Sub) => format!("({x} - {y})"),
-                (Ty::F64, BinOp::Mul) => format!("({x} * {y})"),
-                (Ty::F64, BinOp::Div) => format!("({x} / {y})"),
-                (Ty::I64 | Ty::Bool, BinOp::BitAnd) => format!("({x} & {y})"),
-                (Ty::I64 | Ty::Bool, BinOp::BitOr) => format!("({x} | {y})"),
-                (Ty::I64 | Ty::Bool, BinOp::BitXor) => format!("({x} ^ {y})"),
-                (t, op) => return bad(format!("{op:?} on {t}")),
-            };
-            return Ok(one(s, false));
-        }
-        let (x, y) = (vec_of(t, &x, xv), vec_of(t, &y, yv));
-        let s = match (t, op) {
-            (Ty::I64, BinOp::Add) => format!("as_long16(as_ulong16({x}) + as_ulong16({y}))"),
-            (Ty::I64, BinOp::Sub) => format!("as_long16(as_ulong16({x}) - as_ulong16({y}))"),
-            (Ty::I64, BinOp::Mul) => format!("as_long16(as_ulong16({x}) * as_ulong16({y}))"),
-            (Ty::F64, BinOp::Add) => format!("({x} + {y})"),
-            (Ty::F64, BinOp::Sub) => format!("({x} - {y})"),
-            (Ty::F64, BinOp::Mul) => format!("({x} * {y})"),
-            (Ty::F64, BinOp::Div) => format!("({x} / {y})"),
-            (Ty::I64 | Ty::Bool, BinOp::BitAnd) => format!("({x} & {y})"),
-            (Ty::I64 | Ty::Bool, BinOp::BitOr) => format!("({x} | {y})"),
-            (Ty::I64 | Ty::Bool, BinOp::BitXor) => format!("({x} ^ {y})"),
+        let sym = match (t, op) {
+            (Ty::I64 | Ty::F64, BinOp::Add | BinOp::Sub | BinOp::Mul) | (Ty::F64, BinOp::Div) => {
+                op.symbol()
+            }
+            (Ty::I64 | Ty::Bool, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor) => op.symbol(),
             (t, op) => return bad(format!("{op:?} on {t}")),
         };
-        Ok(one(s, true))
+        let (x, y) = if v {
+            (vec_of(t, &x, xv), vec_of(t, &y, yv))
+        } else {
+            (x, y)
+        };
+        // Integer `+ - *` wrap: computed unsigned, as the scalar kernel does.
+        let s = match (t, op) {
+            (Ty::I64, BinOp::Add | BinOp::Sub | BinOp::Mul) if v => {
+                format!("as_long16(as_ulong16({x}) {sym} as_ulong16({y}))")
+            }
+            (Ty::I64, BinOp::Add | BinOp::Sub | BinOp::Mul) => {
+                format!("(long)((ulong)({x}) {sym} (ulong)({y}))")
+            }
+            _ => format!("({x} {sym} {y})"),
+        };
+        Ok(one(s, v))
     }
 
     fn builtin(&mut self, frame: usize, op: &Builtin, args: &[Expr], t: &Ty) -> LResult<LV> {
