@@ -401,3 +401,35 @@ fn random_bodies_match_one_at_a_time_and_serial() {
         "only {vectorised} of {seeds} in lanes"
     );
 }
+
+/// A lane loop that never ends by itself stops at an interrupt, and the session goes on.
+#[test]
+fn an_interrupt_stops_a_lane_loop() {
+    use kiln_jit::{ExecResult, Output};
+    use std::sync::atomic::Ordering;
+    let setup = "n = 9\nout = zeros(n)";
+    let cell = "@par
+for i in range(n):
+    x = 0.0
+    while x >= 0.0:
+        x = x + 1.0
+    out[i] = x";
+    assert_vectorised(setup, cell);
+    let mut s = Session::new();
+    ok(&mut s, setup);
+    let done = common::hang_guard("an_interrupt_stops_a_lane_loop");
+    let flag = s.interrupt_handle();
+    let r = s.execute(&format!("print('spinning')\n{cell}"), &mut |o| {
+        if let Output::Stdout(t) = o {
+            if t.contains("spinning") {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    done.store(true, Ordering::Relaxed);
+    let ExecResult::Err(e) = r else {
+        panic!("the loop should be interrupted")
+    };
+    assert_eq!(e.ename, "KeyboardInterrupt");
+    assert_eq!(ok(&mut s, "n * 2").1.as_deref(), Some("18"));
+}
