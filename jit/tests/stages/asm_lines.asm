@@ -135,7 +135,7 @@
     call kiln_array_new
     call kiln_decref
 ;   3  for i in range(100):
-    call kiln_par_for_lanes
+    call kiln_par_for
 .L1:
 ;   1  out = zeros(100)
     call kiln_trace
@@ -149,37 +149,23 @@
 ;   4      out[i] = sqrt(i * 1.0)
 ;   3  for i in range(100):
 ;   4      out[i] = sqrt(i * 1.0)
+.L1:                               ; loop (innermost)
+.L2:
 ;   3  for i in range(100):
-.L1:                               ; loop
+.L3:                               ; loop
 ;   4      out[i] = sqrt(i * 1.0)
-;   3  for i in range(100):
-;   4      out[i] = sqrt(i * 1.0)
-.L2:                               ; loop (innermost)
-.L3:
-.L4:
-    call kiln_raise_msg
-    call kiln_trace
-.L5:
-    call kiln_index_error
-    call kiln_trace
-.L6:
-    call kiln_raise_interrupt
-    call kiln_trace
-
-; <cell> (parallel loop 0 in lanes)
-;   3  for i in range(100):
-.L1:                               ; loop
-.L2:                               ; loop
-.L3:
 .L4:                               ; loop (innermost)
 .L5:
-    call kiln_raise_msg
-    call kiln_trace
 .L6:
     call kiln_raise_msg
     call kiln_trace
 .L7:
+    call kiln_index_error
+    call kiln_trace
 .L8:
+    call kiln_raise_interrupt
+    call kiln_trace
+.L9:
     call kiln_raise_interrupt
     call kiln_trace
 

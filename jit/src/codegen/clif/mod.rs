@@ -255,7 +255,9 @@ pub fn compile(prog: &Program, opts: &Options) -> Result<Compiled, String> {
             let Stmt::For { par: Some(p), .. } = st else {
                 continue;
             };
-            let Ok(plan) = super::lanes::plan(prog, *k as u32, st) else {
+            let planned = super::lanes::plan(prog, *k as u32, st)
+                .and_then(|p| super::lanes::cpu_worthwhile(prog, &p, st).map(|()| p));
+            let Ok(plan) = planned else {
                 continue;
             };
             let mut sig = Signature::new(call_conv);
