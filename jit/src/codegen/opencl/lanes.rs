@@ -1126,15 +1126,12 @@ impl<'a, 'p> Lanes<'a, 'p> {
         let r = self.fresh("t");
         let vt = ctype(&t, true)?;
         self.line(&format!("{vt} {r};"));
-        self.line(&format!(
-            "if (all({cur}) && all({ko} == (long16)({ko}.s0) + KILN_LANE_IDS)) {{"
-        ));
+        self.if_consecutive(&cur, &ko);
         self.line(&format!("    {r} = vload16(0, {a}.d + {ko}.s0);"));
         self.line("} else {");
         self.indent += 1;
-        let (ki, km, kv) = (self.fresh("ki"), self.fresh("km"), self.fresh("kv"));
-        self.line(&format!("long {ki}[16]; vstore16({ko}, 0, {ki});"));
-        self.line(&format!("long {km}[16]; vstore16({cur}, 0, {km});"));
+        let (ki, km) = self.lanes_in_memory(&cur, &ko);
+        let kv = self.fresh("kv");
         self.line(&format!("{et} {kv}[16];"));
         self.line(&format!(
             "for (int l = 0; l < 16; l++) {kv}[l] = {km}[l] ? {a}.d[{ki}[l]] : 0;"
@@ -1143,6 +1140,22 @@ impl<'a, 'p> Lanes<'a, 'p> {
         self.indent -= 1;
         self.line("}");
         Ok(one(r, true))
+    }
+
+    /// Opens `if (every lane alive at consecutive elements) {`: one vector move then.
+    fn if_consecutive(&mut self, cur: &str, ko: &str) {
+        self.line(&format!(
+            "if (all({cur}) && all({ko} == (long16)({ko}.s0) + KILN_LANE_IDS)) {{"
+        ));
+    }
+
+    /// The lanes' element offsets and alive mask as private arrays, for a lane-by-lane
+    /// access.
+    fn lanes_in_memory(&mut self, cur: &str, ko: &str) -> (String, String) {
+        let (ki, km) = (self.fresh("ki"), self.fresh("km"));
+        self.line(&format!("long {ki}[16]; vstore16({ko}, 0, {ki});"));
+        self.line(&format!("long {km}[16]; vstore16({cur}, 0, {km});"));
+        (ki, km)
     }
 
     fn store(
@@ -1172,15 +1185,12 @@ impl<'a, 'p> Lanes<'a, 'p> {
         let ko = self.temp(&Ty::I64, true, &off)?;
         // Every lane alive at consecutive elements: one vector store; else lane by lane,
         // in lane order (the serial order of the iterations).
-        self.line(&format!(
-            "if (all({cur}) && all({ko} == (long16)({ko}.s0) + KILN_LANE_IDS)) {{"
-        ));
+        self.if_consecutive(&cur, &ko);
         self.line(&format!("    vstore16({val}, 0, {a}.d + {ko}.s0);"));
         self.line("} else {");
         self.indent += 1;
-        let (ki, km, kv) = (self.fresh("ki"), self.fresh("km"), self.fresh("kv"));
-        self.line(&format!("long {ki}[16]; vstore16({ko}, 0, {ki});"));
-        self.line(&format!("long {km}[16]; vstore16({cur}, 0, {km});"));
+        let (ki, km) = self.lanes_in_memory(&cur, &ko);
+        let kv = self.fresh("kv");
         self.line(&format!("{et} {kv}[16]; vstore16({val}, 0, {kv});"));
         self.line(&format!(
             "for (int l = 0; l < 16; l++) if ({km}[l]) {a}.d[{ki}[l]] = {kv}[l];"
