@@ -18,8 +18,12 @@ else
     failed+=("building/registering the kernel")
 fi
 
-echo "==> differential tester: 300 random programs, CPython + NumPy against kiln run"
+echo "==> differential tester: 600 random programs, CPython + NumPy against kiln run"
 .venv/bin/python tests/difftest/run.py --seeds 0..300 || failed+=("tests/difftest")
+# 300 more programs, with every parallel loop the lane pass can take in vector lanes (on its
+# own it leaves bodies without a loop one iteration at a time, which is faster).
+KILN_LANES_EVERYWHERE=1 .venv/bin/python tests/difftest/run.py --seeds 300..600 \
+    || failed+=("tests/difftest with KILN_LANES_EVERYWHERE=1")
 .venv/bin/python tests/difftest/ctypes_diff.py --seeds 0..40 || failed+=("tests/difftest/ctypes_diff.py (C calls against CPython's ctypes)")
 
 echo "==> bench harness self-test (its parsers and target arithmetic; no timings)"

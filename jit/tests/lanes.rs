@@ -444,3 +444,26 @@ for i in range(n):
     assert_eq!(e.ename, "KeyboardInterrupt");
     assert_eq!(ok(&mut s, "n * 2").1.as_deref(), Some("18"));
 }
+
+/// Uniform values computed in the body (a conditional expression on a uniform condition, an
+/// element at a uniform index) assigned to the body's names, read by every lane.
+#[test]
+fn uniform_values_of_the_body() {
+    let setup = "t10 = 2\nt11 = 1.5\ns14 = -6\nn = 7\na = zeros(n)\na[2] = 4.5";
+    let cell = "s17 = 0
+c = 0
+@par
+for q in range(n):
+    for z in range(1):
+        c += z
+    m = (t10 if t11 <= -0.75 else s14)
+    v = a[2] + a[-1]
+    w = (v if t11 > 0.0 else 1.0)
+    s17 = min(s17, m * q)
+    if w == 4.5:
+        c += 1
+print(s17, c)";
+    assert_vectorised(setup, cell);
+    let out = same_three_ways(setup, cell);
+    assert_eq!(out, "-36 7\n");
+}

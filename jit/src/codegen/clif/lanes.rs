@@ -315,8 +315,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         for (s, v) in slots.iter().zip(vals) {
             match s {
                 VarSlot::U(x) => {
-                    let Slot::U(val) = v else { continue };
-                    self.b.def_var(*x, *val);
+                    // The plan makes a variable uniform only where every lane assigns it
+                    // the same value, so any lane's copy of a vector is that value.
+                    let val = self.lane(v, 0);
+                    self.b.def_var(*x, val);
                 }
                 VarSlot::V(xs) => {
                     let first = self.b.use_var(xs[0]);
@@ -387,6 +389,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         cx.cur = self.new_mask(&on);
         let off = self.mask_const(false);
         cx.failed = self.new_mask(&off);
+        // `continue` in the body ends a lane's iteration: the step is its loop.
+        let root_continue = loop_exits(body).1.then(|| self.new_mask(&off));
+        cx.frames[0].loops.push((None, root_continue.clone()));
         // The body's private variables and the accumulators (each lane starts from the
         // chunk's initial value: the operator's identity).
         let mut private = std::collections::HashSet::new();
@@ -454,6 +459,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.def_mask(&cx.cur.clone(), &alive);
         let off = self.mask_const(false);
         self.def_mask(&cx.failed.clone(), &off);
+        if let Some(c) = &root_continue {
+            self.def_mask(c, &off);
+        }
         for d in 0..n {
             let Place::Var(cv) = vars[d] else {
                 return Err("parallel loop counter".into());
@@ -1132,6 +1140,37 @@ impl<'a, 'b> Gen<'a, 'b> {
                     self.or(&xm, &ym)
                 })]
             }
+            ExprKind::Select(c, a, b)
+                if !cx.plan.varying(fid, c)
+                    && !cx.plan.varying(fid, a)
+                    && !cx.plan.varying(fid, b) =>
+            {
+                // The same choice in every lane: uniform values on a branch.
+                let Slot::U(cv) = self.lane_expr(cx, c)?.remove(0) else {
+                    return Err("a uniform condition in lanes".into());
+                };
+                let join = self.b.create_block();
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                for (_, st) in lane_clif(&e.ty) {
+                    self.b.append_block_param(join, st);
+                }
+                self.b.ins().brif(cv, tb, &[], eb, &[]);
+                for (block, arm) in [(tb, a), (eb, b)] {
+                    self.b.switch_to_block(block);
+                    let vals = self.lane_expr(cx, arm)?;
+                    let args: Vec<BlockArg> = (0..vals.len())
+                        .map(|k| BlockArg::Value(self.lane(&vals[k], 0)))
+                        .collect();
+                    self.b.ins().jump(join, &args);
+                }
+                self.b.switch_to_block(join);
+                self.b
+                    .block_params(join)
+                    .iter()
+                    .map(|&v| Slot::U(v))
+                    .collect()
+            }
             ExprKind::Select(c, a, b) => {
                 let cv = self.lane_expr(cx, c)?.remove(0);
                 let cm = self.mask_of(&cv);
@@ -1171,6 +1210,14 @@ impl<'a, 'b> Gen<'a, 'b> {
                     (types::I64, types::I64X2)
                 };
                 let f = MemFlagsData::trusted();
+                if !index.iter().any(|i| cx.plan.varying(fid, i)) {
+                    // The same element in every lane (masked-off lanes read scratch).
+                    let first = (0..addrs.len()).rev().fold(cx.scratch, |acc, l| {
+                        let on = self.b.ins().icmp(IntCC::NotEqual, addrs[l], cx.scratch);
+                        self.b.ins().select(on, addrs[l], acc)
+                    });
+                    return Ok(vec![Slot::U(self.b.ins().load(st, f, first, 0))]);
+                }
                 let xs: Vec<Value> = addrs
                     .iter()
                     .map(|&a| self.b.ins().load(st, f, a, 0))
