@@ -54,13 +54,46 @@ impl SymbolResolver for Labels {
     }
 }
 
+/// The function's instructions: those reachable from its entry. Cranelift puts the
+/// function's constants after its last block; decoded as code, their bytes would make
+/// jumps (and labels) that differ from run to run.
 fn decode(f: &MachineCode) -> Vec<Instruction> {
     let mut decoder = Decoder::with_ip(64, &f.bytes, f.addr as u64, DecoderOptions::NONE);
-    let mut out = Vec::new();
+    let mut all = Vec::new();
     while decoder.can_decode() {
-        out.push(decoder.decode());
+        all.push(decoder.decode());
     }
-    out
+    let at: std::collections::HashMap<u64, usize> =
+        all.iter().enumerate().map(|(k, i)| (i.ip(), k)).collect();
+    let mut reached = vec![false; all.len()];
+    let mut work = vec![0usize];
+    while let Some(k) = work.pop() {
+        if k >= all.len() || reached[k] {
+            continue;
+        }
+        reached[k] = true;
+        let inst = &all[k];
+        let branch = matches!(
+            inst.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        ) && inst.mnemonic() != Mnemonic::Call;
+        if branch {
+            if let Some(&t) = at.get(&inst.near_branch_target()) {
+                work.push(t);
+            }
+        }
+        let ends = matches!(
+            inst.mnemonic(),
+            Mnemonic::Ret | Mnemonic::Ud2 | Mnemonic::Int3
+        ) || (inst.mnemonic() == Mnemonic::Jmp);
+        if !ends {
+            work.push(k + 1);
+        }
+    }
+    all.into_iter()
+        .zip(reached)
+        .filter_map(|(i, r)| r.then_some(i))
+        .collect()
 }
 
 /// The jumps inside a function: (address of the jump, address it reaches).
