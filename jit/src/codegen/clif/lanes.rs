@@ -11,7 +11,6 @@
 
 use super::*;
 use crate::codegen::lanes::Plan;
-use kiln_runtime::array::ARRAY_NDIM_OFFSET;
 
 /// Iterations per step: 4, as two F64X2 vectors per value. Measured on Mandelbrot
 /// (`bench/run.py mandelbrot_par`): with 8 lanes, four vectors per value, the escape loop's
@@ -365,6 +364,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         hi: Value,
         env: Value,
         replay: FuncId,
+        private: &std::collections::HashSet<ir::VarId>,
     ) -> Result<(), String> {
         let n = dims.len();
         let scratch_slot =
@@ -394,17 +394,7 @@ impl<'a, 'b> Gen<'a, 'b> {
         cx.frames[0].loops.push((None, root_continue.clone()));
         // The body's private variables and the accumulators (each lane starts from the
         // chunk's initial value: the operator's identity).
-        let mut private = std::collections::HashSet::new();
-        assigned_vars(body, &mut private);
-        for v in vars {
-            if let Place::Var(id) = v {
-                private.insert(*id);
-            }
-        }
-        for r in &par.reductions {
-            private.insert(r.acc);
-        }
-        let mut private: Vec<ir::VarId> = private.into_iter().collect();
+        let mut private: Vec<ir::VarId> = private.iter().copied().collect();
         private.sort_unstable();
         for v in private {
             let ty = self.func.vars[v as usize].ty.clone();
@@ -674,20 +664,12 @@ impl<'a, 'b> Gen<'a, 'b> {
                 Ok(())
             }
             Place::Elem { array, index, .. } => {
-                let Ty::Array { dtype, .. } = array.ty else {
-                    return Err("store into a non-array".into());
-                };
                 let addrs = self.lane_elem_addrs(cx, array, index)?;
                 let arr = self.lane_array(cx, array)?;
                 self.mark_host_written(arr);
                 let f = MemFlagsData::trusted();
                 for (l, &a) in addrs.iter().enumerate() {
                     let x = self.lane(&v[0], l);
-                    let x = if dtype == DType::F64 && self.b.func.dfg.value_type(x) != types::F64 {
-                        return Err("lane store of a mistyped value".into());
-                    } else {
-                        x
-                    };
                     self.b.ins().store(f, x, a, 0);
                 }
                 Ok(())
@@ -1092,7 +1074,7 @@ impl<'a, 'b> Gen<'a, 'b> {
             ExprKind::Binary(op, a, b, site) => {
                 let x = self.lane_expr(cx, a)?.remove(0);
                 let y = self.lane_expr(cx, b)?.remove(0);
-                vec![self.lane_binary(*op, &e.ty, x, y, *site, b)?]
+                vec![self.lane_binary(*op, &e.ty, (x, a), (y, b), *site)?]
             }
             ExprKind::Compare(op, a, b) => {
                 let x = self.lane_expr(cx, a)?.remove(0);
@@ -1265,21 +1247,18 @@ impl<'a, 'b> Gen<'a, 'b> {
         &mut self,
         op: BinOp,
         t: &Ty,
-        x: Slot,
-        y: Slot,
+        (x, lhs): (Slot, &Expr),
+        (y, rhs): (Slot, &Expr),
         site: ir::SiteId,
-        rhs: &Expr,
     ) -> Result<Slot, String> {
         if let (Slot::U(a), Slot::U(b)) = (&x, &y) {
             return Ok(Slot::U(self.binary(op, t, vec![*a], vec![*b], site)?[0]));
         }
         let vt = lane_clif(t)[0].0;
-        let two = |e: &Expr| matches!(e.kind, ExprKind::Float(v) if v == 2.0);
-        let lhs_two = matches!(x, Slot::U(_)) && op == BinOp::Mul && *t == Ty::F64;
+        let two = |e: &Expr| op == BinOp::Mul && matches!(e.kind, ExprKind::Float(v) if v == 2.0);
+        let (lhs_is_two, rhs_two) = (two(lhs), two(rhs));
         let xv = self.vectors(&x, vt);
         let yv = self.vectors(&y, vt);
-        let rhs_two = two(rhs) && op == BinOp::Mul;
-        let lhs_is_two = lhs_two && self.is_const_two_slot(&x);
         Ok(Slot::V(
             (0..groups())
                 .map(|g| {
@@ -1303,36 +1282,6 @@ impl<'a, 'b> Gen<'a, 'b> {
                 })
                 .collect(),
         ))
-    }
-
-    fn is_const_two_slot(&self, s: &Slot) -> bool {
-        match s {
-            Slot::U(v) => {
-                // A float constant is a load from the unit's constant bytes: look at them.
-                let dfg = &self.b.func.dfg;
-                let cranelift_codegen::ir::ValueDef::Result(inst, _) = dfg.value_def(*v) else {
-                    return false;
-                };
-                if let InstructionData::Load { arg, .. } = dfg.insts[inst] {
-                    if let cranelift_codegen::ir::ValueDef::Result(c, _) = dfg.value_def(arg) {
-                        if let InstructionData::UnaryImm { imm, .. } = dfg.insts[c] {
-                            let p = imm.bits() as usize;
-                            if self
-                                .strings
-                                .iter()
-                                .any(|b| b.as_ptr() as usize == p && b.len() == 8)
-                            {
-                                // SAFETY: the address is one of this unit's constant buffers.
-                                let bits = unsafe { std::ptr::read_unaligned(p as *const u64) };
-                                return f64::from_bits(bits) == 2.0;
-                            }
-                        }
-                    }
-                }
-                self.is_const_two(*v)
-            }
-            Slot::V(_) => false,
-        }
     }
 
     fn lane_compare(&mut self, op: CmpOp, t: &Ty, x: Slot, y: Slot) -> Result<Slot, String> {
@@ -1380,7 +1329,6 @@ impl<'a, 'b> Gen<'a, 'b> {
                     ARRAY_SHAPE_OFFSET + 8 * k as i32,
                 )
             };
-            let _ = ARRAY_NDIM_OFFSET;
             return Ok(vec![Slot::U(match op {
                 Builtin::Dim(k) => load(self, *k),
                 _ => {

@@ -311,7 +311,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             let lane_fns = self.lane_fns;
             let plan = &lane_fns[&par.id].0;
             let replay = self.par_fns[&par.id];
-            self.lane_chunk_loop(plan, vars, body, par, *site, &dims, lo, hi, env, replay)?;
+            self.lane_chunk_loop(
+                plan, vars, body, par, *site, &dims, lo, hi, env, replay, &private,
+            )?;
             return self.outlined_exit(par, &private, red);
         }
         // With a lane body, this one only replays a failed lane's iteration: no copy
